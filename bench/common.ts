@@ -1,0 +1,66 @@
+/** Helpers shared by the benchmarks: deterministic ids, flags, disk usage, peak RSS. */
+import { hash } from "node:crypto";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+/** The i-th benchmark id: the first 20 bytes of SHA-256(seed || u32(i)); same seed, same ids. */
+export function benchId(seed: number, i: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt32BE(seed >>> 0, 0);
+  b.writeUInt32BE(i >>> 0, 4);
+  return hash("sha256", b, "buffer").subarray(0, 20);
+}
+
+/** A 32-byte data hash for the i-th account at round r (changes with r so updates really change it). */
+export function benchDataHash(i: number, r: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt32BE(i >>> 0, 0);
+  b.writeUInt32BE(r >>> 0, 4);
+  return hash("sha256", b, "buffer");
+}
+
+/** Reads `--name value` flags into a map; a bare `--name` is "true". */
+export function parseFlags(argv: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith("--")) continue;
+    const eq = a.indexOf("=");
+    if (eq > 0) out.set(a.slice(2, eq), a.slice(eq + 1));
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith("--")) out.set(a.slice(2), argv[++i]!);
+    else out.set(a.slice(2), "true");
+  }
+  return out;
+}
+
+/** Integer flag with a default; exits with one clear line on a bad value. */
+export function intFlag(flags: Map<string, string>, name: string, dflt: number): number {
+  const v = flags.get(name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    console.error(`--${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+/** Total size in bytes of the files below a folder. */
+export function dirBytes(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+  }
+  return total;
+}
+
+/** Peak resident set size of this process so far, in MB. */
+export function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Operations per second, rounded. */
+export function perSec(count: number, ms: number): number {
+  return Math.round((count * 1000) / ms);
+}

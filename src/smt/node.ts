@@ -1,0 +1,91 @@
+/**
+ * The tree's in-memory nodes. Nodes are never mutated once their hash is set: an update builds new
+ * nodes along the changed paths and shares the rest, so an old root stays valid (a failed batch
+ * leaves the tree as it was) and a page decoded from storage can be shared by many versions.
+ */
+import { ID_BITS } from "./bits.js";
+import { leafHash, nodeHash } from "./hash.js";
+
+/** What kind of node. */
+export const enum Kind {
+  Leaf = 0,
+  Inner = 1,
+  /** A subtree kept in storage and not loaded: its summary, its shape's top and where to find it. */
+  Ref = 2,
+}
+
+/** An account leaf. `key` is its id; `depth` is 160 so that leaves sort below every internal node. */
+export interface LeafNode {
+  readonly kind: Kind.Leaf;
+  readonly key: Buffer;
+  readonly depth: number;
+  readonly sum: bigint;
+  readonly count: number;
+  readonly dataHash: Buffer;
+  hash: Buffer | undefined;
+}
+
+/** An internal node at `depth`; `key` is any id below it (its prefix is `prefix(key, depth)`). */
+export interface InnerNode {
+  readonly kind: Kind.Inner;
+  readonly key: Uint8Array;
+  readonly depth: number;
+  readonly left: TreeNode;
+  readonly right: TreeNode;
+  readonly sum: bigint;
+  readonly count: number;
+  hash: Buffer | undefined;
+  /** Set when this node is the top of a storage page that holds it unchanged: that page's version. */
+  stored: number | undefined;
+}
+
+/** A stored subtree not yet loaded: enough to hash its parent and to find it in storage. */
+export interface RefNode {
+  readonly kind: Kind.Ref;
+  /** The subtree's prefix (bits at and after `depth` are zero). */
+  readonly key: Uint8Array;
+  readonly depth: number;
+  readonly sum: bigint;
+  readonly count: number;
+  readonly hash: Buffer;
+  /** The version (pulse) of the page whose top this subtree is. */
+  readonly version: number;
+}
+
+/** Any node of the tree. */
+export type TreeNode = LeafNode | InnerNode | RefNode;
+
+/** A new leaf; its hash is computed when first needed. */
+export function makeLeaf(id: Buffer, amount: bigint, dataHash: Buffer): LeafNode {
+  return { kind: Kind.Leaf, key: id, depth: ID_BITS, sum: amount, count: 1, dataHash, hash: undefined };
+}
+
+/** A new internal node over two non-empty children whose ids split at bit `depth`. */
+export function makeInner(depth: number, left: TreeNode, right: TreeNode): InnerNode {
+  return {
+    kind: Kind.Inner,
+    key: left.key,
+    depth,
+    left,
+    right,
+    sum: left.sum + right.sum,
+    count: left.count + right.count,
+    hash: undefined,
+    stored: undefined,
+  };
+}
+
+/**
+ * Returns the node's hash, computing it (and any missing hash below it) once. Each changed node of a
+ * batch is hashed exactly once, after the whole batch is applied.
+ */
+export function hashOf(n: TreeNode): Buffer {
+  if (n.hash !== undefined) return n.hash;
+  if (n.kind === Kind.Leaf) {
+    n.hash = leafHash(n.key, n.sum, n.dataHash);
+  } else {
+    const inner = n as InnerNode;
+    inner.hash = nodeHash(inner.depth, inner.key, hashOf(inner.left), inner.left, hashOf(inner.right), inner.right);
+  }
+  return n.hash!;
+}

@@ -1,0 +1,139 @@
+/**
+ * Bounded binary reading and writing for canonical encodings: every read checks the remaining
+ * length, varints must be minimal, and a decoder ends with `end()` to reject trailing bytes.
+ */
+
+/** A decoding failure: the bytes are not a canonical encoding. Never thrown for any other reason. */
+export class DecodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DecodeError";
+  }
+}
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+/** Appends bytes to a growing buffer. */
+export class Writer {
+  private buf: Buffer;
+  private len = 0;
+
+  constructor(initial = 256) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  /** One byte. */
+  u8(v: number): this {
+    this.room(1);
+    this.buf[this.len++] = v;
+    return this;
+  }
+
+  /** u64 big-endian. */
+  u64(v: bigint): this {
+    this.room(8);
+    this.buf.writeBigUInt64BE(v, this.len);
+    this.len += 8;
+    return this;
+  }
+
+  /** Unsigned LEB128, minimal, at most u64. */
+  uvarint(v: bigint | number): this {
+    let x = BigInt(v);
+    if (x < 0n || x > MAX_U64) throw new RangeError(`varint outside u64: ${x}`);
+    this.room(10);
+    while (x >= 0x80n) {
+      this.buf[this.len++] = Number(x & 0x7fn) | 0x80;
+      x >>= 7n;
+    }
+    this.buf[this.len++] = Number(x);
+    return this;
+  }
+
+  /** Raw bytes. */
+  bytes(b: Uint8Array): this {
+    this.room(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+    return this;
+  }
+
+  /** The bytes written so far (a copy, so the writer can be reused). */
+  finish(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.len));
+  }
+}
+
+/** Reads a byte string front to back; every method throws DecodeError past the end. */
+export class Reader {
+  private pos = 0;
+
+  constructor(private readonly buf: Uint8Array) {}
+
+  private need(n: number, what: string): void {
+    if (this.pos + n > this.buf.length) throw new DecodeError(`truncated: ${what} needs ${n} bytes at offset ${this.pos}`);
+  }
+
+  /** Bytes not read yet. */
+  get remaining(): number {
+    return this.buf.length - this.pos;
+  }
+
+  /** One byte. */
+  u8(what = "u8"): number {
+    this.need(1, what);
+    return this.buf[this.pos++]!;
+  }
+
+  /** u64 big-endian. */
+  u64(what = "u64"): bigint {
+    this.need(8, what);
+    const v = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos, 8).readBigUInt64BE(0);
+    this.pos += 8;
+    return v;
+  }
+
+  /** Unsigned LEB128; rejects non-minimal forms and values above u64. */
+  uvarint(what = "varint"): bigint {
+    let x = 0n;
+    let shift = 0n;
+    for (let i = 0; i < 10; i++) {
+      const b = this.u8(what);
+      x |= BigInt(b & 0x7f) << shift;
+      if ((b & 0x80) === 0) {
+        if (b === 0 && i > 0) throw new DecodeError(`${what}: non-minimal varint`);
+        if (x > MAX_U64) throw new DecodeError(`${what}: varint above u64`);
+        return x;
+      }
+      shift += 7n;
+    }
+    throw new DecodeError(`${what}: varint longer than 10 bytes`);
+  }
+
+  /** A varint that must fit a safe JS integer (counts, lengths). */
+  uvarintNumber(what = "varint"): number {
+    const v = this.uvarint(what);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError(`${what}: too large`);
+    return Number(v);
+  }
+
+  /** `n` raw bytes (a view, not a copy). */
+  bytes(n: number, what = "bytes"): Buffer {
+    this.need(n, what);
+    const out = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos, n);
+    this.pos += n;
+    return out;
+  }
+
+  /** Throws unless every byte was read. */
+  end(what = "message"): void {
+    if (this.pos !== this.buf.length) throw new DecodeError(`${what}: ${this.buf.length - this.pos} trailing bytes`);
+  }
+}
