@@ -2,7 +2,11 @@
  * Imported first by every entry point. libp2p 3 calls `Promise.withResolvers`, which Node 20 lacks;
  * keep this module tiny and free of other imports so nothing runs before it.
  */
-type Resolvers<T> = { promise: Promise<T>; resolve: (v: T | PromiseLike<T>) => void; reject: (e?: unknown) => void };
+type Resolvers<T> = {
+  promise: Promise<T>;
+  resolve: (v: T | PromiseLike<T>) => void;
+  reject: (e?: unknown) => void;
+};
 const P = Promise as unknown as { withResolvers?: <T>() => Resolvers<T> };
 if (typeof P.withResolvers !== "function") {
   P.withResolvers = <T>(): Resolvers<T> => {
@@ -15,4 +19,5 @@ if (typeof P.withResolvers !== "function") {
     return { promise, resolve, reject };
   };
 }
+
 export {};

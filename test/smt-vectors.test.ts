@@ -35,7 +35,11 @@ const toOps = (leaves: VLeaf[]): LeafOp[] =>
     leaf: { amount: BigInt(l.amount), dataHash: Buffer.from(l.dataHash, "hex") },
   }));
 
-const rootOf = (c: VCase) => ({ hash: Buffer.from(c.root.hash, "hex"), sum: BigInt(c.root.sum), count: c.root.count });
+const rootOf = (c: VCase) => ({
+  hash: Buffer.from(c.root.hash, "hex"),
+  sum: BigInt(c.root.sum),
+  count: c.root.count,
+});
 
 describe("SPEC-smt.md vectors", () => {
   for (const c of vectors.cases) {

@@ -7,7 +7,7 @@ import { ID_BITS } from "./bits.js";
 import { leafHash, nodeHash } from "./hash.js";
 
 /** What kind of node. */
-export const enum Kind {
+export enum Kind {
   Leaf = 0,
   Inner = 1,
   /** A subtree kept in storage and not loaded: its summary, its shape's top and where to find it. */
@@ -85,7 +85,14 @@ export function hashOf(n: TreeNode): Buffer {
     n.hash = leafHash(n.key, n.sum, n.dataHash);
   } else {
     const inner = n as InnerNode;
-    inner.hash = nodeHash(inner.depth, inner.key, hashOf(inner.left), inner.left, hashOf(inner.right), inner.right);
+    inner.hash = nodeHash(
+      inner.depth,
+      inner.key,
+      hashOf(inner.left),
+      inner.left,
+      hashOf(inner.right),
+      inner.right,
+    );
   }
   return n.hash!;
 }

@@ -55,7 +55,9 @@ export function encodeProof(p: Proof): Buffer {
     else w.u8(T_LEAF_OTHER).bytes(t.id);
     w.uvarint(t.amount).bytes(t.dataHash);
   } else {
-    w.u8(T_NODE).u8(t.depth).bytes(t.prefix.subarray(0, Math.ceil(t.depth / 8)));
+    w.u8(T_NODE)
+      .u8(t.depth)
+      .bytes(t.prefix.subarray(0, Math.ceil(t.depth / 8)));
     w.bytes(t.hash).uvarint(t.sum).uvarint(t.count);
   }
   return w.finish();
@@ -83,7 +85,8 @@ export function decodeProof(bytes: Uint8Array): Proof {
   if (tag === T_EMPTY) terminal = null;
   else if (tag === T_LEAF_SELF || tag === T_LEAF_OTHER) {
     const id = tag === T_LEAF_SELF ? key : Buffer.from(r.bytes(ID_BYTES, "leaf id"));
-    if (tag === T_LEAF_OTHER && Buffer.compare(id, key) === 0) throw new DecodeError("leaf id equals the key: use tag 1");
+    if (tag === T_LEAF_OTHER && Buffer.compare(id, key) === 0)
+      throw new DecodeError("leaf id equals the key: use tag 1");
     const amount = r.uvarint("amount");
     const dataHash = Buffer.from(r.bytes(32, "data hash"));
     terminal = { kind: "leaf", id, amount, dataHash };
@@ -92,7 +95,8 @@ export function decodeProof(bytes: Uint8Array): Proof {
     if (depth >= ID_BITS) throw new DecodeError(`node depth ${depth} out of range`);
     const prefix = Buffer.alloc(ID_BYTES);
     prefix.set(r.bytes(Math.ceil(depth / 8), "node prefix"));
-    if (!isPrefixCanonical(prefix, depth)) throw new DecodeError("node prefix has bits set at or after its depth");
+    if (!isPrefixCanonical(prefix, depth))
+      throw new DecodeError("node prefix has bits set at or after its depth");
     const hash = Buffer.from(r.bytes(32, "node hash"));
     const sum = r.uvarint("node sum");
     const count = r.uvarintNumber("node count");
@@ -129,7 +133,14 @@ export function proofToJson(p: Proof): ProofJson {
         ? null
         : t.kind === "leaf"
           ? { kind: "leaf", id: hex(t.id), amount: t.amount.toString(), dataHash: hex(t.dataHash) }
-          : { kind: "node", depth: t.depth, prefix: hex(t.prefix), hash: hex(t.hash), sum: t.sum.toString(), count: t.count },
+          : {
+              kind: "node",
+              depth: t.depth,
+              prefix: hex(t.prefix),
+              hash: hex(t.hash),
+              sum: t.sum.toString(),
+              count: t.count,
+            },
   };
 }
 
@@ -144,7 +155,9 @@ export class FormatError extends Error {
 /** Parses a hex field of exactly `bytes` bytes. */
 export function hexField(v: unknown, bytes: number, field: string): Buffer {
   if (typeof v !== "string" || v.length !== bytes * 2 || !/^[0-9a-fA-F]*$/.test(v))
-    throw new FormatError(`${field}: expected ${bytes} bytes as ${bytes * 2} hex digits, got ${JSON.stringify(v)}`);
+    throw new FormatError(
+      `${field}: expected ${bytes} bytes as ${bytes * 2} hex digits, got ${JSON.stringify(v)}`,
+    );
   return Buffer.from(v, "hex");
 }
 
@@ -172,7 +185,8 @@ function depthField(v: unknown, field: string): number {
 }
 
 function objectField(v: unknown, field: string): Record<string, unknown> {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new FormatError(`${field}: expected an object`);
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new FormatError(`${field}: expected an object`);
   return v as Record<string, unknown>;
 }
 
@@ -193,7 +207,9 @@ export function proofFromJson(json: unknown): Proof {
         count: countField(sib.count, `path[${i}].sibling.count`),
       },
     };
-    return s.prefix === undefined ? step : { ...step, prefix: hexField(s.prefix, ID_BYTES, `path[${i}].prefix`) };
+    return s.prefix === undefined
+      ? step
+      : { ...step, prefix: hexField(s.prefix, ID_BYTES, `path[${i}].prefix`) };
   });
   let terminal: ProofTerminal = null;
   if (o.terminal !== null && o.terminal !== undefined) {

@@ -3,9 +3,18 @@
  * Storage stays outside: a subtree that is not loaded is a RefNode, and the caller hands in a
  * resolver that loads it (synchronously: classic-level's getSync, or a Map).
  */
-import { bit, comparePrefix, commonPrefixBits, prefix } from "./bits.js";
+import { bit, commonPrefixBits, comparePrefix, prefix } from "./bits.js";
 import { EMPTY_SUMMARY, MAX_U64, type Summary } from "./hash.js";
-import { hashOf, type InnerNode, Kind, type LeafNode, makeInner, makeLeaf, type RefNode, type TreeNode } from "./node.js";
+import {
+  hashOf,
+  type InnerNode,
+  Kind,
+  type LeafNode,
+  makeInner,
+  makeLeaf,
+  type RefNode,
+  type TreeNode,
+} from "./node.js";
 import type { Proof, ProofStep, ProofTerminal } from "./proof.js";
 
 /** Loads a stored subtree. Must return a node with the same depth and summary as the ref. */
@@ -35,7 +44,8 @@ const noRefs: Resolver = () => {
 /** Sorts ops by id and keeps the last op per id (a batch's later op wins). Validates each op. */
 export function normalizeOps(ops: readonly LeafOp[]): LeafOp[] {
   for (const op of ops) {
-    if (op.id.length !== 20) throw new TreeError("BAD_ID", `account id must be 20 bytes, got ${op.id.length}`);
+    if (op.id.length !== 20)
+      throw new TreeError("BAD_ID", `account id must be 20 bytes, got ${op.id.length}`);
     if (op.leaf !== null) {
       const a = op.leaf.amount;
       if (typeof a !== "bigint" || a < 0n || a > MAX_U64)
@@ -45,7 +55,9 @@ export function normalizeOps(ops: readonly LeafOp[]): LeafOp[] {
     }
   }
   // Stable sort keeps batch order among equal ids, so the last one is the one kept.
-  const sorted = ops.map((op, i) => ({ op, i })).sort((a, b) => Buffer.compare(a.op.id, b.op.id) || a.i - b.i);
+  const sorted = ops
+    .map((op, i) => ({ op, i }))
+    .sort((a, b) => Buffer.compare(a.op.id, b.op.id) || a.i - b.i);
   const out: LeafOp[] = [];
   for (const { op } of sorted) {
     if (out.length > 0 && out[out.length - 1]!.id.equals(op.id)) out[out.length - 1] = op;
@@ -58,8 +70,13 @@ export function normalizeOps(ops: readonly LeafOp[]): LeafOp[] {
  * Applies sorted, deduplicated ops (see normalizeOps) to a tree and returns the new root; nodes off the
  * changed paths are shared with the old tree. Throws TreeError SUM_OVERFLOW if the total exceeds u64.
  */
-export function applyOps(root: TreeNode | null, ops: readonly LeafOp[], resolve: Resolver = noRefs): TreeNode | null {
-  const out = update(root, ops, 0, ops.length, resolve);
+export function applyOps(
+  root: TreeNode | null,
+  ops: readonly LeafOp[],
+  resolve: Resolver = noRefs,
+  replaced?: (ref: RefNode) => void,
+): TreeNode | null {
+  const out = update(root, ops, 0, ops.length, { resolve, replaced });
   if (out !== null && out.sum > MAX_U64)
     throw new TreeError("SUM_OVERFLOW", `total ${out.sum} exceeds the u64 supply cap`);
   return out;
@@ -85,7 +102,14 @@ function splitAt(ops: readonly LeafOp[], lo: number, hi: number, d: number): num
 }
 
 /** First index in [lo, hi) whose id's first d bits are >= (or > with `after`) those of key. */
-function prefixBound(ops: readonly LeafOp[], lo: number, hi: number, key: Uint8Array, d: number, after: boolean) {
+function prefixBound(
+  ops: readonly LeafOp[],
+  lo: number,
+  hi: number,
+  key: Uint8Array,
+  d: number,
+  after: boolean,
+) {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const c = comparePrefix(ops[mid]!.id, key, d);
@@ -96,11 +120,24 @@ function prefixBound(ops: readonly LeafOp[], lo: number, hi: number, key: Uint8A
 }
 
 function asInner(n: TreeNode): InnerNode {
-  if (n.kind !== Kind.Inner) throw new TreeError("CORRUPT", "a stored subtree did not load as an internal node");
+  if (n.kind !== Kind.Inner)
+    throw new TreeError("CORRUPT", "a stored subtree did not load as an internal node");
   return n;
 }
 
-function update(node: TreeNode | null, ops: readonly LeafOp[], lo: number, hi: number, resolve: Resolver): TreeNode | null {
+interface UpdateContext {
+  readonly resolve: Resolver;
+  /** Told of each stored subtree that the batch changed: its stored page is no longer the current one. */
+  readonly replaced: ((ref: RefNode) => void) | undefined;
+}
+
+function update(
+  node: TreeNode | null,
+  ops: readonly LeafOp[],
+  lo: number,
+  hi: number,
+  ctx: UpdateContext,
+): TreeNode | null {
   if (lo === hi) return node;
   if (node === null) {
     const items: TreeNode[] = [];
@@ -129,11 +166,14 @@ function update(node: TreeNode | null, ops: readonly LeafOp[], lo: number, hi: n
   const b = prefixBound(ops, a, hi, node.key, d, true);
   let result: TreeNode | null = node;
   if (a < b) {
-    const inner = node.kind === Kind.Ref ? asInner(resolve(node)) : node;
+    const inner = node.kind === Kind.Ref ? asInner(ctx.resolve(node)) : node;
     const m = splitAt(ops, a, b, d);
-    const l = update(inner.left, ops, a, m, resolve);
-    const r = update(inner.right, ops, m, b, resolve);
-    if (l !== inner.left || r !== inner.right) result = l === null ? r : r === null ? l : makeInner(d, l, r);
+    const l = update(inner.left, ops, a, m, ctx);
+    const r = update(inner.right, ops, m, b, ctx);
+    if (l !== inner.left || r !== inner.right) {
+      result = l === null ? r : r === null ? l : makeInner(d, l, r);
+      if (node.kind === Kind.Ref) ctx.replaced?.(node);
+    }
   }
   if (a === lo && b === hi) return result;
   // Upserts that branch off above this node: rebuild the canonical top from them and the subtree.
@@ -168,7 +208,11 @@ export function summaryOf(root: TreeNode | null): Summary {
 }
 
 /** The leaf of `id`, or undefined. */
-export function lookup(root: TreeNode | null, id: Uint8Array, resolve: Resolver = noRefs): LeafNode | undefined {
+export function lookup(
+  root: TreeNode | null,
+  id: Uint8Array,
+  resolve: Resolver = noRefs,
+): LeafNode | undefined {
   let n = root;
   while (n !== null) {
     if (n.kind === Kind.Ref) n = asInner(resolve(n));
@@ -194,7 +238,14 @@ export function prove(root: TreeNode | null, key: Buffer, resolve: Resolver = no
     const inner = n as InnerNode;
     const d = inner.depth;
     if (comparePrefix(key, inner.key, d) !== 0) {
-      terminal = { kind: "node", depth: d, prefix: prefix(inner.key, d), hash: hashOf(inner), sum: inner.sum, count: inner.count };
+      terminal = {
+        kind: "node",
+        depth: d,
+        prefix: prefix(inner.key, d),
+        hash: hashOf(inner),
+        sum: inner.sum,
+        count: inner.count,
+      };
       break;
     }
     const right = bit(key, d) === 1;

@@ -7,7 +7,9 @@ import { leafHash, MAX_U64, nodeHash, type Summary } from "./hash.js";
 import type { Proof } from "./proof.js";
 
 /** What a proof shows about its key, or why it shows nothing. */
-export type VerifyResult = { readonly result: "inclusion" | "exclusion" } | { readonly result: "invalid"; readonly reason: string };
+export type VerifyResult =
+  | { readonly result: "inclusion" | "exclusion" }
+  | { readonly result: "invalid"; readonly reason: string };
 
 const invalid = (reason: string): VerifyResult => ({ result: "invalid", reason });
 
@@ -19,8 +21,12 @@ export function verifyProof(proof: Proof, root: Summary): VerifyResult {
   // 1. Depths strictly increase; each stated prefix is prefix(k, d).
   let last = -1;
   for (const s of path) {
-    if (!Number.isInteger(s.depth) || s.depth <= last || s.depth >= 160) return invalid(`step depth ${s.depth} does not increase`);
-    if (s.prefix !== undefined && (!isPrefixCanonical(s.prefix, s.depth) || comparePrefix(s.prefix, k, s.depth) !== 0))
+    if (!Number.isInteger(s.depth) || s.depth <= last || s.depth >= 160)
+      return invalid(`step depth ${s.depth} does not increase`);
+    if (
+      s.prefix !== undefined &&
+      (!isPrefixCanonical(s.prefix, s.depth) || comparePrefix(s.prefix, k, s.depth) !== 0)
+    )
       return invalid(`step at depth ${s.depth}: prefix is not prefix(key, ${s.depth})`);
     last = s.depth;
   }
@@ -37,15 +43,19 @@ export function verifyProof(proof: Proof, root: Summary): VerifyResult {
   } else if (t.kind === "leaf") {
     if (t.id.length !== 20 || t.dataHash.length !== 32) return invalid("leaf fields have wrong lengths");
     if (t.amount < 0n || t.amount > MAX_U64) return invalid("leaf amount outside u64");
-    if (last >= 0 && comparePrefix(t.id, k, last + 1) !== 0) return invalid("terminal leaf is not on the key's side");
+    if (last >= 0 && comparePrefix(t.id, k, last + 1) !== 0)
+      return invalid("terminal leaf is not on the key's side");
     hash = leafHash(t.id, t.amount, t.dataHash);
     sum = t.amount;
     count = 1;
   } else {
     if (t.depth <= last || t.depth >= 160) return invalid("terminal node depth does not increase");
-    if (t.prefix.length !== 20 || !isPrefixCanonical(t.prefix, t.depth)) return invalid("terminal node prefix is not canonical");
-    if (last >= 0 && comparePrefix(t.prefix, k, last + 1) !== 0) return invalid("terminal node is not on the key's side");
-    if (comparePrefix(t.prefix, k, t.depth) === 0) return invalid("terminal node is on the key's path: the walk must go on");
+    if (t.prefix.length !== 20 || !isPrefixCanonical(t.prefix, t.depth))
+      return invalid("terminal node prefix is not canonical");
+    if (last >= 0 && comparePrefix(t.prefix, k, last + 1) !== 0)
+      return invalid("terminal node is not on the key's side");
+    if (comparePrefix(t.prefix, k, t.depth) === 0)
+      return invalid("terminal node is on the key's path: the walk must go on");
     if (t.hash.length !== 32) return invalid("terminal hash is not 32 bytes");
     hash = t.hash;
     sum = t.sum;
@@ -64,10 +74,15 @@ export function verifyProof(proof: Proof, root: Summary): VerifyResult {
     count += sib.count;
     if (sum > MAX_U64) return invalid("sum overflows u64");
   }
-  if (Buffer.compare(Buffer.from(hash), Buffer.from(root.hash)) !== 0 || sum !== root.sum || count !== root.count)
+  if (
+    Buffer.compare(Buffer.from(hash), Buffer.from(root.hash)) !== 0 ||
+    sum !== root.sum ||
+    count !== root.count
+  )
     return invalid("recomputed root synopsis does not match");
   // 4. What the terminal shows.
   if (t === null) return { result: "exclusion" };
-  if (t.kind === "leaf") return { result: Buffer.compare(Buffer.from(t.id), Buffer.from(k)) === 0 ? "inclusion" : "exclusion" };
+  if (t.kind === "leaf")
+    return { result: Buffer.compare(Buffer.from(t.id), Buffer.from(k)) === 0 ? "inclusion" : "exclusion" };
   return { result: "exclusion" };
 }

@@ -78,7 +78,8 @@ export class Reader {
   constructor(private readonly buf: Uint8Array) {}
 
   private need(n: number, what: string): void {
-    if (this.pos + n > this.buf.length) throw new DecodeError(`truncated: ${what} needs ${n} bytes at offset ${this.pos}`);
+    if (this.pos + n > this.buf.length)
+      throw new DecodeError(`truncated: ${what} needs ${n} bytes at offset ${this.pos}`);
   }
 
   /** Bytes not read yet. */
@@ -134,6 +135,7 @@ export class Reader {
 
   /** Throws unless every byte was read. */
   end(what = "message"): void {
-    if (this.pos !== this.buf.length) throw new DecodeError(`${what}: ${this.buf.length - this.pos} trailing bytes`);
+    if (this.pos !== this.buf.length)
+      throw new DecodeError(`${what}: ${this.buf.length - this.pos} trailing bytes`);
   }
 }

@@ -1,0 +1,83 @@
+/** The LevelDB KV (classic-level). */
+import { ClassicLevel } from "classic-level";
+import type { KV, KVOp, KVRange } from "./kv.js";
+
+/** Why a store could not be opened, in words an operator can act on. */
+export class StoreOpenError extends Error {
+  constructor(
+    readonly code: "LOCKED" | "OPEN_FAILED",
+    message: string,
+  ) {
+    super(message);
+    this.name = "StoreOpenError";
+  }
+}
+
+/** Options of LevelKV. */
+export interface LevelKVOptions {
+  /** LevelDB's block cache in bytes. @default 8 MiB */
+  cacheSize?: number;
+  /** LevelDB's write buffer (memtable) in bytes. @default 16 MiB */
+  writeBufferSize?: number;
+}
+
+/** A KV on a LevelDB folder. Open with `LevelKV.open`; a folder locked by another process fails fast. */
+export class LevelKV implements KV {
+  private constructor(private readonly db: ClassicLevel<Buffer, Buffer>) {}
+
+  /** Opens (creating if needed) the LevelDB at `dir`. */
+  static async open(dir: string, opts: LevelKVOptions = {}): Promise<LevelKV> {
+    const db = new ClassicLevel<Buffer, Buffer>(dir, {
+      keyEncoding: "buffer",
+      valueEncoding: "buffer",
+      cacheSize: opts.cacheSize ?? 8 * 1024 * 1024,
+      writeBufferSize: opts.writeBufferSize ?? 16 * 1024 * 1024,
+    });
+    try {
+      await db.open();
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      if (cause?.code === "LEVEL_LOCKED")
+        throw new StoreOpenError(
+          "LOCKED",
+          `the database at ${dir} is in use by another process (is another leither running on this data dir?)`,
+        );
+      throw new StoreOpenError(
+        "OPEN_FAILED",
+        `cannot open the database at ${dir}: ${cause?.message ?? (err as Error).message}`,
+      );
+    }
+    return new LevelKV(db);
+  }
+
+  getSync(key: Buffer): Buffer | undefined {
+    return this.db.getSync(key);
+  }
+
+  async write(ops: readonly KVOp[], opts: { sync?: boolean } = {}): Promise<void> {
+    // classic-level's batch is one atomic LevelDB WriteBatch.
+    await this.db.batch(ops as KVOp[], { sync: opts.sync ?? false });
+  }
+
+  async *entries(range: KVRange): AsyncIterable<[Buffer, Buffer]> {
+    const it = this.db.iterator({
+      gte: range.gte,
+      lt: range.lt,
+      reverse: range.reverse ?? false,
+      limit: range.limit ?? -1,
+    });
+    try {
+      for await (const [k, v] of it) yield [k, v];
+    } finally {
+      await it.close();
+    }
+  }
+
+  async compact(): Promise<void> {
+    await this.db.compactRange(Buffer.alloc(0), Buffer.alloc(64, 0xff));
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

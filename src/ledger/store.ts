@@ -1,0 +1,449 @@
+/**
+ * The versioned ledger tree: one atomic write batch per pulse, every retained pulse readable (root,
+ * leaves, proofs), pruning by a retention policy. A pulse writes only the pages it changed; each
+ * page it replaced is recorded in a stale index keyed by that pulse, so pruning walks the index in
+ * small steps and never scans the tree.
+ */
+
+import { prefix } from "../smt/bits.js";
+import type { Summary } from "../smt/hash.js";
+import { hashOf, type InnerNode, Kind, type LeafNode, type RefNode, type TreeNode } from "../smt/node.js";
+import {
+  decodePage,
+  decodeRootNode,
+  encodeRootNode,
+  PAGE_FORMAT_V1,
+  writeInnerHeader,
+  writeLeaf,
+  writeRef,
+} from "../smt/page.js";
+import type { Proof } from "../smt/proof.js";
+import { applyOps, type LeafOp, lookup, normalizeOps, prove, summaryOf, TreeError } from "../smt/tree.js";
+import { DecodeError, Reader, Writer } from "../util/bytes.js";
+import {
+  Bucket,
+  bucketRange,
+  metaKey,
+  pageKey,
+  parseStaleKey,
+  pulseOfRootKey,
+  rootKey,
+  staleKey,
+  versionOfPageKey,
+} from "./keys.js";
+import type { KV, KVOp } from "./kv.js";
+import { heldByCheckpoint, isRetained, type RetentionPolicy, retentionPolicy } from "./retention.js";
+
+/** Version byte of the store's layout (META "format"). */
+export const STORE_FORMAT = 1;
+const ROOT_RECORD_V1 = 1;
+
+/** Options of a VersionedTree. */
+export interface VersionedTreeOptions {
+  /** Which pulses stay readable. @default {keepLast: 100, keepEvery: 0} */
+  retention?: Partial<RetentionPolicy>;
+  /** Decoded pages kept in memory (the top of the tree stays hot). @default 4096 */
+  cachePages?: number;
+  /** Wait for each pulse's batch to reach the disk (fsync) before the commit resolves. @default true */
+  sync?: boolean;
+}
+
+/** Why a pulse cannot be read or written. */
+export class PulseError extends Error {
+  constructor(
+    readonly code: "EMPTY" | "PRUNED" | "FUTURE" | "BEFORE_FIRST" | "NOT_NEXT",
+    message: string,
+  ) {
+    super(message);
+    this.name = "PulseError";
+  }
+}
+
+/** What a commit did. */
+export interface CommitResult {
+  readonly pulse: number;
+  readonly root: Summary;
+  /** Pages written (a pulse that changes k accounts writes O(k log n) of them). */
+  readonly pagesWritten: number;
+  /** Pages this pulse made stale (kept until no retained pulse needs them). */
+  readonly pagesReplaced: number;
+  /** Bytes of the write batch. */
+  readonly bytesWritten: number;
+}
+
+/** What one prune step did. */
+export interface PruneResult {
+  readonly pulsesDropped: number;
+  readonly pagesDeleted: number;
+  /** True when nothing is left to prune for now. */
+  readonly done: boolean;
+}
+
+/** An account's leaf as the tree stores it. */
+export interface LeafValue {
+  readonly amount: bigint;
+  readonly dataHash: Buffer;
+}
+
+/** The ledger tree with a snapshot per pulse, on any KV. */
+export class VersionedTree {
+  private readonly policy: RetentionPolicy;
+  private readonly cacheMax: number;
+  private readonly sync: boolean;
+  private readonly cache = new Map<string, InnerNode>();
+  /** Pulses with a root record on disk, ascending. */
+  private pulses: number[];
+  private headRoot: TreeNode | null;
+  private first: number | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly kv: KV,
+    pulses: number[],
+    headRoot: TreeNode | null,
+    first: number | undefined,
+    opts: VersionedTreeOptions,
+  ) {
+    this.policy = retentionPolicy(opts.retention);
+    this.cacheMax = opts.cachePages ?? 4096;
+    this.sync = opts.sync ?? true;
+    this.pulses = pulses;
+    this.headRoot = headRoot;
+    this.first = first;
+  }
+
+  /** Opens the tree kept in `kv` (empty or written by this class). */
+  static async open(kv: KV, opts: VersionedTreeOptions = {}): Promise<VersionedTree> {
+    const fmt = kv.getSync(metaKey("format"));
+    if (fmt !== undefined && (fmt.length !== 1 || fmt[0] !== STORE_FORMAT))
+      throw new TreeError(
+        "CORRUPT",
+        `unknown ledger store format ${fmt.toString("hex")} (this build reads ${STORE_FORMAT})`,
+      );
+    const pulses: number[] = [];
+    for await (const [k] of kv.entries(bucketRange(Bucket.Root))) pulses.push(pulseOfRootKey(k));
+    const firstRaw = kv.getSync(metaKey("first"));
+    const first = firstRaw === undefined ? undefined : Number(firstRaw.readBigUInt64BE(0));
+    const t = new VersionedTree(kv, pulses, null, first, opts);
+    if (pulses.length > 0) t.headRoot = t.readRootRecord(pulses[pulses.length - 1]!);
+    return t;
+  }
+
+  /** The newest committed pulse, or undefined before the first commit. */
+  get head(): number | undefined {
+    return this.pulses.length === 0 ? undefined : this.pulses[this.pulses.length - 1];
+  }
+
+  /** The pulses readable now, ascending (policy-dropped pulses stay until the next prune). */
+  retained(): readonly number[] {
+    return this.pulses;
+  }
+
+  /** The retention policy in force. */
+  get retention(): RetentionPolicy {
+    return this.policy;
+  }
+
+  /**
+   * Applies one pulse's upserts and deletes and writes them in one atomic batch. `pulse` must be
+   * head + 1 (any number for the first). A batch that would overflow the u64 supply is refused whole.
+   */
+  commit(pulse: number, ops: readonly LeafOp[]): Promise<CommitResult> {
+    return this.exclusive(() => this.doCommit(pulse, ops));
+  }
+
+  private async doCommit(pulse: number, ops: readonly LeafOp[]): Promise<CommitResult> {
+    this.checkOpen();
+    const head = this.head;
+    if (!Number.isSafeInteger(pulse) || pulse < 0)
+      throw new PulseError("NOT_NEXT", `pulse must be a non-negative integer, got ${pulse}`);
+    if (head !== undefined && pulse !== head + 1)
+      throw new PulseError("NOT_NEXT", `pulse ${pulse} is not the next pulse (head is ${head})`);
+    const stale = new Map<string, Buffer>();
+    const markStale = (level: number, key: Uint8Array, version: number) => {
+      const k = pageKey(level, key, version);
+      stale.set(k.toString("latin1"), k);
+    };
+    const root = applyOps(this.headRoot, normalizeOps(ops), this.resolve, (ref) =>
+      markStale(ref.depth >> 3, ref.key, ref.version),
+    );
+    const summary = summaryOf(root);
+    const batch: KVOp[] = [];
+    let rootVersion = pulse;
+    if (root !== null && root.kind === Kind.Inner) {
+      if (root.stored !== undefined) rootVersion = root.stored;
+      else this.writePage(root, pulse, batch, markStale);
+    } else if (root !== null && root.kind === Kind.Ref) rootVersion = root.version;
+    const pagesWritten = batch.length;
+    for (const k of stale.values())
+      batch.push({ type: "put", key: staleKey(pulse, k), value: Buffer.alloc(0) });
+    const rec = new Writer(128).u8(ROOT_RECORD_V1);
+    encodeRootNode(rec, root, rootVersion);
+    batch.push({ type: "put", key: rootKey(pulse), value: rec.finish() });
+    if (this.first === undefined) {
+      const f = Buffer.alloc(8);
+      f.writeBigUInt64BE(BigInt(pulse));
+      batch.push({ type: "put", key: metaKey("first"), value: f });
+      batch.push({ type: "put", key: metaKey("format"), value: Buffer.from([STORE_FORMAT]) });
+    }
+    let bytesWritten = 0;
+    for (const op of batch) bytesWritten += op.key.length + (op.type === "put" ? op.value.length : 0);
+    await this.kv.write(batch, { sync: this.sync });
+    // Keep only a reference to the new root: the pages live in the KV and the page cache.
+    this.headRoot = root === null || root.kind !== Kind.Inner ? root : asRef(root, rootVersion);
+    this.pulses.push(pulse);
+    this.first ??= pulse;
+    return { pulse, root: summary, pagesWritten, pagesReplaced: stale.size, bytesWritten };
+  }
+
+  /** Encodes the page whose top is `top` (and, first, any new page below it) into `batch`. */
+  private writePage(
+    top: InnerNode,
+    pulse: number,
+    batch: KVOp[],
+    markStale: (level: number, key: Uint8Array, version: number) => void,
+  ): void {
+    const level = top.depth >> 3;
+    const w = new Writer(1024).u8(PAGE_FORMAT_V1);
+    const enc = (n: TreeNode): void => {
+      if (n.kind === Kind.Leaf) {
+        writeLeaf(w, n);
+        return;
+      }
+      if (n.depth >> 3 !== level) {
+        // The top of a deeper page: reference it, writing it first if it is new.
+        if (n.kind === Kind.Ref) writeRef(w, n, n.version);
+        else if (n.stored !== undefined) writeRef(w, n, n.stored);
+        else {
+          this.writePage(n, pulse, batch, markStale);
+          writeRef(w, n, pulse);
+        }
+        return;
+      }
+      // Same level: the node goes inline. If it was the top of a stored page, that page is replaced.
+      let inner: InnerNode;
+      if (n.kind === Kind.Ref) {
+        inner = this.resolve(n) as InnerNode;
+        markStale(level, n.key, n.version);
+      } else {
+        inner = n;
+        if (n !== top && n.stored !== undefined) markStale(level, n.key, n.stored);
+      }
+      writeInnerHeader(w, inner.depth, hashOf(inner));
+      enc(inner.left);
+      enc(inner.right);
+    };
+    enc(top);
+    batch.push({ type: "put", key: pageKey(level, top.key, pulse), value: w.finish() });
+  }
+
+  /** Loads a stored page (through the page cache). Synchronous: LevelDB's getSync. */
+  private readonly resolve = (ref: RefNode): TreeNode => {
+    const level = ref.depth >> 3;
+    const key = pageKey(level, ref.key, ref.version);
+    const ks = key.toString("latin1");
+    const hit = this.cache.get(ks);
+    if (hit !== undefined) {
+      this.cache.delete(ks);
+      this.cache.set(ks, hit);
+      return hit;
+    }
+    const bytes = this.kv.getSync(key);
+    if (bytes === undefined)
+      throw new TreeError("CORRUPT", `page ${key.toString("hex")} is missing from the store`);
+    let top: InnerNode;
+    try {
+      top = decodePage(bytes, level, ref.version);
+    } catch (err) {
+      if (err instanceof DecodeError)
+        throw new TreeError("CORRUPT", `page ${key.toString("hex")}: ${err.message}`);
+      throw err;
+    }
+    if (top.depth !== ref.depth || !top.hash!.equals(ref.hash) || top.sum !== ref.sum)
+      throw new TreeError("CORRUPT", `page ${key.toString("hex")} does not match its reference`);
+    this.cache.set(ks, top);
+    if (this.cache.size > this.cacheMax) this.cache.delete(this.cache.keys().next().value!);
+    return top;
+  };
+
+  /** The root node of a retained pulse (the head when omitted). */
+  private rootNode(pulse?: number): TreeNode | null {
+    const head = this.head;
+    if (head === undefined) throw new PulseError("EMPTY", "the ledger has no pulse yet");
+    if (pulse === undefined || pulse === head) return this.headRoot;
+    this.checkReadable(pulse);
+    return this.readRootRecord(pulse);
+  }
+
+  private readRootRecord(pulse: number): TreeNode | null {
+    const rec = this.kv.getSync(rootKey(pulse));
+    if (rec === undefined)
+      throw new PulseError(
+        "PRUNED",
+        `pulse ${pulse} was pruned by the retention policy (${this.describePolicy()})`,
+      );
+    try {
+      const r = new Reader(rec);
+      const v = r.u8("root record version");
+      if (v !== ROOT_RECORD_V1) throw new DecodeError(`unknown root record version ${v}`);
+      const n = decodeRootNode(r);
+      r.end("root record");
+      return n;
+    } catch (err) {
+      if (err instanceof DecodeError)
+        throw new TreeError("CORRUPT", `root record of pulse ${pulse}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  private checkReadable(pulse: number): void {
+    const head = this.head!;
+    if (!Number.isSafeInteger(pulse) || pulse < 0)
+      throw new PulseError("FUTURE", `pulse must be a non-negative integer, got ${pulse}`);
+    if (pulse > head) throw new PulseError("FUTURE", `pulse ${pulse} is not committed yet (head is ${head})`);
+    if (this.first !== undefined && pulse < this.first)
+      throw new PulseError(
+        "BEFORE_FIRST",
+        `pulse ${pulse} is before this ledger's first pulse ${this.first}`,
+      );
+    if (bsearch(this.pulses, pulse) < 0)
+      throw new PulseError(
+        "PRUNED",
+        `pulse ${pulse} was pruned by the retention policy (${this.describePolicy()})`,
+      );
+  }
+
+  private describePolicy(): string {
+    const { keepLast, keepEvery } = this.policy;
+    return keepEvery > 0
+      ? `keep the last ${keepLast} pulses and every ${keepEvery}th`
+      : `keep the last ${keepLast} pulses`;
+  }
+
+  /** The root synopsis at a retained pulse (the head when omitted). */
+  rootAt(pulse?: number): Summary {
+    this.checkOpen();
+    return summaryOf(this.rootNode(pulse));
+  }
+
+  /** An account's leaf at a retained pulse, or undefined if it has none. */
+  getLeaf(id: Buffer, pulse?: number): LeafValue | undefined {
+    this.checkOpen();
+    const leaf: LeafNode | undefined = lookup(this.rootNode(pulse), id, this.resolve);
+    return leaf === undefined ? undefined : { amount: leaf.sum, dataHash: leaf.dataHash };
+  }
+
+  /** An inclusion or exclusion proof for `id` at a retained pulse. */
+  prove(id: Buffer, pulse?: number): Proof {
+    this.checkOpen();
+    return prove(this.rootNode(pulse), id, this.resolve);
+  }
+
+  /**
+   * One bounded prune step: drops the root records the policy no longer keeps and deletes at most
+   * `maxPages` pages that no retained pulse reaches. Call until `done`; each step is one atomic batch.
+   */
+  prune(maxPages = 10_000): Promise<PruneResult> {
+    return this.exclusive(() => this.doPrune(maxPages));
+  }
+
+  private async doPrune(maxPages: number): Promise<PruneResult> {
+    this.checkOpen();
+    const head = this.head;
+    if (head === undefined) return { pulsesDropped: 0, pagesDeleted: 0, done: true };
+    const batch: KVOp[] = [];
+    const dropped = this.pulses.filter((p) => !isRetained(this.policy, head, p));
+    for (const p of dropped) batch.push({ type: "del", key: rootKey(p) });
+    // A page stale from pulse s was visible in [version, s); decide it once all of those are outside
+    // the kept window, i.e. s <= head - keepLast + 1.
+    const until = head - this.policy.keepLast + 2;
+    let entries = 0;
+    let pagesDeleted = 0;
+    if (until > 0) {
+      const range = {
+        gte: staleKey(0, Buffer.alloc(0)),
+        lt: staleKey(until, Buffer.alloc(0)),
+        limit: maxPages,
+      };
+      for await (const [k] of this.kv.entries(range)) {
+        entries++;
+        const { pulse: s, page } = parseStaleKey(k);
+        const version = versionOfPageKey(page);
+        if (!heldByCheckpoint(this.policy, version, s)) {
+          batch.push({ type: "del", key: Buffer.from(page) });
+          this.cache.delete(page.toString("latin1"));
+          pagesDeleted++;
+        }
+        batch.push({ type: "del", key: k });
+      }
+    }
+    if (batch.length > 0) await this.kv.write(batch, { sync: this.sync });
+    const droppedSet = new Set(dropped);
+    this.pulses = this.pulses.filter((p) => !droppedSet.has(p));
+    return { pulsesDropped: dropped.length, pagesDeleted, done: entries < maxPages };
+  }
+
+  /** Prunes until nothing is left, in bounded steps. */
+  async pruneAll(maxPagesPerStep = 10_000): Promise<{ pulsesDropped: number; pagesDeleted: number }> {
+    let pulsesDropped = 0;
+    let pagesDeleted = 0;
+    for (;;) {
+      const r = await this.prune(maxPagesPerStep);
+      pulsesDropped += r.pulsesDropped;
+      pagesDeleted += r.pagesDeleted;
+      if (r.done) return { pulsesDropped, pagesDeleted };
+    }
+  }
+
+  /** Asks the KV to reclaim the space of deleted keys now. */
+  compact(): Promise<void> {
+    return this.exclusive(() => this.kv.compact());
+  }
+
+  /** Waits for pending work and closes the KV. */
+  close(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.closed) return;
+      this.closed = true;
+      this.cache.clear();
+      await this.kv.close();
+    });
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error("the ledger store is closed");
+  }
+
+  /** Runs `fn` after every earlier commit, prune or close has finished. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function asRef(n: InnerNode, version: number): RefNode {
+  return {
+    kind: Kind.Ref,
+    key: prefix(n.key, n.depth),
+    depth: n.depth,
+    sum: n.sum,
+    count: n.count,
+    hash: hashOf(n),
+    version,
+  };
+}
+
+function bsearch(a: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = a[mid]!;
+    if (v === x) return mid;
+    if (v < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
