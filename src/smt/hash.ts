@@ -69,11 +69,17 @@ export function nodeHash(
   let o = 2 + ID_BYTES;
   nodeBuf.set(lHash, o);
   nodeBuf.writeBigUInt64BE(l.sum, o + 32);
-  nodeBuf.writeBigUInt64BE(BigInt(l.count), o + 40);
+  writeCount(nodeBuf, o + 40, l.count);
   o += 48;
   nodeBuf.set(rHash, o);
   nodeBuf.writeBigUInt64BE(r.sum, o + 32);
-  nodeBuf.writeBigUInt64BE(BigInt(r.count), o + 40);
+  writeCount(nodeBuf, o + 40, r.count);
   hashCalls++;
   return hash("sha256", nodeBuf, "buffer");
+}
+
+/** Writes a count (a safe integer) as u64 without going through BigInt. */
+function writeCount(buf: Buffer, offset: number, count: number): void {
+  buf.writeUInt32BE(Math.floor(count / 0x100000000), offset);
+  buf.writeUInt32BE(count >>> 0, offset + 4);
 }

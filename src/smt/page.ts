@@ -52,9 +52,10 @@ export function writeInnerHeader(w: Writer, depth: number, hash: Uint8Array): vo
 /** Reads one node (recursively for in-page internal nodes). `minDepth`: the depth a child must exceed. */
 function readNode(r: Reader, level: number, minDepth: number, tag = r.u8("node tag")): TreeNode {
   if (tag === T_LEAF) {
-    const id = Buffer.from(r.bytes(ID_BYTES, "leaf id"));
+    // Views into the page's bytes, not copies: a page is decoded once and cached whole.
+    const id = r.bytes(ID_BYTES, "leaf id");
     const amount = r.u64("leaf amount");
-    const dataHash = Buffer.from(r.bytes(32, "leaf dataHash"));
+    const dataHash = r.bytes(32, "leaf dataHash");
     return makeLeaf(id, amount, dataHash);
   }
   const depth = r.u8("depth");
@@ -65,7 +66,7 @@ function readNode(r: Reader, level: number, minDepth: number, tag = r.u8("node t
     key.set(r.bytes(Math.ceil(depth / 8), "ref prefix"));
     if (!isPrefixCanonical(key, depth)) throw new DecodeError("ref prefix is not canonical");
     const version = r.uvarintNumber("ref version");
-    const hash = Buffer.from(r.bytes(32, "ref hash"));
+    const hash = r.bytes(32, "ref hash");
     const sum = r.uvarint("ref sum");
     const count = r.uvarintNumber("ref count");
     const ref: RefNode = { kind: Kind.Ref, key, depth, sum, count, hash, version };
@@ -74,7 +75,7 @@ function readNode(r: Reader, level: number, minDepth: number, tag = r.u8("node t
   if (tag !== T_INNER) throw new DecodeError(`unknown node tag ${tag}`);
   if (depth >> 3 !== level)
     throw new DecodeError(`internal node at depth ${depth} outside page level ${level}`);
-  const hash = Buffer.from(r.bytes(32, "node hash"));
+  const hash = r.bytes(32, "node hash");
   const left = readNode(r, level, depth);
   const right = readNode(r, level, depth);
   // Both children must lie under this node, on their own side of bit `depth`.

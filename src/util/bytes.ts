@@ -96,7 +96,11 @@ export class Reader {
   /** u64 big-endian. */
   u64(what = "u64"): bigint {
     this.need(8, what);
-    const v = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos, 8).readBigUInt64BE(0);
+    const b = this.buf;
+    const p = this.pos;
+    const hi = ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+    const lo = ((b[p + 4]! << 24) | (b[p + 5]! << 16) | (b[p + 6]! << 8) | b[p + 7]!) >>> 0;
+    const v = hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
     this.pos += 8;
     return v;
   }
