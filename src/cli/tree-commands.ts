@@ -64,22 +64,35 @@ export function registerTreeCommands(program: Command): void {
     .requiredOption("--root <hash>", "root hash (64 hex digits)")
     .requiredOption("--sum <sum>", "root sum (decimal u64)")
     .requiredOption("--count <count>", "root count (decimal)")
+    .option(
+      "--strict",
+      "refuse a terminal internal node given without its children (unbound, see docs/PROTOCOL.md)",
+    )
     .option("--json", "print the result as JSON")
-    .action((file: string, opts: { root: string; sum: string; count: string; json?: boolean }) => {
-      const json = readJsonFile(file);
-      let result: ReturnType<typeof verifyProof>;
-      try {
-        const root = {
-          hash: hexField(opts.root, 32, "--root"),
-          sum: u64Field(opts.sum, "--sum"),
-          count: countField(opts.count, "--count"),
-        };
-        result = verifyProof(proofFromJson(json), root);
-      } catch (err) {
-        asInputError(err);
-      }
-      if (opts.json) console.log(JSON.stringify(result));
-      else console.log(result.result === "invalid" ? `invalid: ${result.reason}` : result.result);
-      if (result.result === "invalid") process.exitCode = 1;
-    });
+    .action(
+      (
+        file: string,
+        opts: { root: string; sum: string; count: string; strict?: boolean; json?: boolean },
+      ) => {
+        const json = readJsonFile(file);
+        let result: ReturnType<typeof verifyProof>;
+        try {
+          const root = {
+            hash: hexField(opts.root, 32, "--root"),
+            sum: u64Field(opts.sum, "--sum"),
+            count: countField(opts.count, "--count"),
+          };
+          result = verifyProof(proofFromJson(json), root, { allowUnboundTerminal: !opts.strict });
+        } catch (err) {
+          asInputError(err);
+        }
+        if (result.result === "exclusion" && result.unbound)
+          console.error(
+            "leither: warning: the proof ends in an internal node without its children, so its depth and prefix are not bound by a hash (SPEC-smt.md); --strict refuses such proofs",
+          );
+        if (opts.json) console.log(JSON.stringify(result));
+        else console.log(result.result === "invalid" ? `invalid: ${result.reason}` : result.result);
+        if (result.result === "invalid") process.exitCode = 1;
+      },
+    );
 }

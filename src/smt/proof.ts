@@ -5,7 +5,7 @@
  */
 import { DecodeError, Reader, Writer } from "../util/bytes.js";
 import { ID_BITS, ID_BYTES, isPrefixCanonical, prefix } from "./bits.js";
-import { MAX_U64, type Summary } from "./hash.js";
+import { MAX_U64, nodeHash, type Summary } from "./hash.js";
 
 /** One internal node on the path from the root: its depth and the summary of the child off the path. */
 export interface ProofStep {
@@ -25,6 +25,12 @@ export type ProofTerminal =
       readonly hash: Uint8Array;
       readonly sum: bigint;
       readonly count: number;
+      /**
+       * The node's two child summaries. SPEC-smt.md's terminal is a bare summary, which leaves its depth
+       * and prefix unbound by any hash (a forged exclusion proof for a present key would verify); with
+       * the children, the verifier recomputes the node's hash from (depth, prefix, L, R) and binds them.
+       */
+      readonly children?: readonly [Summary, Summary];
     }
   | null;
 
@@ -55,10 +61,13 @@ export function encodeProof(p: Proof): Buffer {
     else w.u8(T_LEAF_OTHER).bytes(t.id);
     w.uvarint(t.amount).bytes(t.dataHash);
   } else {
+    // The node's own summary is not shipped: the decoder recomputes it from the children.
+    if (t.children === undefined)
+      throw new TypeError("a node terminal needs its children summaries to be encoded");
     w.u8(T_NODE)
       .u8(t.depth)
       .bytes(t.prefix.subarray(0, Math.ceil(t.depth / 8)));
-    w.bytes(t.hash).uvarint(t.sum).uvarint(t.count);
+    for (const c of t.children) w.bytes(c.hash).uvarint(c.sum).uvarint(c.count);
   }
   return w.finish();
 }
@@ -97,10 +106,17 @@ export function decodeProof(bytes: Uint8Array): Proof {
     prefix.set(r.bytes(Math.ceil(depth / 8), "node prefix"));
     if (!isPrefixCanonical(prefix, depth))
       throw new DecodeError("node prefix has bits set at or after its depth");
-    const hash = Buffer.from(r.bytes(32, "node hash"));
-    const sum = r.uvarint("node sum");
-    const count = r.uvarintNumber("node count");
-    terminal = { kind: "node", depth, prefix, hash, sum, count };
+    const readChild = (what: string): Summary => ({
+      hash: Buffer.from(r.bytes(32, `${what} hash`)),
+      sum: r.uvarint(`${what} sum`),
+      count: r.uvarintNumber(`${what} count`),
+    });
+    const l = readChild("left child");
+    const rc = readChild("right child");
+    const sum = l.sum + rc.sum;
+    if (sum > MAX_U64) throw new DecodeError("node terminal: children sums overflow u64");
+    const hash = nodeHash(depth, prefix, l.hash, l, rc.hash, rc);
+    terminal = { kind: "node", depth, prefix, hash, sum, count: l.count + rc.count, children: [l, rc] };
   } else throw new DecodeError(`unknown terminal tag ${tag}`);
   r.end("proof");
   return { key, path, terminal };
@@ -113,12 +129,37 @@ export interface ProofJson {
   path: { depth: number; prefix?: string; sibling: { hash: string; sum: string; count: number } }[];
   terminal:
     | { kind: "leaf"; id: string; amount: string; dataHash: string }
-    | { kind: "node"; depth: number; prefix: string; hash: string; sum: string; count: number }
+    | {
+        kind: "node";
+        depth: number;
+        prefix: string;
+        hash: string;
+        sum: string;
+        count: number;
+        left?: SummaryJson;
+        right?: SummaryJson;
+      }
     | null;
 }
 
-/** Renders a proof as the vectors' JSON, prefixes included. */
-export function proofToJson(p: Proof): ProofJson {
+/** A summary in JSON. */
+export interface SummaryJson {
+  hash: string;
+  sum: string;
+  count: number;
+}
+
+const summaryJson = (s: Summary): SummaryJson => ({
+  hash: Buffer.from(s.hash).toString("hex"),
+  sum: s.sum.toString(),
+  count: s.count,
+});
+
+/**
+ * Renders a proof as the vectors' JSON, prefixes included. A node terminal's children go in "left"
+ * and "right" (an extension of SPEC-smt.md that binds the terminal); `spec: true` leaves them out.
+ */
+export function proofToJson(p: Proof, opts: { spec?: boolean } = {}): ProofJson {
   const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
   const t = p.terminal;
   return {
@@ -140,6 +181,9 @@ export function proofToJson(p: Proof): ProofJson {
               hash: hex(t.hash),
               sum: t.sum.toString(),
               count: t.count,
+              ...(t.children !== undefined && !opts.spec
+                ? { left: summaryJson(t.children[0]), right: summaryJson(t.children[1]) }
+                : {}),
             },
   };
 }
@@ -190,6 +234,15 @@ function objectField(v: unknown, field: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+function summaryField(v: unknown, field: string): Summary {
+  const o = objectField(v, field);
+  return {
+    hash: hexField(o.hash, 32, `${field}.hash`),
+    sum: u64Field(o.sum, `${field}.sum`),
+    count: countField(o.count, `${field}.count`),
+  };
+}
+
 /** Parses the vectors' JSON shape of a proof; throws FormatError naming the bad field. */
 export function proofFromJson(json: unknown): Proof {
   const o = objectField(json, "proof");
@@ -222,14 +275,23 @@ export function proofFromJson(json: unknown): Proof {
         dataHash: hexField(t.dataHash, 32, "terminal.dataHash"),
       };
     } else if (t.kind === "node") {
-      terminal = {
-        kind: "node",
+      const node = {
+        kind: "node" as const,
         depth: depthField(t.depth, "terminal.depth"),
         prefix: hexField(t.prefix, ID_BYTES, "terminal.prefix"),
         hash: hexField(t.hash, 32, "terminal.hash"),
         sum: u64Field(t.sum, "terminal.sum"),
         count: countField(t.count, "terminal.count"),
       };
+      if ((t.left === undefined) !== (t.right === undefined))
+        throw new FormatError("terminal: give both children (left and right) or neither");
+      terminal =
+        t.left === undefined
+          ? node
+          : {
+              ...node,
+              children: [summaryField(t.left, "terminal.left"), summaryField(t.right, "terminal.right")],
+            };
     } else throw new FormatError(`terminal.kind: expected "leaf" or "node", got ${JSON.stringify(t.kind)}`);
   }
   return { key, path, terminal };

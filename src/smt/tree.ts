@@ -238,6 +238,7 @@ export function prove(root: TreeNode | null, key: Buffer, resolve: Resolver = no
     const inner = n as InnerNode;
     const d = inner.depth;
     if (comparePrefix(key, inner.key, d) !== 0) {
+      const summary = (c: TreeNode): Summary => ({ hash: hashOf(c), sum: c.sum, count: c.count });
       terminal = {
         kind: "node",
         depth: d,
@@ -245,6 +246,7 @@ export function prove(root: TreeNode | null, key: Buffer, resolve: Resolver = no
         hash: hashOf(inner),
         sum: inner.sum,
         count: inner.count,
+        children: [summary(inner.left), summary(inner.right)],
       };
       break;
     }

@@ -1,6 +1,12 @@
 /**
  * The stand-alone proof verifier of SPEC-smt.md ("Proofs", steps 1-4). It needs no database and no
  * network: a light client or an auditor imports this module (and the pure modules it uses) alone.
+ *
+ * One deviation, for soundness: SPEC-smt.md lets an exclusion proof end in an internal node given
+ * as a bare summary with its (depth, prefix). No hash covers that depth and prefix, so a prover could
+ * "exclude" a key that is present. By default the verifier therefore requires the node's two child
+ * summaries and recomputes its hash from (depth, prefix, L, R). `allowUnboundTerminal` accepts the
+ * spec's bare form (the vectors use it) and marks such a result `unbound`.
  */
 import { bit, comparePrefix, isPrefixCanonical } from "./bits.js";
 import { leafHash, MAX_U64, nodeHash, type Summary } from "./hash.js";
@@ -8,15 +14,30 @@ import type { Proof } from "./proof.js";
 
 /** What a proof shows about its key, or why it shows nothing. */
 export type VerifyResult =
-  | { readonly result: "inclusion" | "exclusion" }
+  | { readonly result: "inclusion" }
+  | { readonly result: "exclusion"; readonly unbound?: true }
   | { readonly result: "invalid"; readonly reason: string };
+
+/** Options of verifyProof. */
+export interface VerifyOptions {
+  /**
+   * Accept a terminal internal node given without its children (SPEC-smt.md's form), whose depth and
+   * prefix nothing binds; the result then says `unbound: true`. @default false
+   */
+  allowUnboundTerminal?: boolean;
+}
 
 const invalid = (reason: string): VerifyResult => ({ result: "invalid", reason });
 
+const u64Ok = (v: unknown): v is bigint => typeof v === "bigint" && v >= 0n && v <= MAX_U64;
+const countOk = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const summaryOk = (s: Summary) => s.hash?.length === 32 && u64Ok(s.sum) && countOk(s.count);
+
 /** Checks `proof` against the root synopsis `root` (all three fields). */
-export function verifyProof(proof: Proof, root: Summary): VerifyResult {
+export function verifyProof(proof: Proof, root: Summary, opts: VerifyOptions = {}): VerifyResult {
   const k = proof.key;
-  if (k.length !== 20) return invalid("key is not 20 bytes");
+  if (k?.length !== 20) return invalid("key is not 20 bytes");
+  if (!summaryOk(root)) return invalid("root synopsis is out of range");
   const path = proof.path;
   // 1. Depths strictly increase; each stated prefix is prefix(k, d).
   let last = -1;
@@ -28,6 +49,7 @@ export function verifyProof(proof: Proof, root: Summary): VerifyResult {
       (!isPrefixCanonical(s.prefix, s.depth) || comparePrefix(s.prefix, k, s.depth) !== 0)
     )
       return invalid(`step at depth ${s.depth}: prefix is not prefix(key, ${s.depth})`);
+    if (!summaryOk(s.sibling)) return invalid(`step at depth ${s.depth}: sibling summary is out of range`);
     last = s.depth;
   }
   // 2. The terminal lies on k's side of the last step; 3. recompute bottom-up.
@@ -35,28 +57,45 @@ export function verifyProof(proof: Proof, root: Summary): VerifyResult {
   let hash: Uint8Array;
   let sum: bigint;
   let count: number;
+  let unbound = false;
   if (t === null) {
     if (path.length > 0) return invalid("an empty terminal needs an empty path");
     hash = new Uint8Array(32);
     sum = 0n;
     count = 0;
   } else if (t.kind === "leaf") {
-    if (t.id.length !== 20 || t.dataHash.length !== 32) return invalid("leaf fields have wrong lengths");
-    if (t.amount < 0n || t.amount > MAX_U64) return invalid("leaf amount outside u64");
+    if (t.id?.length !== 20 || t.dataHash?.length !== 32) return invalid("leaf fields have wrong lengths");
+    if (!u64Ok(t.amount)) return invalid("leaf amount outside u64");
     if (last >= 0 && comparePrefix(t.id, k, last + 1) !== 0)
       return invalid("terminal leaf is not on the key's side");
     hash = leafHash(t.id, t.amount, t.dataHash);
     sum = t.amount;
     count = 1;
   } else {
-    if (t.depth <= last || t.depth >= 160) return invalid("terminal node depth does not increase");
-    if (t.prefix.length !== 20 || !isPrefixCanonical(t.prefix, t.depth))
+    if (!Number.isInteger(t.depth) || t.depth <= last || t.depth >= 160)
+      return invalid("terminal node depth does not increase");
+    if (t.prefix?.length !== 20 || !isPrefixCanonical(t.prefix, t.depth))
       return invalid("terminal node prefix is not canonical");
     if (last >= 0 && comparePrefix(t.prefix, k, last + 1) !== 0)
       return invalid("terminal node is not on the key's side");
     if (comparePrefix(t.prefix, k, t.depth) === 0)
       return invalid("terminal node is on the key's path: the walk must go on");
-    if (t.hash.length !== 32) return invalid("terminal hash is not 32 bytes");
+    if (!summaryOk(t)) return invalid("terminal node summary is out of range");
+    if (t.children === undefined) {
+      if (!opts.allowUnboundTerminal)
+        return invalid("terminal node comes without its children: its depth and prefix are not bound");
+      unbound = true;
+    } else {
+      // Bind depth and prefix: the node's hash must be nodeHash(depth, prefix, L, R).
+      const [l, r] = t.children;
+      if (!summaryOk(l) || !summaryOk(r) || l.count < 1 || r.count < 1)
+        return invalid("terminal node children are out of range");
+      if (l.sum + r.sum !== t.sum || l.count + r.count !== t.count)
+        return invalid("terminal node sum or count differs from its children's");
+      const h = nodeHash(t.depth, t.prefix, l.hash, l, r.hash, r);
+      if (Buffer.compare(h, Buffer.from(t.hash)) !== 0)
+        return invalid("terminal node hash is not that of its depth, prefix and children");
+    }
     hash = t.hash;
     sum = t.sum;
     count = t.count;
@@ -64,7 +103,6 @@ export function verifyProof(proof: Proof, root: Summary): VerifyResult {
   for (let i = path.length - 1; i >= 0; i--) {
     const s = path[i]!;
     const sib = s.sibling;
-    if (sib.hash.length !== 32) return invalid(`step at depth ${s.depth}: sibling hash is not 32 bytes`);
     const self = { sum, count };
     hash =
       bit(k, s.depth) === 0
@@ -73,6 +111,7 @@ export function verifyProof(proof: Proof, root: Summary): VerifyResult {
     sum += sib.sum;
     count += sib.count;
     if (sum > MAX_U64) return invalid("sum overflows u64");
+    if (!Number.isSafeInteger(count)) return invalid("count overflows");
   }
   if (
     Buffer.compare(Buffer.from(hash), Buffer.from(root.hash)) !== 0 ||
@@ -84,5 +123,5 @@ export function verifyProof(proof: Proof, root: Summary): VerifyResult {
   if (t === null) return { result: "exclusion" };
   if (t.kind === "leaf")
     return { result: Buffer.compare(Buffer.from(t.id), Buffer.from(k)) === 0 ? "inclusion" : "exclusion" };
-  return { result: "exclusion" };
+  return unbound ? { result: "exclusion", unbound: true } : { result: "exclusion" };
 }
