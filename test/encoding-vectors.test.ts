@@ -14,6 +14,7 @@ import {
   decodePage,
   decodeRootNode,
   encodeRootNode,
+  openSpan,
   PAGE_FORMAT_V1,
   writeInnerHeader,
   writeLeaf,
@@ -96,9 +97,12 @@ function reencodePage(top: TreeNode): Buffer {
     if (n.kind === Kind.Leaf) writeLeaf(w, n);
     else if (n.kind === Kind.Ref) writeRef(w, n, n.version);
     else {
-      writeInnerHeader(w, n.depth, n.hash!);
-      enc(n.left);
-      enc(n.right);
+      const inner = n.kind === Kind.Span ? openSpan(n) : n;
+      const at = writeInnerHeader(w, inner, inner.hash!);
+      const start = w.length;
+      enc(inner.left);
+      w.patchU16(at, w.length - start);
+      enc(inner.right);
     }
   };
   enc(top);

@@ -2,6 +2,11 @@
 import { ClassicLevel } from "classic-level";
 import type { KV, KVOp, KVRange } from "./kv.js";
 
+/** classic-level's implementation of abstract-level's private `_batch`. */
+interface PrivateBatch {
+  _batch(ops: readonly KVOp[], options: { sync: boolean }): Promise<void>;
+}
+
 /** Why a store could not be opened, in words an operator can act on. */
 export class StoreOpenError extends Error {
   constructor(
@@ -55,8 +60,11 @@ export class LevelKV implements KV {
   }
 
   async write(ops: readonly KVOp[], opts: { sync?: boolean } = {}): Promise<void> {
-    // classic-level's batch is one atomic LevelDB WriteBatch.
-    await this.db.batch(ops as KVOp[], { sync: opts.sync ?? false });
+    if (ops.length === 0) return;
+    // One atomic LevelDB WriteBatch. The public batch() clones and re-encodes every op in JS (a fifth
+    // of a pulse's time at 10,000 pages); our keys and values are Buffers already, so call the
+    // implementation's _batch (abstract-level's private API for implementors) directly.
+    await (this.db as unknown as PrivateBatch)._batch(ops, { sync: opts.sync ?? false });
   }
 
   async *entries(range: KVRange): AsyncIterable<[Buffer, Buffer]> {

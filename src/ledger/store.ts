@@ -7,7 +7,7 @@
 
 import { prefix } from "../smt/bits.js";
 import type { Summary } from "../smt/hash.js";
-import { hashOf, type InnerNode, Kind, type LeafNode, type RefNode, type TreeNode } from "../smt/node.js";
+import { hashOf, type InnerNode, Kind, type LeafNode, type RefNode, type SpanNode, type TreeNode } from "../smt/node.js";
 import {
   decodePage,
   decodeRootNode,
@@ -42,8 +42,8 @@ const ROOT_RECORD_V1 = 1;
 export interface VersionedTreeOptions {
   /** Which pulses stay readable. @default {keepLast: 100, keepEvery: 0} */
   retention?: Partial<RetentionPolicy>;
-  /** Decoded pages kept in memory (the top of the tree stays hot). @default 4096 */
-  cachePages?: number;
+  /** Bytes of pages kept decoded in memory (the top of the tree stays hot). @default 64 MiB */
+  cacheBytes?: number;
   /** Wait for each pulse's batch to reach the disk (fsync) before the commit resolves. @default true */
   sync?: boolean;
 }
@@ -89,8 +89,10 @@ export interface LeafValue {
 export class VersionedTree {
   private readonly policy: RetentionPolicy;
   private readonly cacheMax: number;
+  private cacheSize = 0;
   private readonly sync: boolean;
-  private readonly cache = new Map<string, InnerNode>();
+  /** Decoded pages by PAGE key (latin1), oldest first; a page's bytes are immutable once written. */
+  private readonly cache = new Map<string, { top: InnerNode; size: number }>();
   /** Pulses with a root record on disk, ascending. */
   private pulses: number[];
   private headRoot: TreeNode | null;
@@ -106,7 +108,7 @@ export class VersionedTree {
     opts: VersionedTreeOptions,
   ) {
     this.policy = retentionPolicy(opts.retention);
-    this.cacheMax = opts.cachePages ?? 4096;
+    this.cacheMax = opts.cacheBytes ?? 64 * 1024 * 1024;
     this.sync = opts.sync ?? true;
     this.pulses = pulses;
     this.headRoot = headRoot;
@@ -165,16 +167,18 @@ export class VersionedTree {
       const k = pageKey(level, key, version);
       stale.set(k.toString("latin1"), k);
     };
-    const root = applyOps(this.headRoot, normalizeOps(ops), this.resolve, (ref) =>
-      markStale(ref.depth >> 3, ref.key, ref.version),
+    const root = corruptGuard(() =>
+      applyOps(this.headRoot, normalizeOps(ops), this.resolve, (ref) =>
+        markStale(ref.depth >> 3, ref.key, ref.version),
+      ),
     );
     const summary = summaryOf(root);
-    const batch: KVOp[] = [];
+    const pages: PageWrite[] = [];
     let rootVersion = pulse;
-    if (root !== null && root.kind === Kind.Inner) {
-      if (root.stored !== undefined) rootVersion = root.stored;
-      else this.writePage(root, pulse, batch, markStale);
-    } else if (root !== null && root.kind === Kind.Ref) rootVersion = root.version;
+    if (root !== null && root.kind === Kind.Ref) rootVersion = root.version;
+    else if (root !== null && root.kind === Kind.Inner && root.stored !== undefined) rootVersion = root.stored;
+    else if (root !== null && root.kind !== Kind.Leaf) corruptGuard(() => this.writePage(root, pulse, pages, markStale));
+    const batch: KVOp[] = pages.map((p) => ({ type: "put", key: p.key, value: p.value }));
     const pagesWritten = batch.length;
     for (const k of stale.values())
       batch.push({ type: "put", key: staleKey(pulse, k), value: Buffer.alloc(0) });
@@ -190,22 +194,26 @@ export class VersionedTree {
     let bytesWritten = 0;
     for (const op of batch) bytesWritten += op.key.length + (op.type === "put" ? op.value.length : 0);
     await this.kv.write(batch, { sync: this.sync });
-    // Keep only a reference to the new root: the pages live in the KV and the page cache.
-    this.headRoot = root === null || root.kind !== Kind.Inner ? root : asRef(root, rootVersion);
+    // Keep only a reference to the new root: the pages live in the KV and, decoded, in the cache.
+    this.headRoot = root === null || root.kind === Kind.Leaf || root.kind === Kind.Ref ? root : asRef(root, rootVersion);
+    for (const p of pages) this.cachePut(p.key.toString("latin1"), decodePage(p.value, p.level, pulse), p.value.length);
     this.pulses.push(pulse);
     this.first ??= pulse;
     return { pulse, root: summary, pagesWritten, pagesReplaced: stale.size, bytesWritten };
   }
 
-  /** Encodes the page whose top is `top` (and, first, any new page below it) into `batch`. */
+  /**
+   * Encodes the page whose top is `top` (and any new page below it) into `out`. Unchanged in-page
+   * subtrees (spans) are copied byte for byte; a subtree whose level differs is a reference.
+   */
   private writePage(
-    top: InnerNode,
+    top: InnerNode | SpanNode,
     pulse: number,
-    batch: KVOp[],
+    out: PageWrite[],
     markStale: (level: number, key: Uint8Array, version: number) => void,
   ): void {
     const level = top.depth >> 3;
-    const w = new Writer(1024).u8(PAGE_FORMAT_V1);
+    const w = new Writer(top.kind === Kind.Span ? top.end - top.start + 1 : 2048).u8(PAGE_FORMAT_V1);
     const enc = (n: TreeNode): void => {
       if (n.kind === Kind.Leaf) {
         writeLeaf(w, n);
@@ -214,11 +222,15 @@ export class VersionedTree {
       if (n.depth >> 3 !== level) {
         // The top of a deeper page: reference it, writing it first if it is new.
         if (n.kind === Kind.Ref) writeRef(w, n, n.version);
-        else if (n.stored !== undefined) writeRef(w, n, n.stored);
+        else if (n.kind === Kind.Inner && n.stored !== undefined) writeRef(w, n, n.stored);
         else {
-          this.writePage(n, pulse, batch, markStale);
+          this.writePage(n, pulse, out, markStale);
           writeRef(w, n, pulse);
         }
+        return;
+      }
+      if (n.kind === Kind.Span) {
+        w.bytes(n.bytes.subarray(n.start, n.end));
         return;
       }
       // Same level: the node goes inline. If it was the top of a stored page, that page is replaced.
@@ -230,12 +242,29 @@ export class VersionedTree {
         inner = n;
         if (n !== top && n.stored !== undefined) markStale(level, n.key, n.stored);
       }
-      writeInnerHeader(w, inner.depth, hashOf(inner));
+      const at = writeInnerHeader(w, inner, hashOf(inner));
+      const start = w.length;
       enc(inner.left);
+      w.patchU16(at, w.length - start);
       enc(inner.right);
     };
     enc(top);
-    batch.push({ type: "put", key: pageKey(level, top.key, pulse), value: w.finish() });
+    out.push({ key: pageKey(level, top.key, pulse), level, value: w.finish() });
+  }
+
+  private cachePut(ks: string, top: InnerNode, size: number): void {
+    const old = this.cache.get(ks);
+    if (old !== undefined) {
+      this.cache.delete(ks);
+      this.cacheSize -= old.size;
+    }
+    this.cache.set(ks, { top, size });
+    this.cacheSize += size;
+    while (this.cacheSize > this.cacheMax && this.cache.size > 0) {
+      const [k, v] = this.cache.entries().next().value!;
+      this.cache.delete(k);
+      this.cacheSize -= v.size;
+    }
   }
 
   /** Loads a stored page (through the page cache). Synchronous: LevelDB's getSync. */
@@ -245,9 +274,10 @@ export class VersionedTree {
     const ks = key.toString("latin1");
     const hit = this.cache.get(ks);
     if (hit !== undefined) {
+      // Most recently used goes last.
       this.cache.delete(ks);
       this.cache.set(ks, hit);
-      return hit;
+      return hit.top;
     }
     const bytes = this.kv.getSync(key);
     if (bytes === undefined)
@@ -260,10 +290,9 @@ export class VersionedTree {
         throw new TreeError("CORRUPT", `page ${key.toString("hex")}: ${err.message}`);
       throw err;
     }
-    if (top.depth !== ref.depth || !top.hash!.equals(ref.hash) || top.sum !== ref.sum)
+    if (top.depth !== ref.depth || !top.hash!.equals(ref.hash) || top.sum !== ref.sum || top.count !== ref.count)
       throw new TreeError("CORRUPT", `page ${key.toString("hex")} does not match its reference`);
-    this.cache.set(ks, top);
-    if (this.cache.size > this.cacheMax) this.cache.delete(this.cache.keys().next().value!);
+    this.cachePut(ks, top, bytes.length);
     return top;
   };
 
@@ -330,14 +359,16 @@ export class VersionedTree {
   /** An account's leaf at a retained pulse, or undefined if it has none. */
   getLeaf(id: Buffer, pulse?: number): LeafValue | undefined {
     this.checkOpen();
-    const leaf: LeafNode | undefined = lookup(this.rootNode(pulse), id, this.resolve);
+    const root = this.rootNode(pulse);
+    const leaf: LeafNode | undefined = corruptGuard(() => lookup(root, id, this.resolve));
     return leaf === undefined ? undefined : { amount: leaf.sum, dataHash: leaf.dataHash };
   }
 
   /** An inclusion or exclusion proof for `id` at a retained pulse. */
   prove(id: Buffer, pulse?: number): Proof {
     this.checkOpen();
-    return prove(this.rootNode(pulse), id, this.resolve);
+    const root = this.rootNode(pulse);
+    return corruptGuard(() => prove(root, id, this.resolve));
   }
 
   /**
@@ -372,7 +403,12 @@ export class VersionedTree {
         const version = versionOfPageKey(page);
         if (!heldByCheckpoint(this.policy, version, s)) {
           batch.push({ type: "del", key: Buffer.from(page) });
-          this.cache.delete(page.toString("latin1"));
+          const ks = page.toString("latin1");
+          const c = this.cache.get(ks);
+          if (c !== undefined) {
+            this.cache.delete(ks);
+            this.cacheSize -= c.size;
+          }
           pagesDeleted++;
         }
         batch.push({ type: "del", key: k });
@@ -407,6 +443,7 @@ export class VersionedTree {
       if (this.closed) return;
       this.closed = true;
       this.cache.clear();
+      this.cacheSize = 0;
       await this.kv.close();
     });
   }
@@ -423,7 +460,24 @@ export class VersionedTree {
   }
 }
 
-function asRef(n: InnerNode, version: number): RefNode {
+/** A page about to be written. */
+interface PageWrite {
+  readonly key: Buffer;
+  readonly level: number;
+  readonly value: Buffer;
+}
+
+/** Runs `fn`, turning a decoding failure of stored bytes into TreeError CORRUPT. */
+function corruptGuard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof DecodeError) throw new TreeError("CORRUPT", `stored tree data: ${err.message}`);
+    throw err;
+  }
+}
+
+function asRef(n: InnerNode | SpanNode, version: number): RefNode {
   return {
     kind: Kind.Ref,
     key: prefix(n.key, n.depth),

@@ -12,6 +12,8 @@ export enum Kind {
   Inner = 1,
   /** A subtree kept in storage and not loaded: its summary, its shape's top and where to find it. */
   Ref = 2,
+  /** An unchanged subtree inside a loaded page, still in its encoded bytes (opened on demand). */
+  Span = 3,
 }
 
 /** An account leaf. `key` is its id; `depth` is 160 so that leaves sort below every internal node. */
@@ -52,8 +54,27 @@ export interface RefNode {
   readonly version: number;
 }
 
+/**
+ * An internal node inside a loaded page, left in the page's bytes: its summary is read from its
+ * header, its children are decoded only when a walk goes through it, and a page that is rewritten
+ * copies it as it is. This keeps a batch's allocations to the paths it changes.
+ */
+export interface SpanNode {
+  readonly kind: Kind.Span;
+  /** Any id below (computed on first use). */
+  readonly key: Uint8Array;
+  readonly depth: number;
+  readonly sum: bigint;
+  readonly count: number;
+  readonly hash: Buffer;
+  /** The page's bytes and this subtree's extent in them. */
+  readonly bytes: Buffer;
+  readonly start: number;
+  readonly end: number;
+}
+
 /** Any node of the tree. */
-export type TreeNode = LeafNode | InnerNode | RefNode;
+export type TreeNode = LeafNode | InnerNode | RefNode | SpanNode;
 
 /** A new leaf; its hash is computed when first needed. */
 export function makeLeaf(id: Buffer, amount: bigint, dataHash: Buffer): LeafNode {

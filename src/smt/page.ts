@@ -1,20 +1,15 @@
 /**
  * Storage pages (docs/PROTOCOL.md, "Tree page v1"). A page holds the part of the tree whose internal
  * nodes have depths in [8L, 8L + 8) under one L-byte prefix (the seed's 8 binary levels per unit),
- * with the leaves that hang from them; a deeper subtree is a reference to its own page. Internal
- * nodes keep their hash so a page is never rehashed on load; sums and counts are added up on decode.
+ * with the leaves that hang from them; a deeper subtree is a reference to its own page.
+ *
+ * Every internal node's header carries its summary and the length of its left subtree, so a loaded
+ * page is not decoded whole: a subtree stays a SpanNode over the page's bytes until a walk opens
+ * it, and a rewritten page copies unchanged subtrees byte for byte.
  */
-import { DecodeError, Reader, type Writer } from "../util/bytes.js";
-import { bit, comparePrefix, ID_BITS, ID_BYTES, isPrefixCanonical, prefix } from "./bits.js";
-import {
-  hashOf,
-  type InnerNode,
-  Kind,
-  type LeafNode,
-  makeLeaf,
-  type RefNode,
-  type TreeNode,
-} from "./node.js";
+import { DecodeError, type Reader, type Writer } from "../util/bytes.js";
+import { ID_BITS, ID_BYTES, isPrefixCanonical, prefix } from "./bits.js";
+import { hashOf, type InnerNode, Kind, type LeafNode, makeLeaf, type RefNode, type SpanNode, type TreeNode } from "./node.js";
 
 /** Format byte that starts every page. */
 export const PAGE_FORMAT_V1 = 1;
@@ -24,6 +19,12 @@ export const PAGE_BITS = 8;
 const T_LEAF = 0;
 const T_INNER = 1;
 const T_REF = 2;
+/** tag, id, u64 amount, dataHash. */
+const LEAF_LEN = 1 + ID_BYTES + 8 + 32;
+/** tag, depth, u16 left length, hash, u64 sum, u64 count. */
+const INNER_LEN = 1 + 1 + 2 + 32 + 8 + 8;
+/** tag, depth, u64 version, hash, u64 sum, u64 count; then the prefix bytes. */
+const REF_LEN = 1 + 1 + 8 + 32 + 8 + 8;
 
 /** The page level of an internal node: which 8-bit slice of the id its depth falls in. */
 export function pageLevel(depth: number): number {
@@ -35,83 +36,128 @@ export function writeLeaf(w: Writer, n: LeafNode): void {
   w.u8(T_LEAF).bytes(n.key).u64(n.sum).bytes(n.dataHash);
 }
 
-/** Writes a reference to a stored page: tag 0x02, depth, prefix bytes, version, hash, sum, count. */
-export function writeRef(w: Writer, n: InnerNode | RefNode, version: number): void {
+/** Writes a reference to a stored page: tag 2, depth, version, hash, sum, count, prefix bytes. */
+export function writeRef(w: Writer, n: InnerNode | RefNode | SpanNode, version: number): void {
+  w.u8(T_REF).u8(n.depth).u64n(version).bytes(hashOf(n)).u64(n.sum).u64n(n.count);
   // Only the prefix bits are meaningful; the key of a loaded node may be any id below it.
-  w.u8(T_REF)
-    .u8(n.depth)
-    .bytes(prefix(n.key, n.depth).subarray(0, Math.ceil(n.depth / 8)));
-  w.uvarint(version).bytes(hashOf(n)).uvarint(n.sum).uvarint(n.count);
+  w.bytes(prefix(n.key, n.depth).subarray(0, Math.ceil(n.depth / 8)));
 }
 
-/** Writes an internal node's header (tag 0x01, depth, hash); its left then right subtree follow. */
-export function writeInnerHeader(w: Writer, depth: number, hash: Uint8Array): void {
-  w.u8(T_INNER).u8(depth).bytes(hash);
+/**
+ * Writes an internal node's header (tag 1, depth, left length, hash, sum, count); its left then right
+ * subtree follow. Returns where the left length goes: patch it once the left subtree is written.
+ */
+export function writeInnerHeader(w: Writer, n: { depth: number; sum: bigint; count: number }, hash: Uint8Array): number {
+  w.u8(T_INNER).u8(n.depth);
+  const at = w.length;
+  w.u16(0).bytes(hash).u64(n.sum).u64n(n.count);
+  return at;
 }
 
-/** Reads one node (recursively for in-page internal nodes). `minDepth`: the depth a child must exceed. */
-function readNode(r: Reader, level: number, minDepth: number, tag = r.u8("node tag")): TreeNode {
-  if (tag === T_LEAF) {
-    // Views into the page's bytes, not copies: a page is decoded once and cached whole.
-    const id = r.bytes(ID_BYTES, "leaf id");
-    const amount = r.u64("leaf amount");
-    const dataHash = r.bytes(32, "leaf dataHash");
-    return makeLeaf(id, amount, dataHash);
+function u64At(b: Buffer, o: number): bigint {
+  const hi = b.readUInt32BE(o);
+  const lo = b.readUInt32BE(o + 4);
+  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+function countAt(b: Buffer, o: number, what: string): number {
+  const hi = b.readUInt32BE(o);
+  if (hi > 0x1fffff) throw new DecodeError(`${what}: count above 2^53`);
+  return hi * 0x100000000 + b.readUInt32BE(o + 4);
+}
+
+/** The leftmost id (or ref prefix) below the node encoded at `off`: the key of a span. */
+function leftmostKey(b: Buffer, off: number): Uint8Array {
+  for (;;) {
+    const tag = b[off];
+    if (tag === T_INNER) off += INNER_LEN;
+    else if (tag === T_LEAF) return b.subarray(off + 1, off + 1 + ID_BYTES);
+    else {
+      const key = Buffer.alloc(ID_BYTES);
+      b.copy(key, 0, off + REF_LEN, off + REF_LEN + Math.ceil(b[off + 1]! / 8));
+      return key;
+    }
   }
-  const depth = r.u8("depth");
-  if (depth <= minDepth || depth >= ID_BITS) throw new DecodeError(`node depth ${depth} out of order`);
+}
+
+class PageSpan implements SpanNode {
+  readonly kind = Kind.Span as const;
+  private k: Uint8Array | undefined;
+  constructor(
+    readonly bytes: Buffer,
+    readonly start: number,
+    readonly end: number,
+    readonly depth: number,
+    readonly hash: Buffer,
+    readonly sum: bigint,
+    readonly count: number,
+  ) {}
+  get key(): Uint8Array {
+    if (this.k === undefined) this.k = leftmostKey(this.bytes, this.start);
+    return this.k;
+  }
+}
+
+/**
+ * Reads the node encoded in bytes [start, end): a leaf, a ref, or a span for an internal node.
+ * `level` is the page's level; the node's depth must exceed `parentDepth`.
+ */
+function readNode(b: Buffer, start: number, end: number, level: number, parentDepth: number): TreeNode {
+  const len = end - start;
+  if (len < 1) throw new DecodeError("truncated: empty node");
+  const tag = b[start];
+  if (tag === T_LEAF) {
+    if (len !== LEAF_LEN) throw new DecodeError(`leaf of ${len} bytes`);
+    // Views into the page's bytes, not copies.
+    return makeLeaf(b.subarray(start + 1, start + 21), u64At(b, start + 21), b.subarray(start + 29, start + 61));
+  }
+  if (len < 2) throw new DecodeError("truncated: node depth");
+  const depth = b[start + 1]!;
+  if (depth <= parentDepth || depth >= ID_BITS) throw new DecodeError(`node depth ${depth} out of order`);
   if (tag === T_REF) {
+    const plen = Math.ceil(depth / 8);
+    if (len !== REF_LEN + plen) throw new DecodeError(`ref of ${len} bytes at depth ${depth}`);
     if (depth >> 3 <= level) throw new DecodeError("a page reference must point to a deeper page");
     const key = Buffer.alloc(ID_BYTES);
-    key.set(r.bytes(Math.ceil(depth / 8), "ref prefix"));
+    b.copy(key, 0, start + REF_LEN, end);
     if (!isPrefixCanonical(key, depth)) throw new DecodeError("ref prefix is not canonical");
-    const version = r.uvarintNumber("ref version");
-    const hash = r.bytes(32, "ref hash");
-    const sum = r.uvarint("ref sum");
-    const count = r.uvarintNumber("ref count");
-    const ref: RefNode = { kind: Kind.Ref, key, depth, sum, count, hash, version };
+    const version = countAt(b, start + 2, "ref version");
+    const hash = b.subarray(start + 10, start + 42);
+    const ref: RefNode = { kind: Kind.Ref, key, depth, sum: u64At(b, start + 42), count: countAt(b, start + 50, "ref"), hash, version };
     return ref;
   }
   if (tag !== T_INNER) throw new DecodeError(`unknown node tag ${tag}`);
-  if (depth >> 3 !== level)
-    throw new DecodeError(`internal node at depth ${depth} outside page level ${level}`);
-  const hash = r.bytes(32, "node hash");
-  const left = readNode(r, level, depth);
-  const right = readNode(r, level, depth);
-  // Both children must lie under this node, on their own side of bit `depth`.
-  if (
-    comparePrefix(left.key, right.key, depth) !== 0 ||
-    bit(left.key, depth) !== 0 ||
-    bit(right.key, depth) !== 1
-  )
-    throw new DecodeError(`children of the node at depth ${depth} are not on their sides`);
-  const n: InnerNode = {
-    kind: Kind.Inner,
-    key: left.key,
-    depth,
-    left,
-    right,
-    sum: left.sum + right.sum,
-    count: left.count + right.count,
-    hash,
-    stored: undefined,
-  };
-  return n;
+  if (depth >> 3 !== level) throw new DecodeError(`internal node at depth ${depth} outside page level ${level}`);
+  if (len < INNER_LEN + 2 * LEAF_LEN - 2 * (LEAF_LEN - REF_LEN)) throw new DecodeError("truncated internal node");
+  const leftLen = b.readUInt16BE(start + 2);
+  if (INNER_LEN + leftLen >= len) throw new DecodeError("internal node's left subtree runs past its end");
+  return new PageSpan(b, start, end, depth, b.subarray(start + 4, start + 36), u64At(b, start + 36), countAt(b, start + 44, "node"));
+}
+
+/** Decodes a span's two children (allocating only them) into an internal node. */
+export function openSpan(s: SpanNode): InnerNode {
+  const b = s.bytes;
+  const mid = s.start + INNER_LEN + b.readUInt16BE(s.start + 2);
+  const level = s.depth >> 3;
+  const left = readNode(b, s.start + INNER_LEN, mid, level, s.depth);
+  const right = readNode(b, mid, s.end, level, s.depth);
+  if (left.sum + right.sum !== s.sum || left.count + right.count !== s.count)
+    throw new DecodeError(`node at depth ${s.depth}: sum or count differs from its children's`);
+  return { kind: Kind.Inner, key: left.key, depth: s.depth, left, right, sum: s.sum, count: s.count, hash: s.hash, stored: undefined };
 }
 
 /**
  * Decodes a page stored at `version` for page `level`; returns its top node, marked as stored at
- * that version. Throws DecodeError on bytes that are not a well-formed page.
+ * that version. Throws DecodeError on bytes that are not a well-formed page (subtrees below the top
+ * are checked when they are opened).
  */
-export function decodePage(bytes: Uint8Array, level: number, version: number): InnerNode {
-  const r = new Reader(bytes);
-  const f = r.u8("page format");
-  if (f !== PAGE_FORMAT_V1) throw new DecodeError(`unknown page format ${f}`);
-  const top = readNode(r, level, level * 8 - 1);
-  r.end("page");
-  if (top.kind !== Kind.Inner) throw new DecodeError("a page must start with an internal node");
-  top.stored = version;
-  return top;
+export function decodePage(bytes: Buffer, level: number, version: number): InnerNode {
+  if (bytes.length < 1 || bytes[0] !== PAGE_FORMAT_V1) throw new DecodeError(`unknown page format ${bytes[0]}`);
+  const top = readNode(bytes, 1, bytes.length, level, level * 8 - 1);
+  if (top.kind !== Kind.Span) throw new DecodeError("a page must start with an internal node");
+  const n = openSpan(top);
+  n.stored = version;
+  return n;
 }
 
 /** Writes a root record's node: nothing (empty tree), a leaf, or a reference to the top page. */
@@ -121,10 +167,11 @@ export function encodeRootNode(w: Writer, root: TreeNode | null, version: number
   else writeRef(w, root, version);
 }
 
-/** Reads a root record's node: null for the empty tree, a leaf, or a RefNode to the top page. */
+/** Reads a root record's node (the rest of `r`): null for the empty tree, a leaf, or a RefNode. */
 export function decodeRootNode(r: Reader): LeafNode | RefNode | null {
-  const first = r.u8("root tag");
-  if (first === 0xff) return null;
-  if (first !== T_LEAF && first !== T_REF) throw new DecodeError(`unknown root tag ${first}`);
-  return readNode(r, -1, -1, first) as LeafNode | RefNode;
+  const rest = Buffer.from(r.bytes(r.remaining, "root node"));
+  if (rest.length === 1 && rest[0] === 0xff) return null;
+  const n = readNode(rest, 0, rest.length, -1, -1);
+  if (n.kind === Kind.Span) throw new DecodeError("a root record holds a leaf or a reference");
+  return n as LeafNode | RefNode;
 }

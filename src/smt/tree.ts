@@ -13,8 +13,10 @@ import {
   makeInner,
   makeLeaf,
   type RefNode,
+  type SpanNode,
   type TreeNode,
 } from "./node.js";
+import { openSpan } from "./page.js";
 import type { Proof, ProofStep, ProofTerminal } from "./proof.js";
 
 /** Loads a stored subtree. Must return a node with the same depth and summary as the ref. */
@@ -54,12 +56,10 @@ export function normalizeOps(ops: readonly LeafOp[]): LeafOp[] {
         throw new TreeError("BAD_DATA_HASH", `dataHash must be 32 bytes, got ${op.leaf.dataHash.length}`);
     }
   }
-  // Stable sort keeps batch order among equal ids, so the last one is the one kept.
-  const sorted = ops
-    .map((op, i) => ({ op, i }))
-    .sort((a, b) => Buffer.compare(a.op.id, b.op.id) || a.i - b.i);
+  // Array.prototype.sort is stable: among equal ids batch order stays, so the last one is kept.
+  const sorted = [...ops].sort((a, b) => Buffer.compare(a.id, b.id));
   const out: LeafOp[] = [];
-  for (const { op } of sorted) {
+  for (const op of sorted) {
     if (out.length > 0 && out[out.length - 1]!.id.equals(op.id)) out[out.length - 1] = op;
     else out.push(op);
   }
@@ -125,6 +125,13 @@ function asInner(n: TreeNode): InnerNode {
   return n;
 }
 
+/** The internal node behind an internal, stored or in-page node (loading or decoding it as needed). */
+function open(n: InnerNode | RefNode | SpanNode, resolve: Resolver): InnerNode {
+  if (n.kind === Kind.Inner) return n;
+  if (n.kind === Kind.Span) return openSpan(n);
+  return asInner(resolve(n));
+}
+
 interface UpdateContext {
   readonly resolve: Resolver;
   /** Told of each stored subtree that the batch changed: its stored page is no longer the current one. */
@@ -166,7 +173,7 @@ function update(
   const b = prefixBound(ops, a, hi, node.key, d, true);
   let result: TreeNode | null = node;
   if (a < b) {
-    const inner = node.kind === Kind.Ref ? asInner(ctx.resolve(node)) : node;
+    const inner = open(node, ctx.resolve);
     const m = splitAt(ops, a, b, d);
     const l = update(inner.left, ops, a, m, ctx);
     const r = update(inner.right, ops, m, b, ctx);
@@ -215,10 +222,9 @@ export function lookup(
 ): LeafNode | undefined {
   let n = root;
   while (n !== null) {
-    if (n.kind === Kind.Ref) n = asInner(resolve(n));
     if (n.kind === Kind.Leaf) return Buffer.compare(n.key, id) === 0 ? n : undefined;
-    const inner = n as InnerNode;
-    if (comparePrefix(id, inner.key, inner.depth) !== 0) return undefined;
+    if (comparePrefix(id, n.key, n.depth) !== 0) return undefined;
+    const inner = open(n, resolve);
     n = bit(id, inner.depth) === 0 ? inner.left : inner.right;
   }
   return undefined;
@@ -230,12 +236,11 @@ export function prove(root: TreeNode | null, key: Buffer, resolve: Resolver = no
   let terminal: ProofTerminal = null;
   let n = root;
   while (n !== null) {
-    if (n.kind === Kind.Ref) n = asInner(resolve(n));
     if (n.kind === Kind.Leaf) {
       terminal = { kind: "leaf", id: n.key, amount: n.sum, dataHash: n.dataHash };
       break;
     }
-    const inner = n as InnerNode;
+    const inner = open(n, resolve);
     const d = inner.depth;
     if (comparePrefix(key, inner.key, d) !== 0) {
       const summary = (c: TreeNode): Summary => ({ hash: hashOf(c), sum: c.sum, count: c.count });

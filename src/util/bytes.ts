@@ -36,6 +36,33 @@ export class Writer {
     return this;
   }
 
+  /** u16 big-endian. */
+  u16(v: number): this {
+    this.room(2);
+    this.buf.writeUInt16BE(v, this.len);
+    this.len += 2;
+    return this;
+  }
+
+  /** Overwrites a u16 written earlier at `pos` (a length known only after what follows is written). */
+  patchU16(pos: number, v: number): void {
+    this.buf.writeUInt16BE(v, pos);
+  }
+
+  /** A safe integer as u64 big-endian, without going through BigInt. */
+  u64n(v: number): this {
+    this.room(8);
+    this.buf.writeUInt32BE(Math.floor(v / 0x100000000), this.len);
+    this.buf.writeUInt32BE(v >>> 0, this.len + 4);
+    this.len += 8;
+    return this;
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.len;
+  }
+
   /** u64 big-endian. */
   u64(v: bigint): this {
     this.room(8);
