@@ -650,7 +650,10 @@ describe("SMT properties: decoders on garbage", () => {
     fc.assert(
       fc.property(garbage, fc.nat(), ({ b, level }, version) => {
         // Spans open lazily: walk the whole page so every node's bytes are decoded.
-        const top = decodes(() => walkPage(decodePage(Buffer.from(b), level, version)), `decodePage(level ${level})`);
+        const top = decodes(
+          () => walkPage(decodePage(Buffer.from(b), level, version)),
+          `decodePage(level ${level})`,
+        );
         if (top !== undefined) assert.equal(top.depth >> 3, level, "the top node is at the page's level");
         decodes(() => {
           const r = new Reader(b.subarray(1));

@@ -37,6 +37,8 @@ export class LevelKV implements KV {
       valueEncoding: "buffer",
       cacheSize: opts.cacheSize ?? 8 * 1024 * 1024,
       writeBufferSize: opts.writeBufferSize ?? 16 * 1024 * 1024,
+      // Pages are mostly hashes, which do not compress: skip Snappy's attempt on every block.
+      compression: false,
     });
     try {
       await db.open();

@@ -7,7 +7,15 @@
 
 import { prefix } from "../smt/bits.js";
 import type { Summary } from "../smt/hash.js";
-import { hashOf, type InnerNode, Kind, type LeafNode, type RefNode, type SpanNode, type TreeNode } from "../smt/node.js";
+import {
+  hashOf,
+  type InnerNode,
+  Kind,
+  type LeafNode,
+  type RefNode,
+  type SpanNode,
+  type TreeNode,
+} from "../smt/node.js";
 import {
   decodePage,
   decodeRootNode,
@@ -42,7 +50,7 @@ const ROOT_RECORD_V1 = 1;
 export interface VersionedTreeOptions {
   /** Which pulses stay readable. @default {keepLast: 100, keepEvery: 0} */
   retention?: Partial<RetentionPolicy>;
-  /** Bytes of pages kept decoded in memory (the top of the tree stays hot). @default 64 MiB */
+  /** Bytes of pages kept decoded in memory (the top of the tree stays hot). @default 32 MiB */
   cacheBytes?: number;
   /** Wait for each pulse's batch to reach the disk (fsync) before the commit resolves. @default true */
   sync?: boolean;
@@ -108,7 +116,7 @@ export class VersionedTree {
     opts: VersionedTreeOptions,
   ) {
     this.policy = retentionPolicy(opts.retention);
-    this.cacheMax = opts.cacheBytes ?? 64 * 1024 * 1024;
+    this.cacheMax = opts.cacheBytes ?? 32 * 1024 * 1024;
     this.sync = opts.sync ?? true;
     this.pulses = pulses;
     this.headRoot = headRoot;
@@ -176,8 +184,10 @@ export class VersionedTree {
     const pages: PageWrite[] = [];
     let rootVersion = pulse;
     if (root !== null && root.kind === Kind.Ref) rootVersion = root.version;
-    else if (root !== null && root.kind === Kind.Inner && root.stored !== undefined) rootVersion = root.stored;
-    else if (root !== null && root.kind !== Kind.Leaf) corruptGuard(() => this.writePage(root, pulse, pages, markStale));
+    else if (root !== null && root.kind === Kind.Inner && root.stored !== undefined)
+      rootVersion = root.stored;
+    else if (root !== null && root.kind !== Kind.Leaf)
+      corruptGuard(() => this.writePage(root, pulse, pages, markStale));
     const batch: KVOp[] = pages.map((p) => ({ type: "put", key: p.key, value: p.value }));
     const pagesWritten = batch.length;
     for (const k of stale.values())
@@ -195,8 +205,10 @@ export class VersionedTree {
     for (const op of batch) bytesWritten += op.key.length + (op.type === "put" ? op.value.length : 0);
     await this.kv.write(batch, { sync: this.sync });
     // Keep only a reference to the new root: the pages live in the KV and, decoded, in the cache.
-    this.headRoot = root === null || root.kind === Kind.Leaf || root.kind === Kind.Ref ? root : asRef(root, rootVersion);
-    for (const p of pages) this.cachePut(p.key.toString("latin1"), decodePage(p.value, p.level, pulse), p.value.length);
+    this.headRoot =
+      root === null || root.kind === Kind.Leaf || root.kind === Kind.Ref ? root : asRef(root, rootVersion);
+    for (const p of pages)
+      this.cachePut(p.key.toString("latin1"), decodePage(p.value, p.level, pulse), p.value.length);
     this.pulses.push(pulse);
     this.first ??= pulse;
     return { pulse, root: summary, pagesWritten, pagesReplaced: stale.size, bytesWritten };
@@ -230,7 +242,7 @@ export class VersionedTree {
         return;
       }
       if (n.kind === Kind.Span) {
-        w.bytes(n.bytes.subarray(n.start, n.end));
+        w.copyFrom(n.bytes, n.start, n.end);
         return;
       }
       // Same level: the node goes inline. If it was the top of a stored page, that page is replaced.
@@ -249,7 +261,7 @@ export class VersionedTree {
       enc(inner.right);
     };
     enc(top);
-    out.push({ key: pageKey(level, top.key, pulse), level, value: w.finish() });
+    out.push({ key: pageKey(level, top.key, pulse), level, value: w.finishOwned() });
   }
 
   private cachePut(ks: string, top: InnerNode, size: number): void {
@@ -290,7 +302,12 @@ export class VersionedTree {
         throw new TreeError("CORRUPT", `page ${key.toString("hex")}: ${err.message}`);
       throw err;
     }
-    if (top.depth !== ref.depth || !top.hash!.equals(ref.hash) || top.sum !== ref.sum || top.count !== ref.count)
+    if (
+      top.depth !== ref.depth ||
+      !top.hash!.equals(ref.hash) ||
+      top.sum !== ref.sum ||
+      top.count !== ref.count
+    )
       throw new TreeError("CORRUPT", `page ${key.toString("hex")} does not match its reference`);
     this.cachePut(ks, top, bytes.length);
     return top;

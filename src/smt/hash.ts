@@ -45,7 +45,7 @@ export function hashCount(): number {
 export function leafHash(id: Uint8Array, amount: bigint, dataHash: Uint8Array): Buffer {
   leafBuf[0] = 0;
   leafBuf.set(id, 1);
-  leafBuf.writeBigUInt64BE(amount, 1 + ID_BYTES);
+  writeU64(leafBuf, 1 + ID_BYTES, amount);
   leafBuf.set(dataHash, 1 + ID_BYTES + 8);
   hashCalls++;
   return hash("sha256", leafBuf, "buffer");
@@ -68,11 +68,11 @@ export function nodeHash(
   writePrefix(nodeBuf, 2, anyIdBelow, depth);
   let o = 2 + ID_BYTES;
   nodeBuf.set(lHash, o);
-  nodeBuf.writeBigUInt64BE(l.sum, o + 32);
+  writeU64(nodeBuf, o + 32, l.sum);
   writeCount(nodeBuf, o + 40, l.count);
   o += 48;
   nodeBuf.set(rHash, o);
-  nodeBuf.writeBigUInt64BE(r.sum, o + 32);
+  writeU64(nodeBuf, o + 32, r.sum);
   writeCount(nodeBuf, o + 40, r.count);
   hashCalls++;
   return hash("sha256", nodeBuf, "buffer");
@@ -82,4 +82,15 @@ export function nodeHash(
 function writeCount(buf: Buffer, offset: number, count: number): void {
   buf.writeUInt32BE(Math.floor(count / 0x100000000), offset);
   buf.writeUInt32BE(count >>> 0, offset + 4);
+}
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Writes a u64 big-endian. Below 2^53 it goes through a Number (no BigInt arithmetic, which
+ * allocates); above, through Buffer's BigInt writer, which throws RangeError outside u64.
+ */
+export function writeU64(buf: Buffer, offset: number, v: bigint): void {
+  if (v >= 0n && v <= SAFE) writeCount(buf, offset, Number(v));
+  else buf.writeBigUInt64BE(v, offset);
 }

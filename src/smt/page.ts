@@ -8,8 +8,17 @@
  * it, and a rewritten page copies unchanged subtrees byte for byte.
  */
 import { DecodeError, type Reader, type Writer } from "../util/bytes.js";
-import { ID_BITS, ID_BYTES, isPrefixCanonical, prefix } from "./bits.js";
-import { hashOf, type InnerNode, Kind, type LeafNode, makeLeaf, type RefNode, type SpanNode, type TreeNode } from "./node.js";
+import { ID_BITS, ID_BYTES, prefix } from "./bits.js";
+import {
+  hashOf,
+  type InnerNode,
+  Kind,
+  type LeafNode,
+  makeLeaf,
+  type RefNode,
+  type SpanNode,
+  type TreeNode,
+} from "./node.js";
 
 /** Format byte that starts every page. */
 export const PAGE_FORMAT_V1 = 1;
@@ -38,6 +47,10 @@ export function writeLeaf(w: Writer, n: LeafNode): void {
 
 /** Writes a reference to a stored page: tag 2, depth, version, hash, sum, count, prefix bytes. */
 export function writeRef(w: Writer, n: InnerNode | RefNode | SpanNode, version: number): void {
+  if (n instanceof PageRef && n.version === version) {
+    w.copyFrom(n.bytes, n.start, n.end);
+    return;
+  }
   w.u8(T_REF).u8(n.depth).u64n(version).bytes(hashOf(n)).u64(n.sum).u64n(n.count);
   // Only the prefix bits are meaningful; the key of a loaded node may be any id below it.
   w.bytes(prefix(n.key, n.depth).subarray(0, Math.ceil(n.depth / 8)));
@@ -47,7 +60,11 @@ export function writeRef(w: Writer, n: InnerNode | RefNode | SpanNode, version: 
  * Writes an internal node's header (tag 1, depth, left length, hash, sum, count); its left then right
  * subtree follow. Returns where the left length goes: patch it once the left subtree is written.
  */
-export function writeInnerHeader(w: Writer, n: { depth: number; sum: bigint; count: number }, hash: Uint8Array): number {
+export function writeInnerHeader(
+  w: Writer,
+  n: { depth: number; sum: bigint; count: number },
+  hash: Uint8Array,
+): number {
   w.u8(T_INNER).u8(n.depth);
   const at = w.length;
   w.u16(0).bytes(hash).u64(n.sum).u64n(n.count);
@@ -80,21 +97,61 @@ function leftmostKey(b: Buffer, off: number): Uint8Array {
   }
 }
 
+/** An in-page internal node left in its bytes; hash, sum and key are read when first asked for. */
 class PageSpan implements SpanNode {
   readonly kind = Kind.Span as const;
   private k: Uint8Array | undefined;
+  private h: Buffer | undefined;
+  private s: bigint | undefined;
   constructor(
     readonly bytes: Buffer,
     readonly start: number,
     readonly end: number,
     readonly depth: number,
-    readonly hash: Buffer,
-    readonly sum: bigint,
     readonly count: number,
   ) {}
   get key(): Uint8Array {
     if (this.k === undefined) this.k = leftmostKey(this.bytes, this.start);
     return this.k;
+  }
+  get hash(): Buffer {
+    if (this.h === undefined) this.h = this.bytes.subarray(this.start + 4, this.start + 36);
+    return this.h;
+  }
+  get sum(): bigint {
+    if (this.s === undefined) this.s = u64At(this.bytes, this.start + 36);
+    return this.s;
+  }
+}
+
+/** A reference read from a page, with its encoding kept so that a rewritten page copies it. */
+class PageRef implements RefNode {
+  readonly kind = Kind.Ref as const;
+  private k: Buffer | undefined;
+  private h: Buffer | undefined;
+  private s: bigint | undefined;
+  constructor(
+    readonly bytes: Buffer,
+    readonly start: number,
+    readonly end: number,
+    readonly depth: number,
+    readonly version: number,
+    readonly count: number,
+  ) {}
+  get key(): Buffer {
+    if (this.k === undefined) {
+      this.k = Buffer.alloc(ID_BYTES);
+      this.bytes.copy(this.k, 0, this.start + REF_LEN, this.end);
+    }
+    return this.k;
+  }
+  get hash(): Buffer {
+    if (this.h === undefined) this.h = this.bytes.subarray(this.start + 10, this.start + 42);
+    return this.h;
+  }
+  get sum(): bigint {
+    if (this.s === undefined) this.s = u64At(this.bytes, this.start + 42);
+    return this.s;
   }
 }
 
@@ -109,7 +166,11 @@ function readNode(b: Buffer, start: number, end: number, level: number, parentDe
   if (tag === T_LEAF) {
     if (len !== LEAF_LEN) throw new DecodeError(`leaf of ${len} bytes`);
     // Views into the page's bytes, not copies.
-    return makeLeaf(b.subarray(start + 1, start + 21), u64At(b, start + 21), b.subarray(start + 29, start + 61));
+    return makeLeaf(
+      b.subarray(start + 1, start + 21),
+      u64At(b, start + 21),
+      b.subarray(start + 29, start + 61),
+    );
   }
   if (len < 2) throw new DecodeError("truncated: node depth");
   const depth = b[start + 1]!;
@@ -118,20 +179,27 @@ function readNode(b: Buffer, start: number, end: number, level: number, parentDe
     const plen = Math.ceil(depth / 8);
     if (len !== REF_LEN + plen) throw new DecodeError(`ref of ${len} bytes at depth ${depth}`);
     if (depth >> 3 <= level) throw new DecodeError("a page reference must point to a deeper page");
-    const key = Buffer.alloc(ID_BYTES);
-    b.copy(key, 0, start + REF_LEN, end);
-    if (!isPrefixCanonical(key, depth)) throw new DecodeError("ref prefix is not canonical");
-    const version = countAt(b, start + 2, "ref version");
-    const hash = b.subarray(start + 10, start + 42);
-    const ref: RefNode = { kind: Kind.Ref, key, depth, sum: u64At(b, start + 42), count: countAt(b, start + 50, "ref"), hash, version };
-    return ref;
+    // The prefix must be canonical: no bit set at or after `depth` in its last byte.
+    const rem = depth & 7;
+    if (rem !== 0 && (b[end - 1]! & (0xff >> rem)) !== 0)
+      throw new DecodeError("ref prefix is not canonical");
+    return new PageRef(
+      b,
+      start,
+      end,
+      depth,
+      countAt(b, start + 2, "ref version"),
+      countAt(b, start + 50, "ref"),
+    );
   }
   if (tag !== T_INNER) throw new DecodeError(`unknown node tag ${tag}`);
-  if (depth >> 3 !== level) throw new DecodeError(`internal node at depth ${depth} outside page level ${level}`);
-  if (len < INNER_LEN + 2 * LEAF_LEN - 2 * (LEAF_LEN - REF_LEN)) throw new DecodeError("truncated internal node");
+  if (depth >> 3 !== level)
+    throw new DecodeError(`internal node at depth ${depth} outside page level ${level}`);
+  if (len < INNER_LEN + 2 * LEAF_LEN - 2 * (LEAF_LEN - REF_LEN))
+    throw new DecodeError("truncated internal node");
   const leftLen = b.readUInt16BE(start + 2);
   if (INNER_LEN + leftLen >= len) throw new DecodeError("internal node's left subtree runs past its end");
-  return new PageSpan(b, start, end, depth, b.subarray(start + 4, start + 36), u64At(b, start + 36), countAt(b, start + 44, "node"));
+  return new PageSpan(b, start, end, depth, countAt(b, start + 44, "node"));
 }
 
 /** Decodes a span's two children (allocating only them) into an internal node. */
@@ -143,7 +211,17 @@ export function openSpan(s: SpanNode): InnerNode {
   const right = readNode(b, mid, s.end, level, s.depth);
   if (left.sum + right.sum !== s.sum || left.count + right.count !== s.count)
     throw new DecodeError(`node at depth ${s.depth}: sum or count differs from its children's`);
-  return { kind: Kind.Inner, key: left.key, depth: s.depth, left, right, sum: s.sum, count: s.count, hash: s.hash, stored: undefined };
+  return {
+    kind: Kind.Inner,
+    key: left.key,
+    depth: s.depth,
+    left,
+    right,
+    sum: s.sum,
+    count: s.count,
+    hash: s.hash,
+    stored: undefined,
+  };
 }
 
 /**
@@ -152,7 +230,8 @@ export function openSpan(s: SpanNode): InnerNode {
  * are checked when they are opened).
  */
 export function decodePage(bytes: Buffer, level: number, version: number): InnerNode {
-  if (bytes.length < 1 || bytes[0] !== PAGE_FORMAT_V1) throw new DecodeError(`unknown page format ${bytes[0]}`);
+  if (bytes.length < 1 || bytes[0] !== PAGE_FORMAT_V1)
+    throw new DecodeError(`unknown page format ${bytes[0]}`);
   const top = readNode(bytes, 1, bytes.length, level, level * 8 - 1);
   if (top.kind !== Kind.Span) throw new DecodeError("a page must start with an internal node");
   const n = openSpan(top);

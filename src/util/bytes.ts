@@ -12,6 +12,16 @@ export class DecodeError extends Error {
 }
 
 const MAX_U64 = (1n << 64n) - 1n;
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Writes a u64 big-endian, through a Number below 2^53 (BigInt arithmetic allocates). */
+function writeU64(buf: Buffer, offset: number, v: bigint): void {
+  if (v >= 0n && v <= SAFE) {
+    const n = Number(v);
+    buf.writeUInt32BE(Math.floor(n / 0x100000000), offset);
+    buf.writeUInt32BE(n >>> 0, offset + 4);
+  } else buf.writeBigUInt64BE(v, offset);
+}
 
 /** Appends bytes to a growing buffer. */
 export class Writer {
@@ -66,7 +76,7 @@ export class Writer {
   /** u64 big-endian. */
   u64(v: bigint): this {
     this.room(8);
-    this.buf.writeBigUInt64BE(v, this.len);
+    writeU64(this.buf, this.len, v);
     this.len += 8;
     return this;
   }
@@ -92,9 +102,27 @@ export class Writer {
     return this;
   }
 
+  /** Copies `src[start, end)` in without making a view of it. */
+  copyFrom(src: Buffer, start: number, end: number): this {
+    this.room(end - start);
+    src.copy(this.buf, this.len, start, end);
+    this.len += end - start;
+    return this;
+  }
+
   /** The bytes written so far (a copy, so the writer can be reused). */
   finish(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.len));
+  }
+
+  /**
+   * The bytes written so far in a buffer of their own: not a slice of Node's shared 8 KiB pool, which
+   * a long-lived small buffer (a cached page) would keep alive whole.
+   */
+  finishOwned(): Buffer {
+    const out = Buffer.allocUnsafeSlow(this.len);
+    this.buf.copy(out, 0, 0, this.len);
+    return out;
   }
 }
 
