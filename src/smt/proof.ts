@@ -84,7 +84,7 @@ export function decodeProof(bytes: Uint8Array): Proof {
   for (let i = 0; i < n; i++) {
     const depth = r.u8("depth");
     if (depth >= ID_BITS) throw new DecodeError(`step depth ${depth} out of range`);
-    const hash = Buffer.from(r.bytes(32, "sibling hash"));
+    const hash = r.bytes(32, "sibling hash"); // a view: the caller's proof bytes are not copied
     const sum = r.uvarint("sibling sum");
     const count = r.uvarintNumber("sibling count");
     path.push({ depth, sibling: { hash, sum, count } });

@@ -162,13 +162,34 @@ export class Reader {
 
   /** Unsigned LEB128; rejects non-minimal forms and values above u64. */
   uvarint(what = "varint"): bigint {
-    let x = 0n;
-    let shift = 0n;
+    // Up to 7 bytes (49 bits) accumulate in a Number; BigInt only for longer varints.
+    let n = 0;
+    let mul = 1;
     for (let i = 0; i < 10; i++) {
       const b = this.u8(what);
+      if (i < 7) {
+        n += (b & 0x7f) * mul;
+        mul *= 128;
+        if ((b & 0x80) === 0) {
+          if (b === 0 && i > 0) throw new DecodeError(`${what}: non-minimal varint`);
+          return BigInt(n);
+        }
+        continue;
+      }
+      if (i === 7) return this.uvarintTail(BigInt(n), b, what);
+    }
+    throw new DecodeError(`${what}: varint longer than 10 bytes`);
+  }
+
+  /** Bytes 8 to 10 of a long varint, in BigInt arithmetic. */
+  private uvarintTail(x: bigint, first: number, what: string): bigint {
+    let shift = 49n;
+    let b = first;
+    for (let i = 7; i < 10; i++) {
+      if (i > 7) b = this.u8(what);
       x |= BigInt(b & 0x7f) << shift;
       if ((b & 0x80) === 0) {
-        if (b === 0 && i > 0) throw new DecodeError(`${what}: non-minimal varint`);
+        if (b === 0) throw new DecodeError(`${what}: non-minimal varint`);
         if (x > MAX_U64) throw new DecodeError(`${what}: varint above u64`);
         return x;
       }
