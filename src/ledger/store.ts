@@ -16,15 +16,7 @@ import {
   type SpanNode,
   type TreeNode,
 } from "../smt/node.js";
-import {
-  decodePage,
-  decodeRootNode,
-  encodeRootNode,
-  PAGE_FORMAT_V1,
-  writeInnerHeader,
-  writeLeaf,
-  writeRef,
-} from "../smt/page.js";
+import { decodePage, decodeRootNode, encodeRootNode } from "../smt/page.js";
 import type { Proof } from "../smt/proof.js";
 import { applyOps, type LeafOp, lookup, normalizeOps, prove, summaryOf, TreeError } from "../smt/tree.js";
 import { DecodeError, Reader, Writer } from "../util/bytes.js";
@@ -40,6 +32,7 @@ import {
   versionOfPageKey,
 } from "./keys.js";
 import type { KV, KVOp } from "./kv.js";
+import { PageStore, type PageWrite } from "./page-store.js";
 import { heldByCheckpoint, isRetained, type RetentionPolicy, retentionPolicy } from "./retention.js";
 
 /** Version byte of the store's layout (META "format"). */
@@ -96,11 +89,8 @@ export interface LeafValue {
 /** The ledger tree with a snapshot per pulse, on any KV. */
 export class VersionedTree {
   private readonly policy: RetentionPolicy;
-  private readonly cacheMax: number;
-  private cacheSize = 0;
+  private readonly pages: PageStore;
   private readonly sync: boolean;
-  /** Decoded pages by PAGE key (latin1), oldest first; a page's bytes are immutable once written. */
-  private readonly cache = new Map<string, { top: InnerNode; size: number }>();
   /** Pulses with a root record on disk, ascending. */
   private pulses: number[];
   private headRoot: TreeNode | null;
@@ -116,7 +106,7 @@ export class VersionedTree {
     opts: VersionedTreeOptions,
   ) {
     this.policy = retentionPolicy(opts.retention);
-    this.cacheMax = opts.cacheBytes ?? 32 * 1024 * 1024;
+    this.pages = new PageStore(kv, opts.cacheBytes ?? 32 * 1024 * 1024);
     this.sync = opts.sync ?? true;
     this.pulses = pulses;
     this.headRoot = headRoot;
@@ -176,7 +166,7 @@ export class VersionedTree {
       stale.set(k.toString("latin1"), k);
     };
     const root = corruptGuard(() =>
-      applyOps(this.headRoot, normalizeOps(ops), this.resolve, (ref) =>
+      applyOps(this.headRoot, normalizeOps(ops), this.pages.resolve, (ref) =>
         markStale(ref.depth >> 3, ref.key, ref.version),
       ),
     );
@@ -187,7 +177,7 @@ export class VersionedTree {
     else if (root !== null && root.kind === Kind.Inner && root.stored !== undefined)
       rootVersion = root.stored;
     else if (root !== null && root.kind !== Kind.Leaf)
-      corruptGuard(() => this.writePage(root, pulse, pages, markStale));
+      corruptGuard(() => this.pages.writePage(root, pulse, pages, markStale));
     const batch: KVOp[] = pages.map((p) => ({ type: "put", key: p.key, value: p.value }));
     const pagesWritten = batch.length;
     for (const k of stale.values())
@@ -208,110 +198,11 @@ export class VersionedTree {
     this.headRoot =
       root === null || root.kind === Kind.Leaf || root.kind === Kind.Ref ? root : asRef(root, rootVersion);
     for (const p of pages)
-      this.cachePut(p.key.toString("latin1"), decodePage(p.value, p.level, pulse), p.value.length);
+      this.pages.put(p.key.toString("latin1"), decodePage(p.value, p.level, pulse), p.value.length);
     this.pulses.push(pulse);
     this.first ??= pulse;
     return { pulse, root: summary, pagesWritten, pagesReplaced: stale.size, bytesWritten };
   }
-
-  /**
-   * Encodes the page whose top is `top` (and any new page below it) into `out`. Unchanged in-page
-   * subtrees (spans) are copied byte for byte; a subtree whose level differs is a reference.
-   */
-  private writePage(
-    top: InnerNode | SpanNode,
-    pulse: number,
-    out: PageWrite[],
-    markStale: (level: number, key: Uint8Array, version: number) => void,
-  ): void {
-    const level = top.depth >> 3;
-    const w = new Writer(top.kind === Kind.Span ? top.end - top.start + 1 : 2048).u8(PAGE_FORMAT_V1);
-    const enc = (n: TreeNode): void => {
-      if (n.kind === Kind.Leaf) {
-        writeLeaf(w, n);
-        return;
-      }
-      if (n.depth >> 3 !== level) {
-        // The top of a deeper page: reference it, writing it first if it is new.
-        if (n.kind === Kind.Ref) writeRef(w, n, n.version);
-        else if (n.kind === Kind.Inner && n.stored !== undefined) writeRef(w, n, n.stored);
-        else {
-          this.writePage(n, pulse, out, markStale);
-          writeRef(w, n, pulse);
-        }
-        return;
-      }
-      if (n.kind === Kind.Span) {
-        w.copyFrom(n.bytes, n.start, n.end);
-        return;
-      }
-      // Same level: the node goes inline. If it was the top of a stored page, that page is replaced.
-      let inner: InnerNode;
-      if (n.kind === Kind.Ref) {
-        inner = this.resolve(n) as InnerNode;
-        markStale(level, n.key, n.version);
-      } else {
-        inner = n;
-        if (n !== top && n.stored !== undefined) markStale(level, n.key, n.stored);
-      }
-      const at = writeInnerHeader(w, inner, hashOf(inner));
-      const start = w.length;
-      enc(inner.left);
-      w.patchU16(at, w.length - start);
-      enc(inner.right);
-    };
-    enc(top);
-    out.push({ key: pageKey(level, top.key, pulse), level, value: w.finishOwned() });
-  }
-
-  private cachePut(ks: string, top: InnerNode, size: number): void {
-    const old = this.cache.get(ks);
-    if (old !== undefined) {
-      this.cache.delete(ks);
-      this.cacheSize -= old.size;
-    }
-    this.cache.set(ks, { top, size });
-    this.cacheSize += size;
-    while (this.cacheSize > this.cacheMax && this.cache.size > 0) {
-      const [k, v] = this.cache.entries().next().value!;
-      this.cache.delete(k);
-      this.cacheSize -= v.size;
-    }
-  }
-
-  /** Loads a stored page (through the page cache). Synchronous: LevelDB's getSync. */
-  private readonly resolve = (ref: RefNode): TreeNode => {
-    const level = ref.depth >> 3;
-    const key = pageKey(level, ref.key, ref.version);
-    const ks = key.toString("latin1");
-    const hit = this.cache.get(ks);
-    if (hit !== undefined) {
-      // Most recently used goes last.
-      this.cache.delete(ks);
-      this.cache.set(ks, hit);
-      return hit.top;
-    }
-    const bytes = this.kv.getSync(key);
-    if (bytes === undefined)
-      throw new TreeError("CORRUPT", `page ${key.toString("hex")} is missing from the store`);
-    let top: InnerNode;
-    try {
-      top = decodePage(bytes, level, ref.version);
-    } catch (err) {
-      if (err instanceof DecodeError)
-        throw new TreeError("CORRUPT", `page ${key.toString("hex")}: ${err.message}`);
-      throw err;
-    }
-    if (
-      top.depth !== ref.depth ||
-      !top.hash!.equals(ref.hash) ||
-      top.sum !== ref.sum ||
-      top.count !== ref.count
-    )
-      throw new TreeError("CORRUPT", `page ${key.toString("hex")} does not match its reference`);
-    this.cachePut(ks, top, bytes.length);
-    return top;
-  };
 
   /** The root node of a retained pulse (the head when omitted). */
   private rootNode(pulse?: number): TreeNode | null {
@@ -377,7 +268,7 @@ export class VersionedTree {
   getLeaf(id: Buffer, pulse?: number): LeafValue | undefined {
     this.checkOpen();
     const root = this.rootNode(pulse);
-    const leaf: LeafNode | undefined = corruptGuard(() => lookup(root, id, this.resolve));
+    const leaf: LeafNode | undefined = corruptGuard(() => lookup(root, id, this.pages.resolve));
     return leaf === undefined ? undefined : { amount: leaf.sum, dataHash: leaf.dataHash };
   }
 
@@ -385,7 +276,7 @@ export class VersionedTree {
   prove(id: Buffer, pulse?: number): Proof {
     this.checkOpen();
     const root = this.rootNode(pulse);
-    return corruptGuard(() => prove(root, id, this.resolve));
+    return corruptGuard(() => prove(root, id, this.pages.resolve));
   }
 
   /**
@@ -420,12 +311,7 @@ export class VersionedTree {
         const version = versionOfPageKey(page);
         if (!heldByCheckpoint(this.policy, version, s)) {
           batch.push({ type: "del", key: Buffer.from(page) });
-          const ks = page.toString("latin1");
-          const c = this.cache.get(ks);
-          if (c !== undefined) {
-            this.cache.delete(ks);
-            this.cacheSize -= c.size;
-          }
+          this.pages.forget(page.toString("latin1"));
           pagesDeleted++;
         }
         batch.push({ type: "del", key: k });
@@ -459,8 +345,7 @@ export class VersionedTree {
     return this.exclusive(async () => {
       if (this.closed) return;
       this.closed = true;
-      this.cache.clear();
-      this.cacheSize = 0;
+      this.pages.clear();
       await this.kv.close();
     });
   }
@@ -475,13 +360,6 @@ export class VersionedTree {
     this.queue = run.catch(() => undefined);
     return run;
   }
-}
-
-/** A page about to be written. */
-interface PageWrite {
-  readonly key: Buffer;
-  readonly level: number;
-  readonly value: Buffer;
 }
 
 /** Runs `fn`, turning a decoding failure of stored bytes into TreeError CORRUPT. */

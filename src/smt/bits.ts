@@ -25,15 +25,13 @@ export function prefix(k: Uint8Array, d: number): Buffer {
 
 /** Writes `prefix(k, d)` into `out` at `offset` without allocating. */
 export function writePrefix(out: Uint8Array, offset: number, k: Uint8Array, d: number): void {
+  // One copy and a fill beat a byte loop: this runs once per node hash.
+  out.set(k.length === ID_BYTES ? k : k.subarray(0, ID_BYTES), offset);
   const full = d >> 3;
-  for (let i = 0; i < full; i++) out[offset + i] = k[i]!;
   const rem = d & 7;
-  let i = full;
-  if (rem !== 0) {
-    out[offset + full] = k[full]! & (0xff << (8 - rem));
-    i++;
-  }
-  for (; i < ID_BYTES; i++) out[offset + i] = 0;
+  if (rem !== 0) out[offset + full] = k[full]! & (0xff << (8 - rem));
+  const from = offset + full + (rem !== 0 ? 1 : 0);
+  if (from < offset + ID_BYTES) out.fill(0, from, offset + ID_BYTES);
 }
 
 /**

@@ -100,10 +100,12 @@ export function verifyProof(proof: Proof, root: Summary, opts: VerifyOptions = {
     sum = t.sum;
     count = t.count;
   }
+  const self = { sum: 0n, count: 0 }; // reused: nodeHash reads it before the next step
   for (let i = path.length - 1; i >= 0; i--) {
     const s = path[i]!;
     const sib = s.sibling;
-    const self = { sum, count };
+    self.sum = sum;
+    self.count = count;
     hash =
       bit(k, s.depth) === 0
         ? nodeHash(s.depth, k, hash, self, sib.hash, sib)
