@@ -64,3 +64,28 @@ export function peakRssMb(): number {
 export function perSec(count: number, ms: number): number {
   return Math.round((count * 1000) / ms);
 }
+
+/** The flags every tree benchmark worker takes. */
+export interface TreeBenchFlags {
+  n: number;
+  batch: number;
+  updates: number;
+  proofs: number;
+  seed: number;
+  dir: string | undefined;
+  flags: Map<string, string>;
+}
+
+/** Reads a tree worker's flags: --n, --batch, --updates, --proofs (default `proofs`), --seed, --dir. */
+export function treeBenchFlags(argv: string[], proofs: number): TreeBenchFlags {
+  const flags = parseFlags(argv);
+  return {
+    n: intFlag(flags, "n", 100_000),
+    batch: intFlag(flags, "batch", 10_000),
+    updates: intFlag(flags, "updates", 10_000),
+    proofs: intFlag(flags, "proofs", proofs),
+    seed: intFlag(flags, "seed", 1),
+    dir: flags.get("dir"),
+    flags,
+  };
+}

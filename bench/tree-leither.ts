@@ -10,16 +10,10 @@ import { hashCount } from "../src/smt/hash.js";
 import { decodeProof, encodeProof } from "../src/smt/proof.js";
 import type { LeafOp } from "../src/smt/tree.js";
 import { verifyProof } from "../src/smt/verify.js";
-import { benchDataHash, benchId, dirBytes, intFlag, parseFlags, peakRssMb, perSec } from "./common.js";
+import { benchDataHash, benchId, dirBytes, peakRssMb, perSec, treeBenchFlags } from "./common.js";
 
-const flags = parseFlags(process.argv.slice(2));
-const n = intFlag(flags, "n", 100_000);
-const batch = intFlag(flags, "batch", 10_000);
-const updates = intFlag(flags, "updates", 10_000);
-const proofs = intFlag(flags, "proofs", 20_000);
-const seed = intFlag(flags, "seed", 1);
-const dir = flags.get("dir") ?? "";
-if (dir === "") {
+const { n, batch, updates, proofs, seed, dir } = treeBenchFlags(process.argv.slice(2), 20_000);
+if (dir === undefined) {
   console.error("--dir is required");
   process.exit(2);
 }

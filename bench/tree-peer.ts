@@ -19,7 +19,7 @@ import type { BatchDBOp, DB, EncodingOpts } from "@ethereumjs/util";
 // @ethereumjs/util comes in with @ethereumjs/trie (its own dependency); only the encoding enum is used.
 import { ValueEncoding } from "@ethereumjs/util";
 import { ClassicLevel } from "classic-level";
-import { benchDataHash, benchId, dirBytes, intFlag, parseFlags, peakRssMb, perSec } from "./common.js";
+import { benchDataHash, benchId, dirBytes, peakRssMb, perSec, treeBenchFlags } from "./common.js";
 
 type Level = ClassicLevel<Buffer, Buffer>;
 
@@ -132,13 +132,16 @@ function log(msg: string): void {
   console.error(`[tree-peer] ${msg}`);
 }
 
-const flags = parseFlags(process.argv.slice(2));
-const n = intFlag(flags, "n", 100_000);
-const batchSize = intFlag(flags, "batch", 10_000);
-const updates = intFlag(flags, "updates", 10_000);
-const proofs = intFlag(flags, "proofs", 2_000);
-const seed = intFlag(flags, "seed", 1);
-const dir = flags.get("dir") ?? join(tmpdir(), `tree-peer-${process.pid}`);
+const {
+  n,
+  batch: batchSize,
+  updates,
+  proofs,
+  seed,
+  dir: dirFlag,
+  flags,
+} = treeBenchFlags(process.argv.slice(2), 2_000);
+const dir = dirFlag ?? join(tmpdir(), `tree-peer-${process.pid}`);
 const mode = flags.get("mode") ?? "checkpoint";
 if (mode !== "checkpoint" && mode !== "direct") {
   console.error(`--mode must be checkpoint or direct, got ${JSON.stringify(mode)}`);

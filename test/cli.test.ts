@@ -1,15 +1,14 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
+import { tmpDir } from "./helpers/tmp.js";
 
 const cli = new URL("../src/cli/main.js", import.meta.url).pathname;
 const vectorsPath = new URL("../../test/vectors/smt-vectors.json", import.meta.url).pathname;
 const vectors = JSON.parse(readFileSync(vectorsPath, "utf8"));
-const dir = mkdtempSync(join(tmpdir(), "leither-cli-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tmpDir("leither-cli-");
 
 function run(args: string[], input?: string) {
   const r = spawnSync(process.execPath, [cli, ...args], {

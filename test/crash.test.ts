@@ -1,18 +1,15 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, it } from "node:test";
+import { it } from "node:test";
 import { LevelKV } from "../src/ledger/level-kv.js";
 import { VersionedTree } from "../src/ledger/store.js";
 import { verifyProof } from "../src/smt/verify.js";
 import { crashOps } from "./helpers/crash-ops.js";
 import { applyToModel, idOf } from "./helpers/model.js";
 import { type RefLeaf, type RefSummary, referenceRoot } from "./helpers/reference.js";
+import { tmpDir } from "./helpers/tmp.js";
 
-const dir = mkdtempSync(join(tmpdir(), "leither-crash-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tmpDir("leither-crash-");
 
 const KILLS = 24;
 const writer = new URL("./helpers/crash-writer.js", import.meta.url).pathname;

@@ -1,21 +1,11 @@
 import { strict as assert } from "node:assert";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { KV } from "../src/ledger/kv.js";
 import { LevelKV, StoreOpenError } from "../src/ledger/level-kv.js";
 import { MemoryKV } from "../src/ledger/memory-kv.js";
+import { tmpDir } from "./helpers/tmp.js";
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "leither-kv-"));
-  dirs.push(d);
-  return d;
-}
+const tmp = () => tmpDir("leither-kv-");
 
 const b = (...x: number[]) => Buffer.from(x);
 const backends: [string, () => Promise<KV>][] = [

@@ -1,8 +1,5 @@
 import { strict as assert } from "node:assert";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import fc from "fast-check";
 import { Bucket, bucketRange } from "../src/ledger/keys.js";
 import type { KV } from "../src/ledger/kv.js";
@@ -15,16 +12,13 @@ import { TreeError } from "../src/smt/tree.js";
 import { verifyProof } from "../src/smt/verify.js";
 import { applyToModel, dataOf, idOf } from "./helpers/model.js";
 import { type RefLeaf, referenceRoot } from "./helpers/reference.js";
+import { tmpDir } from "./helpers/tmp.js";
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "leither-store-"));
-  dirs.push(d);
-  return d;
-}
+let lastDir = "";
+const tmp = () => {
+  lastDir = tmpDir("leither-store-");
+  return lastDir;
+};
 
 const backends: [string, () => Promise<KV>][] = [
   ["memory", async () => new MemoryKV()],
@@ -80,8 +74,7 @@ for (const [name, make] of backends) {
       for (let p = 0; p < 12; p++) checkPulse(t, p, snaps[p]!, [1000, 1001, 5, 77]);
       if (kv instanceof LevelKV) {
         await t.close();
-        const dir = dirs[dirs.length - 1]!;
-        t = await VersionedTree.open(await LevelKV.open(dir), opts);
+        t = await VersionedTree.open(await LevelKV.open(lastDir), opts);
         assert.equal(t.head, 11);
         for (let p = 0; p < 12; p++) checkPulse(t, p, snaps[p]!, [1000]);
       }

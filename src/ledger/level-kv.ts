@@ -1,5 +1,6 @@
 /** The LevelDB KV (classic-level). */
 import { ClassicLevel } from "classic-level";
+import { CodedError } from "../util/errors.js";
 import type { KV, KVOp, KVRange } from "./kv.js";
 
 /** classic-level's implementation of abstract-level's private `_batch`. */
@@ -8,15 +9,7 @@ interface PrivateBatch {
 }
 
 /** Why a store could not be opened, in words an operator can act on. */
-export class StoreOpenError extends Error {
-  constructor(
-    readonly code: "LOCKED" | "OPEN_FAILED",
-    message: string,
-  ) {
-    super(message);
-    this.name = "StoreOpenError";
-  }
-}
+export class StoreOpenError extends CodedError<"LOCKED" | "OPEN_FAILED"> {}
 
 /** Options of LevelKV. */
 export interface LevelKVOptions {

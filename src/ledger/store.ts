@@ -20,6 +20,7 @@ import { decodePage, decodeRootNode, encodeRootNode } from "../smt/page.js";
 import type { Proof } from "../smt/proof.js";
 import { applyOps, type LeafOp, lookup, normalizeOps, prove, summaryOf, TreeError } from "../smt/tree.js";
 import { DecodeError, Reader, Writer } from "../util/bytes.js";
+import { CodedError } from "../util/errors.js";
 import {
   Bucket,
   bucketRange,
@@ -50,15 +51,7 @@ export interface VersionedTreeOptions {
 }
 
 /** Why a pulse cannot be read or written. */
-export class PulseError extends Error {
-  constructor(
-    readonly code: "EMPTY" | "PRUNED" | "FUTURE" | "BEFORE_FIRST" | "NOT_NEXT",
-    message: string,
-  ) {
-    super(message);
-    this.name = "PulseError";
-  }
-}
+export class PulseError extends CodedError<"EMPTY" | "PRUNED" | "FUTURE" | "BEFORE_FIRST" | "NOT_NEXT"> {}
 
 /** What a commit did. */
 export interface CommitResult {

@@ -97,10 +97,11 @@ function leftmostKey(b: Buffer, off: number): Uint8Array {
   }
 }
 
-/** An in-page internal node left in its bytes; hash, sum and key are read when first asked for. */
-class PageSpan implements SpanNode {
-  readonly kind = Kind.Span as const;
-  private k: Uint8Array | undefined;
+/**
+ * A node read from a page that keeps its encoding: the hash and sum at fixed offsets are read when
+ * first asked for, since most nodes of a loaded page are never looked at.
+ */
+abstract class EncodedNode {
   private h: Buffer | undefined;
   private s: bigint | undefined;
   constructor(
@@ -109,49 +110,53 @@ class PageSpan implements SpanNode {
     readonly end: number,
     readonly depth: number,
     readonly count: number,
+    private readonly hashAt: number,
   ) {}
-  get key(): Uint8Array {
-    if (this.k === undefined) this.k = leftmostKey(this.bytes, this.start);
-    return this.k;
-  }
   get hash(): Buffer {
-    if (this.h === undefined) this.h = this.bytes.subarray(this.start + 4, this.start + 36);
+    if (this.h === undefined)
+      this.h = this.bytes.subarray(this.start + this.hashAt, this.start + this.hashAt + 32);
     return this.h;
   }
   get sum(): bigint {
-    if (this.s === undefined) this.s = u64At(this.bytes, this.start + 36);
+    // The sum follows the hash in both layouts.
+    if (this.s === undefined) this.s = u64At(this.bytes, this.start + this.hashAt + 32);
     return this.s;
   }
 }
 
-/** A reference read from a page, with its encoding kept so that a rewritten page copies it. */
-class PageRef implements RefNode {
+/** An in-page internal node left in its bytes (header: tag, depth, u16 left length, hash, sum, count). */
+class PageSpan extends EncodedNode implements SpanNode {
+  readonly kind = Kind.Span as const;
+  private k: Uint8Array | undefined;
+  constructor(bytes: Buffer, start: number, end: number, depth: number, count: number) {
+    super(bytes, start, end, depth, count, 4);
+  }
+  get key(): Uint8Array {
+    if (this.k === undefined) this.k = leftmostKey(this.bytes, this.start);
+    return this.k;
+  }
+}
+
+/** A reference read from a page (tag, depth, version, hash, sum, count, prefix), copied as it is. */
+class PageRef extends EncodedNode implements RefNode {
   readonly kind = Kind.Ref as const;
   private k: Buffer | undefined;
-  private h: Buffer | undefined;
-  private s: bigint | undefined;
   constructor(
-    readonly bytes: Buffer,
-    readonly start: number,
-    readonly end: number,
-    readonly depth: number,
+    bytes: Buffer,
+    start: number,
+    end: number,
+    depth: number,
     readonly version: number,
-    readonly count: number,
-  ) {}
+    count: number,
+  ) {
+    super(bytes, start, end, depth, count, 10);
+  }
   get key(): Buffer {
     if (this.k === undefined) {
       this.k = Buffer.alloc(ID_BYTES);
       this.bytes.copy(this.k, 0, this.start + REF_LEN, this.end);
     }
     return this.k;
-  }
-  get hash(): Buffer {
-    if (this.h === undefined) this.h = this.bytes.subarray(this.start + 10, this.start + 42);
-    return this.h;
-  }
-  get sum(): bigint {
-    if (this.s === undefined) this.s = u64At(this.bytes, this.start + 42);
-    return this.s;
   }
 }
 

@@ -3,6 +3,7 @@
  * Storage stays outside: a subtree that is not loaded is a RefNode, and the caller hands in a
  * resolver that loads it (synchronously: classic-level's getSync, or a Map).
  */
+import { CodedError } from "../util/errors.js";
 import { bit, commonPrefixBits, comparePrefix, prefix } from "./bits.js";
 import { EMPTY_SUMMARY, MAX_U64, type Summary } from "./hash.js";
 import {
@@ -29,15 +30,9 @@ export interface LeafOp {
 }
 
 /** An error that makes a batch invalid as a whole; the tree is left as it was. */
-export class TreeError extends Error {
-  constructor(
-    readonly code: "SUM_OVERFLOW" | "BAD_ID" | "BAD_AMOUNT" | "BAD_DATA_HASH" | "CORRUPT",
-    message: string,
-  ) {
-    super(message);
-    this.name = "TreeError";
-  }
-}
+export class TreeError extends CodedError<
+  "SUM_OVERFLOW" | "BAD_ID" | "BAD_AMOUNT" | "BAD_DATA_HASH" | "CORRUPT"
+> {}
 
 const noRefs: Resolver = () => {
   throw new TreeError("CORRUPT", "the tree holds a stored subtree but no resolver was given");
