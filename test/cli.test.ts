@@ -114,6 +114,19 @@ describe("leither proof verify", () => {
     assert.equal(w.code, 1);
   });
 
+  it("accepts the spec's bare node terminal with a warning, and refuses it with --strict", () => {
+    const i = c.proofs.findIndex((p: { terminal: { kind?: string } | null }) => p.terminal?.kind === "node");
+    assert.ok(i >= 0, "case ten has a proof ending in an internal node");
+    const f = file("bare.json", c.proofs[i]);
+    const loose = run(["proof", "verify", f, ...rootArgs]);
+    assert.equal(loose.code, 0);
+    assert.equal(loose.out, "exclusion");
+    assert.match(loose.err, /warning: .*not bound/);
+    const strict = run(["proof", "verify", f, ...rootArgs, "--strict"]);
+    assert.equal(strict.code, 1);
+    assert.match(strict.out, /^invalid: .*without its children/);
+  });
+
   it("rejects bad input with one line and exit code 2", () => {
     assert.equal(run(["proof", "verify", file("x.json", "nope"), ...rootArgs]).code, 2);
     const short = run([
