@@ -83,6 +83,26 @@ describe("leither tree root", () => {
   });
 });
 
+describe("leither tree prove", () => {
+  it("prints proofs that proof verify accepts: inclusion for a present id, exclusion for an absent one", () => {
+    const c = vectors.cases.find((x: { name: string }) => x.name === "ten");
+    const rootArgs = ["--root", c.root.hash, "--sum", c.root.sum, "--count", String(c.root.count)];
+    for (const [id, want] of [
+      [c.leaves[3].id, "inclusion"],
+      ["7f30080941403e8635c53b6ade4224530de4ed50", "exclusion"],
+    ]) {
+      const p = run(["tree", "prove", vectorsPath, id, "--case", "ten"]);
+      assert.equal(p.code, 0, p.err);
+      const v = run(["proof", "verify", file("gen.json", p.out), ...rootArgs, "--strict"]);
+      assert.equal(v.out, want);
+      assert.equal(v.err, "", "our proofs bind their terminal: no warning");
+    }
+    const bad = run(["tree", "prove", vectorsPath, "abc", "--case", "ten"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /id: expected 20 bytes/);
+  });
+});
+
 describe("leither proof verify", () => {
   const c = vectors.cases.find((x: { name: string }) => x.name === "ten");
   const rootArgs = ["--root", c.root.hash, "--sum", c.root.sum, "--count", String(c.root.count)];

@@ -1,9 +1,9 @@
-/** Auditor tools: `leither tree root` and `leither proof verify`. They need no daemon and no network. */
+/** Auditor tools: `leither tree root`, `leither tree prove` and `leither proof verify`. They need no daemon and no network. */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { leavesFromJson } from "../smt/leaves-json.js";
-import { countField, FormatError, hexField, proofFromJson, u64Field } from "../smt/proof.js";
-import { buildTree, summaryOf, TreeError } from "../smt/tree.js";
+import { countField, FormatError, hexField, proofFromJson, proofToJson, u64Field } from "../smt/proof.js";
+import { buildTree, prove, summaryOf, TreeError } from "../smt/tree.js";
 import { verifyProof } from "../smt/verify.js";
 import { CliError } from "./errors.js";
 
@@ -30,7 +30,7 @@ function asInputError(err: unknown): never {
   throw err;
 }
 
-/** Registers `tree root` and `proof verify`. */
+/** Registers `tree root`, `tree prove` and `proof verify`. */
 export function registerTreeCommands(program: Command): void {
   const tree = program.command("tree").description("ledger tree tools (SPEC-smt.md)");
   tree
@@ -48,6 +48,24 @@ export function registerTreeCommands(program: Command): void {
             sum: s.sum.toString(),
             count: s.count,
           }),
+        );
+      } catch (err) {
+        asInputError(err);
+      }
+    });
+
+  tree
+    .command("prove")
+    .description("print the proof (JSON) of an id in a set of leaves: inclusion if present, exclusion if not")
+    .argument("<file>", "JSON file of leaves, or - for standard input")
+    .argument("<id>", "account id (40 hex digits)")
+    .option("--case <name>", "take the leaves of this case of a vectors file")
+    .action((file: string, id: string, opts: { case?: string }) => {
+      const json = readJsonFile(file);
+      try {
+        const key = hexField(id, 20, "id");
+        console.log(
+          JSON.stringify(proofToJson(prove(buildTree(leavesFromJson(json, opts.case)), key)), null, 2),
         );
       } catch (err) {
         asInputError(err);
