@@ -9,6 +9,7 @@ import { metaKey, pageKey, rootKey, staleKey } from "../src/ledger/keys.js";
 import type { KVOp } from "../src/ledger/kv.js";
 import { MemoryKV } from "../src/ledger/memory-kv.js";
 import { VersionedTree } from "../src/ledger/store.js";
+import { hashBytes } from "../src/smt/hash.js";
 import { hashOf, Kind, type TreeNode } from "../src/smt/node.js";
 import {
   decodePage,
@@ -234,7 +235,7 @@ describe("ledger store vectors (Tree page v1, root record v1, key layout)", () =
               const synopsis =
                 node === null
                   ? { hash: "00".repeat(32), sum: "0", count: 0 }
-                  : { hash: hex(hashOf(node)), sum: node.sum.toString(), count: node.count };
+                  : { hash: hex(hashBytes(hashOf(node))), sum: node.sum.toString(), count: node.count };
               assert.deepEqual(synopsis, p.root);
               break;
             }

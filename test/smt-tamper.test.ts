@@ -3,7 +3,7 @@ import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { prefix } from "../src/smt/bits.js";
-import { EMPTY_SUMMARY } from "../src/smt/hash.js";
+import { EMPTY_SUMMARY, hashBytes } from "../src/smt/hash.js";
 import { hashOf, type InnerNode, Kind, type TreeNode } from "../src/smt/node.js";
 import { decodeProof, encodeProof, type Proof, proofFromJson, proofToJson } from "../src/smt/proof.js";
 import { buildTree, prove, summaryOf } from "../src/smt/tree.js";
@@ -170,7 +170,7 @@ describe("SMT properties: tampered proofs", () => {
             kind: "node",
             depth: node.depth,
             prefix: flipBit(prefix(k, node.depth), pd + 1 + r(node.depth - pd - 1)),
-            hash: hashOf(node),
+            hash: hashBytes(hashOf(node)),
             sum: node.sum,
             count: node.count,
           },
@@ -200,7 +200,7 @@ describe("SMT properties: tampered proofs", () => {
         kind: "node",
         depth: 159,
         prefix: flipBit(prefix(b, 159), 40), // any bit in 5..158: off b's path
-        hash: hashOf(inner),
+        hash: hashBytes(hashOf(inner)),
         sum: inner.sum,
         count: inner.count,
       },

@@ -115,12 +115,7 @@ export class PageStore {
         throw new TreeError("CORRUPT", `page ${key.toString("hex")}: ${err.message}`);
       throw err;
     }
-    if (
-      top.depth !== ref.depth ||
-      !top.hash!.equals(ref.hash) ||
-      top.sum !== ref.sum ||
-      top.count !== ref.count
-    )
+    if (top.depth !== ref.depth || top.hash !== ref.hash || top.sum !== ref.sum || top.count !== ref.count)
       throw new TreeError("CORRUPT", `page ${key.toString("hex")} does not match its reference`);
     this.put(ks, top, bytes.length);
     return top;

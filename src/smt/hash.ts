@@ -41,41 +41,81 @@ export function hashCount(): number {
   return hashCalls;
 }
 
-/** `H(0x00 || id || u64(amount) || dataHash)`. Throws RangeError if amount is outside u64. */
-export function leafHash(id: Uint8Array, amount: bigint, dataHash: Uint8Array): Buffer {
+/**
+ * A hash held as a 32-character latin1 string, one character a byte. The tree keeps its hashes so:
+ * node:crypto's `hash(..., "latin1")` runs about 3x faster here than with a Buffer result, whose
+ * backing store is a separate allocation per call.
+ */
+export type HashStr = string;
+
+/** A hash's bytes as a latin1 string. */
+export function hashStr(h: Uint8Array): HashStr {
+  return Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString("latin1");
+}
+
+/** A latin1 hash string's bytes. */
+export function hashBytes(h: HashStr): Buffer {
+  return Buffer.from(h, "latin1");
+}
+
+function putHash(buf: Buffer, offset: number, h: Uint8Array | HashStr): void {
+  if (typeof h === "string") buf.write(h, offset, 32, "latin1");
+  else buf.set(h, offset);
+}
+
+/** `H(0x00 || id || u64(amount) || dataHash)` as a latin1 string. Throws RangeError if amount is outside u64. */
+export function leafHashStr(id: Uint8Array, amount: bigint, dataHash: Uint8Array): HashStr {
   leafBuf[0] = 0;
   leafBuf.set(id, 1);
   writeU64(leafBuf, 1 + ID_BYTES, amount);
   leafBuf.set(dataHash, 1 + ID_BYTES + 8);
   hashCalls++;
-  return hash("sha256", leafBuf, "buffer");
+  return hash("sha256", leafBuf, "binary"); // "binary" is latin1
 }
 
 /**
- * `H(0x01 || u8(d) || prefix(anyIdBelow, d) || L.hash || u64(L.sum) || u64(L.count) || R...)`.
- * Throws RangeError if a sum or count is outside u64.
+ * `H(0x01 || u8(d) || prefix(anyIdBelow, d) || L.hash || u64(L.sum) || u64(L.count) || R...)` as a
+ * latin1 string; child hashes as bytes or latin1 strings. Throws RangeError if a sum or count is
+ * outside u64.
  */
-export function nodeHash(
+export function nodeHashStr(
   depth: number,
   anyIdBelow: Uint8Array,
-  lHash: Uint8Array,
+  lHash: Uint8Array | HashStr,
   l: SumCount,
-  rHash: Uint8Array,
+  rHash: Uint8Array | HashStr,
   r: SumCount,
-): Buffer {
+): HashStr {
   nodeBuf[0] = 1;
   nodeBuf[1] = depth;
   writePrefix(nodeBuf, 2, anyIdBelow, depth);
   let o = 2 + ID_BYTES;
-  nodeBuf.set(lHash, o);
+  putHash(nodeBuf, o, lHash);
   writeU64(nodeBuf, o + 32, l.sum);
   writeCount(nodeBuf, o + 40, l.count);
   o += 48;
-  nodeBuf.set(rHash, o);
+  putHash(nodeBuf, o, rHash);
   writeU64(nodeBuf, o + 32, r.sum);
   writeCount(nodeBuf, o + 40, r.count);
   hashCalls++;
-  return hash("sha256", nodeBuf, "buffer");
+  return hash("sha256", nodeBuf, "binary");
+}
+
+/** leafHashStr as bytes. */
+export function leafHash(id: Uint8Array, amount: bigint, dataHash: Uint8Array): Buffer {
+  return hashBytes(leafHashStr(id, amount, dataHash));
+}
+
+/** nodeHashStr as bytes. */
+export function nodeHash(
+  depth: number,
+  anyIdBelow: Uint8Array,
+  lHash: Uint8Array | HashStr,
+  l: SumCount,
+  rHash: Uint8Array | HashStr,
+  r: SumCount,
+): Buffer {
+  return hashBytes(nodeHashStr(depth, anyIdBelow, lHash, l, rHash, r));
 }
 
 /** Writes a count (a safe integer) as u64 without going through BigInt. */

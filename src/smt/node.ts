@@ -4,7 +4,7 @@
  * leaves the tree as it was) and a page decoded from storage can be shared by many versions.
  */
 import { ID_BITS } from "./bits.js";
-import { leafHash, nodeHash } from "./hash.js";
+import { type HashStr, leafHashStr, nodeHashStr } from "./hash.js";
 
 /** What kind of node. */
 export enum Kind {
@@ -24,7 +24,8 @@ export interface LeafNode {
   readonly sum: bigint;
   readonly count: number;
   readonly dataHash: Buffer;
-  hash: Buffer | undefined;
+  /** The hash as a latin1 string (see HashStr), once computed. */
+  hash: HashStr | undefined;
 }
 
 /** An internal node at `depth`; `key` is any id below it (its prefix is `prefix(key, depth)`). */
@@ -36,7 +37,8 @@ export interface InnerNode {
   readonly right: TreeNode;
   readonly sum: bigint;
   readonly count: number;
-  hash: Buffer | undefined;
+  /** The hash as a latin1 string (see HashStr), once computed. */
+  hash: HashStr | undefined;
   /** Set when this node is the top of a storage page that holds it unchanged: that page's version. */
   stored: number | undefined;
 }
@@ -49,7 +51,7 @@ export interface RefNode {
   readonly depth: number;
   readonly sum: bigint;
   readonly count: number;
-  readonly hash: Buffer;
+  readonly hash: HashStr;
   /** The version (pulse) of the page whose top this subtree is. */
   readonly version: number;
 }
@@ -66,7 +68,7 @@ export interface SpanNode {
   readonly depth: number;
   readonly sum: bigint;
   readonly count: number;
-  readonly hash: Buffer;
+  readonly hash: HashStr;
   /** The page's bytes and this subtree's extent in them. */
   readonly bytes: Buffer;
   readonly start: number;
@@ -100,13 +102,13 @@ export function makeInner(depth: number, left: TreeNode, right: TreeNode): Inner
  * Returns the node's hash, computing it (and any missing hash below it) once. Each changed node of a
  * batch is hashed exactly once, after the whole batch is applied.
  */
-export function hashOf(n: TreeNode): Buffer {
+export function hashOf(n: TreeNode): HashStr {
   if (n.hash !== undefined) return n.hash;
   if (n.kind === Kind.Leaf) {
-    n.hash = leafHash(n.key, n.sum, n.dataHash);
+    n.hash = leafHashStr(n.key, n.sum, n.dataHash);
   } else {
     const inner = n as InnerNode;
-    inner.hash = nodeHash(
+    inner.hash = nodeHashStr(
       inner.depth,
       inner.key,
       hashOf(inner.left),

@@ -9,6 +9,7 @@
  */
 import { DecodeError, type Reader, type Writer } from "../util/bytes.js";
 import { ID_BITS, ID_BYTES, prefix } from "./bits.js";
+import type { HashStr } from "./hash.js";
 import {
   hashOf,
   type InnerNode,
@@ -51,7 +52,7 @@ export function writeRef(w: Writer, n: InnerNode | RefNode | SpanNode, version: 
     w.copyFrom(n.bytes, n.start, n.end);
     return;
   }
-  w.u8(T_REF).u8(n.depth).u64n(version).bytes(hashOf(n)).u64(n.sum).u64n(n.count);
+  w.u8(T_REF).u8(n.depth).u64n(version).latin1(hashOf(n)).u64(n.sum).u64n(n.count);
   // Only the prefix bits are meaningful; the key of a loaded node may be any id below it.
   w.bytes(prefix(n.key, n.depth).subarray(0, Math.ceil(n.depth / 8)));
 }
@@ -63,11 +64,11 @@ export function writeRef(w: Writer, n: InnerNode | RefNode | SpanNode, version: 
 export function writeInnerHeader(
   w: Writer,
   n: { depth: number; sum: bigint; count: number },
-  hash: Uint8Array,
+  hash: HashStr,
 ): number {
   w.u8(T_INNER).u8(n.depth);
   const at = w.length;
-  w.u16(0).bytes(hash).u64(n.sum).u64n(n.count);
+  w.u16(0).latin1(hash).u64(n.sum).u64n(n.count);
   return at;
 }
 
@@ -102,7 +103,7 @@ function leftmostKey(b: Buffer, off: number): Uint8Array {
  * first asked for, since most nodes of a loaded page are never looked at.
  */
 abstract class EncodedNode {
-  private h: Buffer | undefined;
+  private h: HashStr | undefined;
   private s: bigint | undefined;
   constructor(
     readonly bytes: Buffer,
@@ -112,9 +113,9 @@ abstract class EncodedNode {
     readonly count: number,
     private readonly hashAt: number,
   ) {}
-  get hash(): Buffer {
+  get hash(): HashStr {
     if (this.h === undefined)
-      this.h = this.bytes.subarray(this.start + this.hashAt, this.start + this.hashAt + 32);
+      this.h = this.bytes.toString("latin1", this.start + this.hashAt, this.start + this.hashAt + 32);
     return this.h;
   }
   get sum(): bigint {

@@ -5,7 +5,7 @@
  */
 import { CodedError } from "../util/errors.js";
 import { bit, commonPrefixBits, comparePrefix, prefix } from "./bits.js";
-import { EMPTY_SUMMARY, MAX_U64, type Summary } from "./hash.js";
+import { EMPTY_SUMMARY, hashBytes, MAX_U64, type Summary } from "./hash.js";
 import {
   hashOf,
   type InnerNode,
@@ -206,7 +206,7 @@ function build(items: readonly TreeNode[], lo: number, hi: number): TreeNode | n
 /** The root synopsis of a tree (hashing what is not hashed yet). */
 export function summaryOf(root: TreeNode | null): Summary {
   if (root === null) return EMPTY_SUMMARY;
-  return { hash: hashOf(root), sum: root.sum, count: root.count };
+  return { hash: hashBytes(hashOf(root)), sum: root.sum, count: root.count };
 }
 
 /** The leaf of `id`, or undefined. */
@@ -238,12 +238,12 @@ export function prove(root: TreeNode | null, key: Buffer, resolve: Resolver = no
     const inner = open(n, resolve);
     const d = inner.depth;
     if (comparePrefix(key, inner.key, d) !== 0) {
-      const summary = (c: TreeNode): Summary => ({ hash: hashOf(c), sum: c.sum, count: c.count });
+      const summary = (c: TreeNode): Summary => ({ hash: hashBytes(hashOf(c)), sum: c.sum, count: c.count });
       terminal = {
         kind: "node",
         depth: d,
         prefix: prefix(inner.key, d),
-        hash: hashOf(inner),
+        hash: hashBytes(hashOf(inner)),
         sum: inner.sum,
         count: inner.count,
         children: [summary(inner.left), summary(inner.right)],
@@ -252,7 +252,7 @@ export function prove(root: TreeNode | null, key: Buffer, resolve: Resolver = no
     }
     const right = bit(key, d) === 1;
     const sib = right ? inner.left : inner.right;
-    path.push({ depth: d, sibling: { hash: hashOf(sib), sum: sib.sum, count: sib.count } });
+    path.push({ depth: d, sibling: { hash: hashBytes(hashOf(sib)), sum: sib.sum, count: sib.count } });
     n = right ? inner.right : inner.left;
   }
   return { key, path, terminal };

@@ -94,6 +94,14 @@ export class Writer {
     return this;
   }
 
+  /** A latin1 string's bytes (a hash held as a string). */
+  latin1(s: string): this {
+    this.room(s.length);
+    this.buf.write(s, this.len, s.length, "latin1");
+    this.len += s.length;
+    return this;
+  }
+
   /** Raw bytes. */
   bytes(b: Uint8Array): this {
     this.room(b.length);
