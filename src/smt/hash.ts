@@ -3,6 +3,7 @@
  * SHA-256 through node:crypto's one-shot `hash`, the fastest here (README: bench figures).
  */
 import { hash } from "node:crypto";
+import { writeU64, writeU64n } from "../util/bytes.js";
 import { ID_BYTES, writePrefix } from "./bits.js";
 
 /** Largest value a u64 holds; sums above it make a tree invalid. */
@@ -92,11 +93,11 @@ export function nodeHashStr(
   let o = 2 + ID_BYTES;
   putHash(nodeBuf, o, lHash);
   writeU64(nodeBuf, o + 32, l.sum);
-  writeCount(nodeBuf, o + 40, l.count);
+  writeU64n(nodeBuf, o + 40, l.count);
   o += 48;
   putHash(nodeBuf, o, rHash);
   writeU64(nodeBuf, o + 32, r.sum);
-  writeCount(nodeBuf, o + 40, r.count);
+  writeU64n(nodeBuf, o + 40, r.count);
   hashCalls++;
   return hash("sha256", nodeBuf, "binary");
 }
@@ -107,30 +108,6 @@ export function leafHash(id: Uint8Array, amount: bigint, dataHash: Uint8Array): 
 }
 
 /** nodeHashStr as bytes. */
-export function nodeHash(
-  depth: number,
-  anyIdBelow: Uint8Array,
-  lHash: Uint8Array | HashStr,
-  l: SumCount,
-  rHash: Uint8Array | HashStr,
-  r: SumCount,
-): Buffer {
-  return hashBytes(nodeHashStr(depth, anyIdBelow, lHash, l, rHash, r));
-}
-
-/** Writes a count (a safe integer) as u64 without going through BigInt. */
-function writeCount(buf: Buffer, offset: number, count: number): void {
-  buf.writeUInt32BE(Math.floor(count / 0x100000000), offset);
-  buf.writeUInt32BE(count >>> 0, offset + 4);
-}
-
-const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-/**
- * Writes a u64 big-endian. Below 2^53 it goes through a Number (no BigInt arithmetic, which
- * allocates); above, through Buffer's BigInt writer, which throws RangeError outside u64.
- */
-export function writeU64(buf: Buffer, offset: number, v: bigint): void {
-  if (v >= 0n && v <= SAFE) writeCount(buf, offset, Number(v));
-  else buf.writeBigUInt64BE(v, offset);
+export function nodeHash(...args: Parameters<typeof nodeHashStr>): Buffer {
+  return hashBytes(nodeHashStr(...args));
 }

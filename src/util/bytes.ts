@@ -14,13 +14,19 @@ export class DecodeError extends Error {
 const MAX_U64 = (1n << 64n) - 1n;
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** Writes a u64 big-endian, through a Number below 2^53 (BigInt arithmetic allocates). */
-function writeU64(buf: Buffer, offset: number, v: bigint): void {
-  if (v >= 0n && v <= SAFE) {
-    const n = Number(v);
-    buf.writeUInt32BE(Math.floor(n / 0x100000000), offset);
-    buf.writeUInt32BE(n >>> 0, offset + 4);
-  } else buf.writeBigUInt64BE(v, offset);
+/** Writes a safe integer as u64 big-endian without going through BigInt. */
+export function writeU64n(buf: Buffer, offset: number, v: number): void {
+  buf.writeUInt32BE(Math.floor(v / 0x100000000), offset);
+  buf.writeUInt32BE(v >>> 0, offset + 4);
+}
+
+/**
+ * Writes a u64 big-endian. Below 2^53 it goes through a Number (BigInt arithmetic allocates); above,
+ * through Buffer's BigInt writer, which throws RangeError outside u64.
+ */
+export function writeU64(buf: Buffer, offset: number, v: bigint): void {
+  if (v >= 0n && v <= SAFE) writeU64n(buf, offset, Number(v));
+  else buf.writeBigUInt64BE(v, offset);
 }
 
 /** Appends bytes to a growing buffer. */
@@ -62,8 +68,7 @@ export class Writer {
   /** A safe integer as u64 big-endian, without going through BigInt. */
   u64n(v: number): this {
     this.room(8);
-    this.buf.writeUInt32BE(Math.floor(v / 0x100000000), this.len);
-    this.buf.writeUInt32BE(v >>> 0, this.len + 4);
+    writeU64n(this.buf, this.len, v);
     this.len += 8;
     return this;
   }
