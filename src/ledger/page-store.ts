@@ -3,7 +3,7 @@
  * pages) and encoding the pages a pulse changed (docs/PROTOCOL.md, "Tree page v1").
  */
 import { hashOf, type InnerNode, Kind, type RefNode, type SpanNode, type TreeNode } from "../smt/node.js";
-import { decodePage, PAGE_FORMAT_V1, writeInnerHeader, writeLeaf, writeRef } from "../smt/page.js";
+import { decodePage, PAGE_FORMAT_V1, pageLevel, writeInnerHeader, writeLeaf, writeRef } from "../smt/page.js";
 import { TreeError } from "../smt/tree.js";
 import { DecodeError, Writer } from "../util/bytes.js";
 import { pageKey } from "./keys.js";
@@ -36,14 +36,14 @@ export class PageStore {
    * subtrees (spans) are copied byte for byte; a subtree whose level differs is a reference.
    */
   writePage(top: InnerNode | SpanNode, pulse: number, out: PageWrite[], markStale: MarkStale): void {
-    const level = top.depth >> 3;
+    const level = pageLevel(top.depth);
     const w = new Writer(top.kind === Kind.Span ? top.end - top.start + 1 : 2048).u8(PAGE_FORMAT_V1);
     const enc = (n: TreeNode): void => {
       if (n.kind === Kind.Leaf) {
         writeLeaf(w, n);
         return;
       }
-      if (n.depth >> 3 !== level) {
+      if (pageLevel(n.depth) !== level) {
         // The top of a deeper page: reference it, writing it first if it is new.
         if (n.kind === Kind.Ref) writeRef(w, n, n.version);
         else if (n.kind === Kind.Inner && n.stored !== undefined) writeRef(w, n, n.stored);
@@ -94,7 +94,7 @@ export class PageStore {
 
   /** Loads a stored page (through the page cache). Synchronous: LevelDB's getSync. */
   readonly resolve = (ref: RefNode): TreeNode => {
-    const level = ref.depth >> 3;
+    const level = pageLevel(ref.depth);
     const key = pageKey(level, ref.key, ref.version);
     const ks = key.toString("latin1");
     const hit = this.cache.get(ks);

@@ -16,7 +16,7 @@ import {
   type SpanNode,
   type TreeNode,
 } from "../smt/node.js";
-import { decodePage, decodeRootNode, encodeRootNode } from "../smt/page.js";
+import { decodePage, decodeRootNode, encodeRootNode, pageLevel } from "../smt/page.js";
 import type { Proof } from "../smt/proof.js";
 import { applyOps, type LeafOp, lookup, normalizeOps, prove, summaryOf, TreeError } from "../smt/tree.js";
 import { DecodeError, Reader, Writer } from "../util/bytes.js";
@@ -160,7 +160,7 @@ export class VersionedTree {
     };
     const root = corruptGuard(() =>
       applyOps(this.headRoot, normalizeOps(ops), this.pages.resolve, (ref) =>
-        markStale(ref.depth >> 3, ref.key, ref.version),
+        markStale(pageLevel(ref.depth), ref.key, ref.version),
       ),
     );
     const summary = summaryOf(root);

@@ -38,7 +38,7 @@ const REF_LEN = 1 + 1 + 8 + 32 + 8 + 8;
 
 /** The page level of an internal node: which 8-bit slice of the id its depth falls in. */
 export function pageLevel(depth: number): number {
-  return depth >> 3;
+  return depth >> 3; // depth / PAGE_BITS
 }
 
 /** Writes a leaf: tag 0, id, u64 amount, dataHash. */
@@ -184,7 +184,7 @@ function readNode(b: Buffer, start: number, end: number, level: number, parentDe
   if (tag === T_REF) {
     const plen = Math.ceil(depth / 8);
     if (len !== REF_LEN + plen) throw new DecodeError(`ref of ${len} bytes at depth ${depth}`);
-    if (depth >> 3 <= level) throw new DecodeError("a page reference must point to a deeper page");
+    if (pageLevel(depth) <= level) throw new DecodeError("a page reference must point to a deeper page");
     // The prefix must be canonical: no bit set at or after `depth` in its last byte.
     const rem = depth & 7;
     if (rem !== 0 && (b[end - 1]! & (0xff >> rem)) !== 0)
@@ -199,7 +199,7 @@ function readNode(b: Buffer, start: number, end: number, level: number, parentDe
     );
   }
   if (tag !== T_INNER) throw new DecodeError(`unknown node tag ${tag}`);
-  if (depth >> 3 !== level)
+  if (pageLevel(depth) !== level)
     throw new DecodeError(`internal node at depth ${depth} outside page level ${level}`);
   if (len < INNER_LEN + 2 * LEAF_LEN - 2 * (LEAF_LEN - REF_LEN))
     throw new DecodeError("truncated internal node");
@@ -212,7 +212,7 @@ function readNode(b: Buffer, start: number, end: number, level: number, parentDe
 export function openSpan(s: SpanNode): InnerNode {
   const b = s.bytes;
   const mid = s.start + INNER_LEN + b.readUInt16BE(s.start + 2);
-  const level = s.depth >> 3;
+  const level = pageLevel(s.depth);
   const left = readNode(b, s.start + INNER_LEN, mid, level, s.depth);
   const right = readNode(b, mid, s.end, level, s.depth);
   if (left.sum + right.sum !== s.sum || left.count + right.count !== s.count)
