@@ -4,7 +4,10 @@
  *   META  0x01 | name (ascii)                               -> value
  *   ROOT  0x02 | u64 pulse                                   -> root record
  *   PAGE  0x03 | u8 level | prefix[level] | u64 version      -> tree page
- *   STALE 0x04 | u64 stalePulse | page key                   -> (empty): page not in the tree from stalePulse on
+ *   STALE 0x04 | u64 stalePulse | target                     -> (empty): target not in the state from stalePulse on
+ *   DATA  0x05 | id[20] | dataHash[32]                       -> account data (the preimage of a leaf's dataHash)
+ * A STALE target is a PAGE key (its version is its last 8 bytes), or a DATA key followed by the u64
+ * pulse that wrote it.
  */
 
 /** Bucket ids. Append only. */
@@ -13,6 +16,7 @@ export const Bucket = {
   Root: 0x02,
   Page: 0x03,
   Stale: 0x04,
+  Data: 0x05,
 } as const;
 
 /** A META key. */
@@ -57,9 +61,32 @@ export function staleKey(pulse: number, page: Buffer): Buffer {
   return k;
 }
 
-/** Splits a STALE key into its pulse and page key. */
+/** Splits a STALE key into its pulse and target. */
 export function parseStaleKey(k: Buffer): { pulse: number; page: Buffer } {
   return { pulse: Number(k.readBigUInt64BE(1)), page: k.subarray(9) };
+}
+
+/** The DATA key of an account's data. */
+export function dataKey(id: Uint8Array, dataHash: Uint8Array): Buffer {
+  const k = Buffer.allocUnsafe(53);
+  k[0] = Bucket.Data;
+  k.set(id, 1);
+  k.set(dataHash, 21);
+  return k;
+}
+
+/** The STALE target of account data written at pulse `version`. */
+export function dataStaleTarget(id: Uint8Array, dataHash: Uint8Array, version: number): Buffer {
+  const k = Buffer.allocUnsafe(61);
+  dataKey(id, dataHash).copy(k, 0);
+  k.writeBigUInt64BE(BigInt(version), 53);
+  return k;
+}
+
+/** The key a STALE target deletes and the pulse it was written at. */
+export function staleTarget(target: Buffer): { key: Buffer; version: number } {
+  const version = Number(target.readBigUInt64BE(target.length - 8));
+  return { key: target[0] === Bucket.Data ? target.subarray(0, target.length - 8) : target, version };
 }
 
 /** First and one-past-last key of a bucket. */

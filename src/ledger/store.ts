@@ -30,7 +30,7 @@ import {
   pulseOfRootKey,
   rootKey,
   staleKey,
-  versionOfPageKey,
+  staleTarget,
 } from "./keys.js";
 import type { KV, KVOp } from "./kv.js";
 import { PageStore, type PageWrite } from "./page-store.js";
@@ -64,6 +64,20 @@ export interface CommitResult {
   /** Bytes of the write batch. */
   readonly bytesWritten: number;
 }
+
+/**
+ * Other state that rides in a pulse's atomic batch (the ledger's account data): keys to put, and
+ * STALE targets (docs/PROTOCOL.md) that this pulse retires, pruned like pages.
+ */
+export interface CommitExtras {
+  readonly puts?: readonly { readonly key: Buffer; readonly value: Buffer }[];
+  readonly stale?: readonly Buffer[];
+  /** Refuse the batch (TreeError SUM_MISMATCH, nothing written) unless the new root's sum is this. */
+  readonly expectSum?: bigint;
+}
+
+/** Reads another bucket of the store's KV (account data), synchronously. */
+export type RawGet = (key: Buffer) => Buffer | undefined;
 
 /** What one prune step did. */
 export interface PruneResult {
@@ -142,11 +156,11 @@ export class VersionedTree {
    * Applies one pulse's upserts and deletes and writes them in one atomic batch. `pulse` must be
    * head + 1 (any number for the first). A batch that would overflow the u64 supply is refused whole.
    */
-  commit(pulse: number, ops: readonly LeafOp[]): Promise<CommitResult> {
-    return this.exclusive(() => this.doCommit(pulse, ops));
+  commit(pulse: number, ops: readonly LeafOp[], extras: CommitExtras = {}): Promise<CommitResult> {
+    return this.exclusive(() => this.doCommit(pulse, ops, extras));
   }
 
-  private async doCommit(pulse: number, ops: readonly LeafOp[]): Promise<CommitResult> {
+  private async doCommit(pulse: number, ops: readonly LeafOp[], extras: CommitExtras): Promise<CommitResult> {
     this.checkOpen();
     const head = this.head;
     if (!Number.isSafeInteger(pulse) || pulse < 0)
@@ -164,6 +178,11 @@ export class VersionedTree {
       ),
     );
     const summary = summaryOf(root);
+    if (extras.expectSum !== undefined && summary.sum !== extras.expectSum)
+      throw new TreeError(
+        "SUM_MISMATCH",
+        `the root's sum would be ${summary.sum}, expected ${extras.expectSum}`,
+      );
     const pages: PageWrite[] = [];
     let rootVersion = pulse;
     if (root !== null && root.kind === Kind.Ref) rootVersion = root.version;
@@ -175,6 +194,9 @@ export class VersionedTree {
     const pagesWritten = batch.length;
     for (const k of stale.values())
       batch.push({ type: "put", key: staleKey(pulse, k), value: Buffer.alloc(0) });
+    for (const k of extras.stale ?? [])
+      batch.push({ type: "put", key: staleKey(pulse, k), value: Buffer.alloc(0) });
+    for (const p of extras.puts ?? []) batch.push({ type: "put", key: p.key, value: p.value });
     const rec = new Writer(128).u8(ROOT_RECORD_V1);
     encodeRootNode(rec, root, rootVersion);
     batch.push({ type: "put", key: rootKey(pulse), value: rec.finish() });
@@ -251,6 +273,12 @@ export class VersionedTree {
       : `keep the last ${keepLast} pulses`;
   }
 
+  /** A synchronous read of any key of the store's KV (for state kept beside the tree). */
+  readonly get: RawGet = (key) => {
+    this.checkOpen();
+    return this.kv.getSync(key);
+  };
+
   /** The root synopsis at a retained pulse (the head when omitted). */
   rootAt(pulse?: number): Summary {
     this.checkOpen();
@@ -300,11 +328,11 @@ export class VersionedTree {
       };
       for await (const [k] of this.kv.entries(range)) {
         entries++;
-        const { pulse: s, page } = parseStaleKey(k);
-        const version = versionOfPageKey(page);
+        const { pulse: s, page: target } = parseStaleKey(k);
+        const { key, version } = staleTarget(target);
         if (!heldByCheckpoint(this.policy, version, s)) {
-          batch.push({ type: "del", key: Buffer.from(page) });
-          this.pages.forget(page.toString("latin1"));
+          batch.push({ type: "del", key: Buffer.from(key) });
+          if (key[0] === Bucket.Page) this.pages.forget(key.toString("latin1"));
           pagesDeleted++;
         }
         batch.push({ type: "del", key: k });

@@ -31,7 +31,7 @@ export interface LeafOp {
 
 /** An error that makes a batch invalid as a whole; the tree is left as it was. */
 export class TreeError extends CodedError<
-  "SUM_OVERFLOW" | "BAD_ID" | "BAD_AMOUNT" | "BAD_DATA_HASH" | "CORRUPT"
+  "SUM_OVERFLOW" | "BAD_ID" | "BAD_AMOUNT" | "BAD_DATA_HASH" | "CORRUPT" | "SUM_MISMATCH"
 > {}
 
 const noRefs: Resolver = () => {

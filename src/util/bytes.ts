@@ -61,6 +61,14 @@ export class Writer {
   }
 
   /** Overwrites a u16 written earlier at `pos` (a length known only after what follows is written). */
+  /** u32 big-endian. */
+  u32(v: number): this {
+    this.room(4);
+    this.buf.writeUInt32BE(v, this.len);
+    this.len += 4;
+    return this;
+  }
+
   patchU16(pos: number, v: number): void {
     this.buf.writeUInt16BE(v, pos);
   }
@@ -150,6 +158,11 @@ export class Reader {
       throw new DecodeError(`truncated: ${what} needs ${n} bytes at offset ${this.pos}`);
   }
 
+  /** Bytes read so far. */
+  get offset(): number {
+    return this.pos;
+  }
+
   /** Bytes not read yet. */
   get remaining(): number {
     return this.buf.length - this.pos;
@@ -159,6 +172,30 @@ export class Reader {
   u8(what = "u8"): number {
     this.need(1, what);
     return this.buf[this.pos++]!;
+  }
+
+  /** u16 big-endian. */
+  u16(what = "u16"): number {
+    this.need(2, what);
+    const v = (this.buf[this.pos]! << 8) | this.buf[this.pos + 1]!;
+    this.pos += 2;
+    return v;
+  }
+
+  /** u32 big-endian. */
+  u32(what = "u32"): number {
+    this.need(4, what);
+    const b = this.buf;
+    const p = this.pos;
+    this.pos += 4;
+    return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+  }
+
+  /** A u64 that must fit a safe JS integer (pulse numbers). */
+  u64Number(what = "u64"): number {
+    const v = this.u64(what);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError(`${what}: above 2^53 - 1`);
+    return Number(v);
   }
 
   /** u64 big-endian. */

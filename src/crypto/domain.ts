@@ -1,0 +1,40 @@
+/**
+ * Domain separation of every signature this project makes: a signature covers
+ * `SIGNING_TAG || message`, and every signed message starts with `u8 format || u8 kind || orgId[20]`.
+ * So a signature made for one organization, one kind of message or one format version is never valid
+ * for another (docs/PROTOCOL.md, "Signatures").
+ */
+
+/** 8 ASCII bytes prefixed to every signed message, so that no other protocol's message collides. */
+export const SIGNING_TAG = Buffer.from("LEITHER\0", "latin1");
+
+/** Format version of the signed messages defined so far. */
+export const MESSAGE_FORMAT_V1 = 1;
+
+/**
+ * Kinds of signed messages: one number space for all of them, so a kind never means two things.
+ * Append only; never reuse a number. 0x01-0x3f are ledger transactions.
+ */
+export const MessageKind = {
+  Genesis: 0x01,
+  Transfer: 0x02,
+  Distribute: 0x03,
+  Apply: 0x04,
+  Approve: 0x05,
+  SetRole: 0x06,
+  Leave: 0x07,
+  Pledge: 0x08,
+  Release: 0x09,
+  Candidacy: 0x0a,
+  Vote: 0x0b,
+  SetPolicy: 0x0c,
+} as const;
+export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
+
+/** The bytes a signature covers: the tag, then the message (which starts with format, kind, org). */
+export function signingPayload(message: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(SIGNING_TAG.length + message.length);
+  SIGNING_TAG.copy(out, 0);
+  out.set(message, SIGNING_TAG.length);
+  return out;
+}

@@ -1,0 +1,111 @@
+/**
+ * Signature verification of a whole batch across all cores: a pool of worker threads, each with its
+ * own cache of node:crypto KeyObjects. A bookkeeper on 2 cores verifies on both while the main thread
+ * waits. Results are the same as verifying one by one; a worker that dies has its share verified on
+ * the main thread, so a result never depends on a thread.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { type BatchVerifier, InlineVerifier, type SigItem } from "./verify-batch.js";
+import { packItems } from "./verify-pack.js";
+
+export * from "./verify-batch.js";
+
+/** Options of a VerifyPool. */
+export interface VerifyPoolOptions {
+  /** Worker threads. @default os.availableParallelism() */
+  threads?: number;
+  /** Batches smaller than this are verified inline (a round trip to a worker costs more). @default 64 */
+  minBatch?: number;
+}
+
+interface Job {
+  readonly items: readonly SigItem[];
+  readonly resolve: (r: Uint8Array) => void;
+}
+
+/** A pool of verifying worker threads. Close it when done (idle workers never hold the process). */
+export class VerifyPool implements BatchVerifier {
+  private readonly workers: Worker[] = [];
+  private readonly jobs = new Map<number, { worker: number; job: Job }>();
+  private readonly inline = new InlineVerifier();
+  private readonly minBatch: number;
+  private nextId = 0;
+  private closed = false;
+
+  constructor(opts: VerifyPoolOptions = {}) {
+    const threads = opts.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new RangeError(`threads must be >= 1, got ${threads}`);
+    this.minBatch = opts.minBatch ?? 64;
+    for (let i = 0; i < threads; i++) this.workers.push(this.spawn(i));
+  }
+
+  /** Number of worker threads. */
+  get threads(): number {
+    return this.workers.length;
+  }
+
+  private spawn(index: number): Worker {
+    const w = new Worker(new URL("./verify-worker.js", import.meta.url));
+    w.unref();
+    w.on("message", (m: { id: number; result: Uint8Array }) => this.settle(m.id, m.result));
+    w.on("error", () => this.fail(index));
+    w.on("exit", () => this.fail(index));
+    return w;
+  }
+
+  /** A worker died: verify its pending jobs here and start a new one. */
+  private fail(index: number): void {
+    for (const [id, { worker, job }] of this.jobs) {
+      if (worker !== index) continue;
+      this.jobs.delete(id);
+      job.resolve(this.inline.verifySync(job.items));
+    }
+    if (!this.closed) this.workers[index] = this.spawn(index);
+  }
+
+  private settle(id: number, result: Uint8Array): void {
+    const j = this.jobs.get(id);
+    if (j === undefined) return;
+    this.jobs.delete(id);
+    if (!this.jobs.size) for (const w of this.workers) w.unref();
+    j.job.resolve(result);
+  }
+
+  verifyBatch(items: readonly SigItem[]): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new Error("the verify pool is closed"));
+    if (items.length < this.minBatch) return this.inline.verifyBatch(items);
+    const n = this.workers.length;
+    const per = Math.ceil(items.length / n);
+    const parts: Promise<Uint8Array>[] = [];
+    for (let w = 0; w < n && w * per < items.length; w++) {
+      const chunk = items.slice(w * per, (w + 1) * per);
+      parts.push(
+        new Promise<Uint8Array>((resolve) => {
+          const id = this.nextId++;
+          this.jobs.set(id, { worker: w, job: { items: chunk, resolve } });
+          const worker = this.workers[w]!;
+          worker.ref();
+          const buf = packItems(chunk);
+          worker.postMessage({ id, buf }, [buf]);
+        }),
+      );
+    }
+    return Promise.all(parts).then((rs) => {
+      const out = new Uint8Array(items.length);
+      let o = 0;
+      for (const r of rs) {
+        out.set(r, o);
+        o += r.length;
+      }
+      return out;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

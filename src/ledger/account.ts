@@ -1,0 +1,135 @@
+/**
+ * An account's state. The tree leaf holds `amount` (SPEC-smt.md); everything else is the account's
+ * data, whose SHA-256 is the leaf's `dataHash`. Encoding v1 (docs/PROTOCOL.md, "Account data"):
+ *
+ *   u8 1 | u64 nonce | u64 frozen | u64 deposit | u8 role | u8 candidate | u8 policy
+ *        | u8 hasVote [| candidate[20] | u64 weight] | u64 updated
+ */
+import { sha256 } from "../smt/hash.js";
+import { DecodeError, Reader, Writer } from "../util/bytes.js";
+
+/** An account's role in its organization. */
+export const Role = { None: 0, Applicant: 1, Guest: 2, Member: 3, Supervisor: 4 } as const;
+export type Role = (typeof Role)[keyof typeof Role];
+
+/** How an account takes incoming transfers. */
+export const Policy = {
+  /** Each incoming transfer needs the payee's own signature. */
+  Countersign: 0,
+  /** The payee's policy stands for its signature. */
+  AcceptAll: 1,
+} as const;
+export type Policy = (typeof Policy)[keyof typeof Policy];
+
+/** An account's current vote: for whom, and with how much of its balance. */
+export interface Vote {
+  readonly candidate: Buffer;
+  /** > 0 and never above the account's amount. */
+  readonly weight: bigint;
+}
+
+/** Everything about an account except its amount: what the leaf's dataHash commits to. */
+export interface AccountData {
+  /** Number of transactions this account has signed as actor; the next one carries nonce + 1. */
+  readonly nonce: bigint;
+  /** Part of the amount frozen by a dispute: it cannot move. */
+  readonly frozen: bigint;
+  /** Part of the amount pledged as a bookkeeper candidate's deposit: it cannot move. */
+  readonly deposit: bigint;
+  readonly role: Role;
+  /** Declared bookkeeper candidate. */
+  readonly candidate: boolean;
+  readonly policy: Policy;
+  readonly vote: Vote | null;
+  /**
+   * Pulse at which this data last changed. Besides telling when, it makes each version's dataHash
+   * unique, which the store's account-data index relies on (docs/PROTOCOL.md, "Ledger store").
+   */
+  readonly updated: number;
+}
+
+/** An account: its leaf's amount and its data. */
+export interface Account extends AccountData {
+  /** All it holds, frozen and pledged parts included. */
+  readonly amount: bigint;
+}
+
+/** Version byte of the account data encoding. */
+export const ACCOUNT_DATA_V1 = 1;
+
+/** The data of an account that has never been written. */
+export function freshAccountData(updated: number): AccountData {
+  return {
+    nonce: 0n,
+    frozen: 0n,
+    deposit: 0n,
+    role: Role.None,
+    candidate: false,
+    policy: Policy.Countersign,
+    vote: null,
+    updated,
+  };
+}
+
+/** What can move: amount minus the frozen and pledged parts (0 if those exceed it). */
+export function spendable(a: Account): bigint {
+  const locked = a.frozen + a.deposit;
+  return a.amount > locked ? a.amount - locked : 0n;
+}
+
+/** The canonical encoding of an account's data. */
+export function encodeAccountData(d: AccountData): Buffer {
+  const w = new Writer(72);
+  w.u8(ACCOUNT_DATA_V1).u64(d.nonce).u64(d.frozen).u64(d.deposit);
+  w.u8(d.role)
+    .u8(d.candidate ? 1 : 0)
+    .u8(d.policy);
+  if (d.vote === null) w.u8(0);
+  else w.u8(1).bytes(d.vote.candidate).u64(d.vote.weight);
+  w.u64n(d.updated);
+  return w.finish();
+}
+
+/** Decodes account data; throws DecodeError unless `bytes` is exactly one canonical encoding. */
+export function decodeAccountData(bytes: Uint8Array): AccountData {
+  const r = new Reader(bytes);
+  const v = r.u8("account data version");
+  if (v !== ACCOUNT_DATA_V1) throw new DecodeError(`unknown account data version ${v}`);
+  const nonce = r.u64("nonce");
+  const frozen = r.u64("frozen");
+  const deposit = r.u64("deposit");
+  const role = readRole(r, "role");
+  const candidate = readBool(r, "candidate");
+  const policy = r.u8("policy");
+  if (policy !== Policy.Countersign && policy !== Policy.AcceptAll)
+    throw new DecodeError(`unknown policy ${policy}`);
+  let vote: Vote | null = null;
+  if (readBool(r, "vote flag")) {
+    const candidateId = Buffer.from(r.bytes(20, "vote candidate"));
+    const weight = r.u64("vote weight");
+    if (weight === 0n) throw new DecodeError("a vote of weight 0 is written as no vote");
+    vote = { candidate: candidateId, weight };
+  }
+  const updated = r.u64Number("updated");
+  r.end("account data");
+  return { nonce, frozen, deposit, role, candidate, policy, vote, updated };
+}
+
+/** SHA-256 of the encoded data: the leaf's dataHash. */
+export function accountDataHash(encoded: Uint8Array): Buffer {
+  return sha256(encoded);
+}
+
+/** Reads a role byte (0-4). */
+export function readRole(r: Reader, what: string): Role {
+  const v = r.u8(what);
+  if (v > Role.Supervisor) throw new DecodeError(`${what}: unknown role ${v}`);
+  return v as Role;
+}
+
+/** Reads a boolean byte (0 or 1 only). */
+export function readBool(r: Reader, what: string): boolean {
+  const v = r.u8(what);
+  if (v > 1) throw new DecodeError(`${what}: ${v} is not 0 or 1`);
+  return v === 1;
+}

@@ -1,0 +1,240 @@
+/**
+ * A ledger: the versioned tree of accounts plus each account's data, and the pulse step that
+ * decodes a batch, verifies its signatures (across cores), runs the pure state machine and commits
+ * the result in one atomic write. Every retained pulse's accounts and proofs stay readable.
+ */
+import { signingPayload } from "../crypto/domain.js";
+import { type BatchVerifier, InlineVerifier, type SigItem } from "../crypto/verify-batch.js";
+import type { Summary } from "../smt/hash.js";
+import type { Proof } from "../smt/proof.js";
+import { type LeafOp, TreeError } from "../smt/tree.js";
+import { DecodeError } from "../util/bytes.js";
+import { type Account, accountDataHash, decodeAccountData, encodeAccountData } from "./account.js";
+import { dataKey, dataStaleTarget, metaKey } from "./keys.js";
+import type { KV } from "./kv.js";
+import { keysMatch, partiesOf } from "./rules.js";
+import {
+  type BatchItem,
+  type LedgerView,
+  type OrgInfo,
+  type StaticCheck,
+  type TxResult,
+  transition,
+} from "./state-machine.js";
+import { VersionedTree, type VersionedTreeOptions } from "./store.js";
+import type { Tx } from "./tx.js";
+import { decodeTx, signerIds } from "./tx-codec.js";
+
+/** Options of a Ledger. */
+export interface LedgerOptions extends VersionedTreeOptions {
+  /** Verifies a batch's signatures (a VerifyPool uses every core). @default an InlineVerifier */
+  verifier?: BatchVerifier;
+}
+
+/** Options of one pulse. */
+export interface ApplyOptions {
+  /** Put each party's proof in the receipts (costs a proof per party). @default true */
+  proofs?: boolean;
+}
+
+/** What an accepted transaction's parties get: the pulse, its root synopsis and their proofs. */
+export interface Receipt {
+  readonly txId: Buffer;
+  readonly pulse: number;
+  readonly root: Summary;
+  /** Each party's inclusion proof at `pulse` (empty when proofs were not asked for). */
+  readonly proofs: readonly { readonly id: Buffer; readonly proof: Proof }[];
+}
+
+/** The outcome of one pulse. */
+export interface PulseOutcome {
+  readonly pulse: number;
+  readonly root: Summary;
+  /** One verdict per submitted transaction, in submission order. */
+  readonly results: readonly TxResult[];
+  /** One receipt per accepted transaction, in order of application. */
+  readonly receipts: readonly Receipt[];
+  readonly accountsChanged: number;
+  readonly issued: bigint;
+}
+
+/** The ledger of one organization. */
+export class Ledger implements LedgerView {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly tree: VersionedTree,
+    private readonly verifier: BatchVerifier,
+    private orgInfo: OrgInfo | undefined,
+  ) {}
+
+  /** Opens the ledger kept in `kv` (empty or written by this class). */
+  static async open(kv: KV, opts: LedgerOptions = {}): Promise<Ledger> {
+    const tree = await VersionedTree.open(kv, opts);
+    let org: OrgInfo | undefined;
+    const genesis = kv.getSync(metaKey("genesis"));
+    if (genesis !== undefined) {
+      const tx = corrupt("genesis record", () => decodeTx(genesis));
+      if (tx.body.kind !== 1) throw new TreeError("CORRUPT", "the genesis record is not a genesis");
+      org = { id: tx.body.org, params: tx.body.params };
+    }
+    return new Ledger(tree, opts.verifier ?? new InlineVerifier(), org);
+  }
+
+  /** The organization, once its genesis is applied. */
+  get org(): OrgInfo | undefined {
+    return this.orgInfo;
+  }
+
+  /** The newest committed pulse. */
+  get head(): number | undefined {
+    return this.tree.head;
+  }
+
+  /** An account at a retained pulse (the head when omitted), or undefined if it has no leaf. */
+  account(id: Buffer, pulse?: number): Account | undefined {
+    if (pulse === undefined && this.tree.head === undefined) return undefined;
+    const leaf = this.tree.getLeaf(id, pulse);
+    if (leaf === undefined) return undefined;
+    const raw = this.tree.get(dataKey(id, leaf.dataHash));
+    if (raw === undefined)
+      throw new TreeError("CORRUPT", `account ${id.toString("hex")}: its data is missing from the store`);
+    if (!accountDataHash(raw).equals(leaf.dataHash))
+      throw new TreeError("CORRUPT", `account ${id.toString("hex")}: its data does not match its dataHash`);
+    return { amount: leaf.amount, ...corrupt("account data", () => decodeAccountData(raw)) };
+  }
+
+  /** The root synopsis at a retained pulse (the head when omitted). */
+  rootAt(pulse?: number): Summary {
+    return this.tree.rootAt(pulse);
+  }
+
+  /** A proof of an account (or of its absence) at a retained pulse. */
+  prove(id: Buffer, pulse?: number): Proof {
+    return this.tree.prove(id, pulse);
+  }
+
+  /**
+   * Applies pulse `pulse` (head + 1) with the encoded transactions `txs`: bad ones are rejected with a
+   * reason, the rest applied in canonical order, and the result committed in one atomic batch.
+   */
+  applyPulse(pulse: number, txs: readonly Uint8Array[], opts: ApplyOptions = {}): Promise<PulseOutcome> {
+    const run = this.queue.then(() => this.doApply(pulse, txs, opts));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doApply(
+    pulse: number,
+    txs: readonly Uint8Array[],
+    opts: ApplyOptions,
+  ): Promise<PulseOutcome> {
+    const head = this.tree.head;
+    const before = head === undefined ? 0n : this.tree.rootAt().sum;
+    const decoded: (Tx | string)[] = txs.map((bytes) => {
+      try {
+        return decodeTx(bytes);
+      } catch (err) {
+        if (err instanceof DecodeError) return err.message;
+        throw err;
+      }
+    });
+    const items = await this.checkStatic(decoded.filter((d): d is Tx => typeof d !== "string"));
+    const t = transition(this, pulse, items);
+    const ops: LeafOp[] = [];
+    const puts: { key: Buffer; value: Buffer }[] = [];
+    const stale: Buffer[] = [];
+    for (const c of t.changes) {
+      const data = encodeAccountData(c.after);
+      const dataHash = accountDataHash(data);
+      ops.push({ id: c.id, leaf: { amount: c.after.amount, dataHash } });
+      if (c.before !== undefined && c.before.updated === c.after.updated) continue; // data unchanged
+      puts.push({ key: dataKey(c.id, dataHash), value: data });
+      if (c.before !== undefined)
+        stale.push(dataStaleTarget(c.id, accountDataHash(encodeAccountData(c.before)), c.before.updated));
+    }
+    if (t.genesis !== undefined)
+      puts.push({ key: metaKey("genesis"), value: encodeGenesis(txs, decoded, t.genesis) });
+    // Conservation at the root: the store refuses the batch unless sum after = sum before + issued.
+    const commit = await this.tree.commit(pulse, ops, { puts, stale, expectSum: before + t.issued });
+    this.orgInfo = t.org;
+    let k = 0;
+    const results: TxResult[] = decoded.map((d) =>
+      typeof d === "string" ? { txId: undefined, ok: false, reason: "DECODE", message: d } : t.results[k++]!,
+    );
+    const accepted: Tx[] = [];
+    t.results.forEach((r, i) => {
+      if (r.ok) accepted[r.position] = items[i]!.tx;
+    });
+    const receipts = accepted.map((tx) => ({
+      txId: tx.id,
+      pulse,
+      root: commit.root,
+      proofs:
+        opts.proofs === false
+          ? []
+          : uniqueIds(partiesOf(tx.body, t.org?.id)).map((id) => ({ id, proof: this.tree.prove(id, pulse) })),
+    }));
+    return {
+      pulse,
+      root: commit.root,
+      results,
+      receipts,
+      accountsChanged: t.changes.length,
+      issued: t.issued,
+    };
+  }
+
+  /** Signers' keys against their ids, then every signature of the batch in one verifier call. */
+  private async checkStatic(txs: readonly Tx[]): Promise<BatchItem[]> {
+    const checks: StaticCheck[] = txs.map((tx) =>
+      keysMatch(tx, signerIds(tx.body)) ? "OK" : "KEY_MISMATCH",
+    );
+    const sigs: SigItem[] = [];
+    const owner: number[] = [];
+    txs.forEach((tx, i) => {
+      if (checks[i] !== "OK") return;
+      const message = signingPayload(tx.bodyBytes);
+      for (const s of tx.signatures) {
+        sigs.push({ publicKey: s.publicKey, message, signature: s.signature });
+        owner.push(i);
+      }
+    });
+    const ok = await this.verifier.verifyBatch(sigs);
+    for (let j = 0; j < sigs.length; j++) if (ok[j] !== 1) checks[owner[j]!] = "BAD_SIGNATURE";
+    return txs.map((tx, i) => ({ tx, check: checks[i]! }));
+  }
+
+  /** Deletes what the retention policy no longer keeps, in bounded steps. */
+  pruneAll(): Promise<{ pulsesDropped: number; pagesDeleted: number }> {
+    return this.tree.pruneAll();
+  }
+
+  /** Closes the store (the verifier belongs to the caller). */
+  close(): Promise<void> {
+    return this.tree.close();
+  }
+}
+
+function encodeGenesis(txs: readonly Uint8Array[], decoded: readonly (Tx | string)[], g: Tx): Buffer {
+  return Buffer.from(txs[decoded.indexOf(g)]!);
+}
+
+function uniqueIds(ids: readonly Buffer[]): Buffer[] {
+  const seen = new Set<string>();
+  return ids.filter((id) => {
+    const k = id.toString("latin1");
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function corrupt<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof DecodeError) throw new TreeError("CORRUPT", `${what}: ${err.message}`);
+    throw err;
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The rule of each transaction kind (seed section 7.2.1). A rule checks every condition first and
+ * throws Reject before it changes anything, then changes the accounts; so a rejected transaction
+ * leaves no trace. docs/PROTOCOL.md ("State machine") lists the same rules in prose.
+ */
+import { accountId } from "../crypto/account-id.js";
+import { MAX_U64 } from "../smt/hash.js";
+import { type Account, Policy, Role, spendable } from "./account.js";
+import { type Entry, type OrgInfo, type Overlay, Reject } from "./transition-types.js";
+import { type Acting, type OrgParams, type Tx, type TxBody, TxKind, type TxOf } from "./tx.js";
+
+/** Applies one transaction whose signatures were checked; returns the tokens it issued. */
+export function applyRule(o: Overlay, pulse: number, tx: Tx): bigint {
+  const b = tx.body;
+  if (b.kind === TxKind.Genesis) return genesis(o, tx, b);
+  const org = o.org;
+  if (org === undefined) throw new Reject("NO_ORG", "the organization has no genesis yet");
+  if (!b.org.equals(org.id)) throw new Reject("WRONG_ORG", "signed for another organization");
+  if (pulse > b.expiry) throw new Reject("EXPIRED", `expired at pulse ${b.expiry}, this is pulse ${pulse}`);
+  if (b.actor.equals(org.id))
+    throw new Reject("ORG_ACCOUNT", "the organization's account moves only by supervisors' distributions");
+  const actor = o.get(b.actor);
+  if (b.nonce !== actor.cur.nonce + 1n)
+    throw new Reject("NONCE", `nonce ${b.nonce}, the account expects ${actor.cur.nonce + 1n}`);
+  acting[b.kind](o, org, actor, b as never, tx);
+  set(actor, { nonce: actor.cur.nonce + 1n });
+  return 0n;
+}
+
+type Rule<K extends Exclude<TxBody["kind"], typeof TxKind.Genesis>> = (
+  o: Overlay,
+  org: OrgInfo,
+  actor: Entry,
+  b: TxOf<K>,
+  tx: Tx,
+) => void;
+
+const acting: { [K in Exclude<TxBody["kind"], typeof TxKind.Genesis>]: Rule<K> } = {
+  [TxKind.Transfer]: (o, _org, actor, b, tx) => {
+    positive(b.amount);
+    if (b.to.equals(b.actor)) throw new Reject("SELF", "payer and payee are the same account");
+    const payee = o.get(b.to);
+    if (tx.signatures.length < 2 && payee.cur.policy !== Policy.AcceptAll)
+      throw new Reject(
+        "PAYEE_SIGNATURE",
+        "the payee countersigns each incoming transfer; its signature is missing",
+      );
+    move(actor, payee, b.amount);
+  },
+  [TxKind.Distribute]: (o, org, actor, b) => {
+    supervisor(actor);
+    positive(b.amount);
+    if (b.to.equals(org.id))
+      throw new Reject("SELF", "a distribution from the organization's account to itself");
+    move(o.get(org.id), o.get(b.to), b.amount);
+  },
+  [TxKind.Apply]: (_o, _org, actor) => {
+    if (actor.cur.role !== Role.None)
+      throw new Reject("ALREADY_MEMBER", `the account already has role ${roleName(actor.cur.role)}`);
+    set(actor, { role: Role.Applicant });
+  },
+  [TxKind.Approve]: (o, _org, actor, b) => {
+    supervisor(actor);
+    const applicant = o.get(b.applicant);
+    if (applicant.cur.role !== Role.Applicant)
+      throw new Reject("NOT_APPLICANT", "the account has not applied");
+    set(applicant, { role: b.role });
+  },
+  [TxKind.SetRole]: (o, org, actor, b) => {
+    supervisor(actor);
+    if (b.target.equals(b.actor)) throw new Reject("SELF", "a supervisor does not change its own role");
+    if (b.target.equals(org.id)) throw new Reject("ORG_ACCOUNT", "the organization's account has no role");
+    const target = o.get(b.target);
+    if (target.cur.role < Role.Guest) throw new Reject("NOT_MEMBER", "the account is not a member or guest");
+    set(target, { role: b.role, candidate: b.role >= Role.Member && target.cur.candidate });
+  },
+  [TxKind.Leave]: (_o, _org, actor) => {
+    const role = actor.cur.role;
+    if (role === Role.None) throw new Reject("NOT_MEMBER", "the account is not in the organization");
+    if (role === Role.Supervisor)
+      throw new Reject("BAD_ROLE", "a supervisor cannot leave; another supervisor changes its role first");
+    set(actor, { role: Role.None, candidate: false });
+  },
+  [TxKind.Pledge]: (_o, _org, actor, b) => {
+    positive(b.amount);
+    canSpend(actor, b.amount);
+    set(actor, { deposit: actor.cur.deposit + b.amount });
+  },
+  [TxKind.Release]: (_o, org, actor, b) => {
+    positive(b.amount);
+    const a = actor.cur;
+    if (b.amount > a.deposit)
+      throw new Reject("DEPOSIT", `release of ${b.amount}, the deposit is ${a.deposit}`);
+    if (a.candidate && a.deposit - b.amount < org.params.minDeposit)
+      throw new Reject(
+        "DEPOSIT",
+        `a candidate keeps at least ${org.params.minDeposit}; withdraw the candidacy first`,
+      );
+    set(actor, { deposit: a.deposit - b.amount });
+  },
+  [TxKind.Candidacy]: (_o, org, actor, b) => {
+    if (!b.declare) return set(actor, { candidate: false });
+    if (actor.cur.role < Role.Member)
+      throw new Reject("NOT_MEMBER", "only members and supervisors are candidates");
+    if (actor.cur.deposit < org.params.minDeposit)
+      throw new Reject(
+        "DEPOSIT",
+        `a candidate pledges at least ${org.params.minDeposit}, pledged ${actor.cur.deposit}`,
+      );
+    set(actor, { candidate: true });
+  },
+  [TxKind.Vote]: (o, _org, actor, b) => {
+    if (b.weight === 0n) return set(actor, { vote: null });
+    if (actor.cur.role < Role.Guest) throw new Reject("NOT_MEMBER", "only members and guests vote");
+    const balance = actor.cur.amount - actor.received;
+    if (b.weight > balance)
+      throw new Reject("VOTE_WEIGHT", `weight ${b.weight} is above the balance ${balance}`);
+    if (!o.get(b.candidate).cur.candidate)
+      throw new Reject("NOT_CANDIDATE", "the account is not a candidate");
+    set(actor, { vote: { candidate: b.candidate, weight: b.weight } });
+  },
+  [TxKind.SetPolicy]: (_o, _org, actor, b) => set(actor, { policy: b.policy }),
+};
+
+function genesis(o: Overlay, tx: Tx, b: TxOf<typeof TxKind.Genesis>): bigint {
+  if (o.org !== undefined) throw new Reject("ORG_EXISTS", "the organization already had its genesis");
+  const p = b.params;
+  const problem = paramsProblem(b.org, p);
+  if (problem !== undefined) throw new Reject("BAD_PARAMS", problem);
+  let distributed = 0n;
+  for (const line of p.distribution) credit(o.get(line.to), line.amount);
+  for (const line of p.distribution) distributed += line.amount;
+  const orgAccount = o.get(b.org);
+  credit(orgAccount, p.supply - distributed);
+  set(orgAccount, { policy: Policy.AcceptAll });
+  set(o.get(p.supervisor), { role: Role.Supervisor });
+  o.setGenesis({ id: b.org, params: p }, tx);
+  return p.supply;
+}
+
+/** Why genesis parameters are not acceptable, or undefined. */
+export function paramsProblem(org: Buffer, p: OrgParams): string | undefined {
+  if (p.name.length === 0) return "the name is empty";
+  if (p.pulsePeriodMs < 1) return "the pulse period is 0";
+  if (p.electionCycle < 1) return "the election cycle is 0";
+  if (p.committeeSize < 1) return "the committee size is 0";
+  if (p.supervisor.equals(org)) return "the supervisor is the organization's own account";
+  const seen = new Set<string>();
+  let total = 0n;
+  for (const line of p.distribution) {
+    if (line.amount === 0n) return "a distribution line of 0";
+    if (line.to.equals(org)) return "a distribution line to the organization's own account";
+    const k = line.to.toString("hex");
+    if (seen.has(k)) return `two distribution lines to ${k}`;
+    seen.add(k);
+    total += line.amount;
+  }
+  if (total > p.supply) return `the distribution (${total}) exceeds the supply (${p.supply})`;
+  return undefined;
+}
+
+/** The account ids a transaction touches: its receipt carries their proofs. */
+export function partiesOf(b: TxBody, org: Buffer | undefined): Buffer[] {
+  switch (b.kind) {
+    case TxKind.Genesis:
+      return [b.org, b.params.supervisor, ...b.params.distribution.map((l) => l.to)];
+    case TxKind.Transfer:
+      return [b.actor, b.to];
+    case TxKind.Distribute:
+      return org === undefined ? [b.actor, b.to] : [b.actor, org, b.to];
+    case TxKind.Approve:
+      return [b.actor, b.applicant];
+    case TxKind.SetRole:
+      return [b.actor, b.target];
+    default:
+      return [(b as Acting).actor];
+  }
+}
+
+/** Checks that the public key of each signature belongs to the account that must sign there. */
+export function keysMatch(tx: Tx, ids: readonly Buffer[]): boolean {
+  return tx.signatures.every((s, i) => ids[i] !== undefined && accountId(s.publicKey).equals(ids[i]!));
+}
+
+function move(from: Entry, to: Entry, amount: bigint): void {
+  canSpend(from, amount);
+  if (to.cur.amount + amount > MAX_U64) throw new Reject("OVERFLOW", "the payee's amount would pass u64");
+  debit(from, amount);
+  credit(to, amount);
+}
+
+function canSpend(e: Entry, amount: bigint): void {
+  const s = spendable(e.cur);
+  const avail = s > e.received ? s - e.received : 0n;
+  if (amount > avail)
+    throw new Reject("INSUFFICIENT_FUNDS", `spends ${amount}, can spend ${avail} in this pulse`);
+}
+
+function debit(e: Entry, amount: bigint): void {
+  const amountAfter = e.cur.amount - amount;
+  const v = e.cur.vote;
+  // A vote never weighs more than the balance: a spend that goes below it lowers it.
+  const vote =
+    v === null || v.weight <= amountAfter ? v : amountAfter === 0n ? null : { ...v, weight: amountAfter };
+  set(e, { amount: amountAfter, vote });
+}
+
+function credit(e: Entry, amount: bigint): void {
+  set(e, { amount: e.cur.amount + amount });
+  e.received += amount;
+}
+
+function set(e: Entry, patch: Partial<Account>): void {
+  e.cur = { ...e.cur, ...patch };
+  e.dirty = true;
+}
+
+function positive(amount: bigint): void {
+  if (amount <= 0n) throw new Reject("BAD_AMOUNT", "the amount must be above 0");
+}
+
+function supervisor(e: Entry): void {
+  if (e.cur.role !== Role.Supervisor) throw new Reject("NOT_SUPERVISOR", "only a supervisor signs this");
+}
+
+function roleName(r: number): string {
+  return ["none", "applicant", "guest", "member", "supervisor"][r] ?? String(r);
+}

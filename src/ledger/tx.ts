@@ -1,0 +1,129 @@
+/**
+ * Ledger transactions: what each kind says. Encoding in tx-codec.ts, the rules in state-machine.ts,
+ * the whole format in docs/PROTOCOL.md ("Transactions").
+ */
+import { MessageKind } from "../crypto/domain.js";
+import type { Policy, Role } from "./account.js";
+
+export { MessageKind as TxKind };
+
+/** The parameters an organization's key signs at genesis. */
+export interface OrgParams {
+  /** 1-64 bytes of UTF-8. */
+  readonly name: string;
+  /** The founder's account: the first supervisor. */
+  readonly supervisor: Buffer;
+  /** Milliseconds between pulses (u32, > 0). */
+  readonly pulsePeriodMs: number;
+  /** Pulses per election cycle (u32, > 0). */
+  readonly electionCycle: number;
+  /** Pulses a batch stays open to audit and dispute (u32). */
+  readonly publicityPeriod: number;
+  /** Bookkeepers per committee (u16, >= 1). */
+  readonly committeeSize: number;
+  /** Smallest deposit of a bookkeeper candidate. */
+  readonly minDeposit: bigint;
+  /** Tokens issued at genesis; what the distribution leaves goes to the organization's account. */
+  readonly supply: bigint;
+  /** Initial holdings, each with a public reason. */
+  readonly distribution: readonly DistributionLine[];
+}
+
+/** One line of the genesis distribution. */
+export interface DistributionLine {
+  readonly to: Buffer;
+  readonly amount: bigint;
+  readonly reason: string;
+}
+
+/** What a distribution from the organization's account pays for (Proof of Performance). */
+export const RewardCategory = { Construction: 1, ContentService: 2, Mining: 3, Operation: 4 } as const;
+export type RewardCategory = (typeof RewardCategory)[keyof typeof RewardCategory];
+
+/** Fields of every transaction but genesis: who acts, its nonce and the last pulse it is valid in. */
+export interface Acting {
+  /** The account that signs first and whose nonce the transaction uses. */
+  readonly actor: Buffer;
+  /** Must be the actor's account nonce + 1. */
+  readonly nonce: bigint;
+  /** The last pulse the transaction may be applied in. */
+  readonly expiry: number;
+}
+
+/** The body of a transaction: what its signatures cover. */
+export type TxBody =
+  | { readonly kind: typeof MessageKind.Genesis; readonly org: Buffer; readonly params: OrgParams }
+  | (Acting & {
+      readonly kind: typeof MessageKind.Transfer;
+      readonly org: Buffer;
+      readonly to: Buffer;
+      readonly amount: bigint;
+    })
+  | (Acting & {
+      readonly kind: typeof MessageKind.Distribute;
+      readonly org: Buffer;
+      readonly to: Buffer;
+      readonly amount: bigint;
+      readonly category: RewardCategory;
+      readonly reason: string;
+    })
+  | (Acting & { readonly kind: typeof MessageKind.Apply; readonly org: Buffer; readonly note: string })
+  | (Acting & {
+      readonly kind: typeof MessageKind.Approve;
+      readonly org: Buffer;
+      readonly applicant: Buffer;
+      readonly role: typeof Role.Guest | typeof Role.Member;
+    })
+  | (Acting & {
+      readonly kind: typeof MessageKind.SetRole;
+      readonly org: Buffer;
+      readonly target: Buffer;
+      readonly role: Role;
+    })
+  | (Acting & { readonly kind: typeof MessageKind.Leave; readonly org: Buffer })
+  | (Acting & { readonly kind: typeof MessageKind.Pledge; readonly org: Buffer; readonly amount: bigint })
+  | (Acting & { readonly kind: typeof MessageKind.Release; readonly org: Buffer; readonly amount: bigint })
+  | (Acting & {
+      readonly kind: typeof MessageKind.Candidacy;
+      readonly org: Buffer;
+      readonly declare: boolean;
+    })
+  | (Acting & {
+      readonly kind: typeof MessageKind.Vote;
+      readonly org: Buffer;
+      /** 20 zero bytes when weight is 0 (withdraw the vote). */
+      readonly candidate: Buffer;
+      readonly weight: bigint;
+    })
+  | (Acting & { readonly kind: typeof MessageKind.SetPolicy; readonly org: Buffer; readonly policy: Policy });
+
+/** A transaction body of one kind. */
+export type TxOf<K extends TxBody["kind"]> = Extract<TxBody, { kind: K }>;
+
+/** A body and the signatures over it. */
+export interface SignedTx {
+  readonly body: TxBody;
+  readonly signatures: readonly TxSignature[];
+}
+
+/** One signature: the signer's public key (its id is SHA-256(pk)[0:20]) and the signature. */
+export interface TxSignature {
+  readonly publicKey: Buffer;
+  readonly signature: Buffer;
+}
+
+/** A decoded transaction with the bytes it came from. */
+export interface Tx extends SignedTx {
+  /** The encoded body: the message the signatures cover (after SIGNING_TAG). */
+  readonly bodyBytes: Buffer;
+  /** SHA-256 of the encoded body: the transaction's id. Signatures are not part of it. */
+  readonly id: Buffer;
+}
+
+/** Limits of the encoding (each field's byte or item limit). */
+export const TX_LIMITS = {
+  name: 64,
+  reason: 256,
+  note: 256,
+  distributionLines: 4096,
+} as const;
