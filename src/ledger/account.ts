@@ -79,6 +79,13 @@ export function spendable(a: Account): bigint {
 
 /** The canonical encoding of an account's data. */
 export function encodeAccountData(d: AccountData): Buffer {
+  // The same rules the decoder enforces, so that no encoding it would refuse is ever written.
+  if (d.role < Role.None || d.role > Role.Supervisor || (d.policy !== 0 && d.policy !== 1))
+    throw new RangeError(`account data: bad role ${d.role} or policy ${d.policy}`);
+  if (d.vote !== null && (d.vote.weight <= 0n || d.vote.candidate.length !== 20))
+    throw new RangeError("account data: a vote has a 20-byte candidate and a weight above 0");
+  if (!Number.isSafeInteger(d.updated) || d.updated < 0)
+    throw new RangeError(`account data: updated must be a pulse number, got ${d.updated}`);
   const w = new Writer(72);
   w.u8(ACCOUNT_DATA_V1).u64(d.nonce).u64(d.frozen).u64(d.deposit);
   w.u8(d.role)

@@ -72,14 +72,19 @@ const acting: { [K in Exclude<TxBody["kind"], typeof TxKind.Genesis>]: Rule<K> }
     if (b.target.equals(org.id)) throw new Reject("ORG_ACCOUNT", "the organization's account has no role");
     const target = o.get(b.target);
     if (target.cur.role < Role.Guest) throw new Reject("NOT_MEMBER", "the account is not a member or guest");
-    set(target, { role: b.role, candidate: b.role >= Role.Member && target.cur.candidate });
+    set(target, {
+      role: b.role,
+      candidate: b.role >= Role.Member && target.cur.candidate,
+      // An account outside the organization has no say in its elections.
+      vote: b.role === Role.None ? null : target.cur.vote,
+    });
   },
   [TxKind.Leave]: (_o, _org, actor) => {
     const role = actor.cur.role;
     if (role === Role.None) throw new Reject("NOT_MEMBER", "the account is not in the organization");
     if (role === Role.Supervisor)
       throw new Reject("BAD_ROLE", "a supervisor cannot leave; another supervisor changes its role first");
-    set(actor, { role: Role.None, candidate: false });
+    set(actor, { role: Role.None, candidate: false, vote: null });
   },
   [TxKind.Pledge]: (_o, _org, actor, b) => {
     positive(b.amount);

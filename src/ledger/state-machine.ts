@@ -6,7 +6,8 @@
  * states them for other implementations.
  *
  * Ordering rule: a batch is applied in canonical order, not in the order it was submitted: genesis
- * first, then by actor id (bytes), then nonce, then transaction id. So the chief bookkeeper chooses
+ * first, then by actor id (bytes), then nonce, then transaction id, then (copies of one body) the
+ * signatures: count, then each public key and signature bytewise. So the chief bookkeeper chooses
  * which transactions go in a pulse but not their order.
  *
  * Funds received in a pulse can be spent from the next pulse on: a transaction spends only what its
@@ -49,8 +50,21 @@ export function canonicalOrder(items: readonly BatchItem[]): number[] {
       if (c !== 0) return c;
       if (a.nonce !== b.nonce) return a.nonce < b.nonce ? -1 : 1;
     }
-    return Buffer.compare(items[i]!.tx.id, items[j]!.tx.id);
+    const c = Buffer.compare(items[i]!.tx.id, items[j]!.tx.id);
+    return c !== 0 ? c : compareSignatures(items[i]!.tx, items[j]!.tx);
   });
+}
+
+/** Orders copies of one body by their signatures, so that even their verdicts never depend on submission order. */
+function compareSignatures(a: Tx, b: Tx): number {
+  if (a.signatures.length !== b.signatures.length) return a.signatures.length - b.signatures.length;
+  for (let k = 0; k < a.signatures.length; k++) {
+    const sa = a.signatures[k]!;
+    const sb = b.signatures[k]!;
+    const c = Buffer.compare(sa.publicKey, sb.publicKey) || Buffer.compare(sa.signature, sb.signature);
+    if (c !== 0) return c;
+  }
+  return 0;
 }
 
 /** Applies a batch at `pulse` to the state `view` describes. Pure: `view` is only read. */

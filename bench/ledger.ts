@@ -1,0 +1,223 @@
+/**
+ * `npm run bench:ledger`: a bookkeeper's pulse at scale. A LevelDB ledger of `--accounts N` accounts
+ * (default 1,000,000) takes `--pulses P` pulses of `--batch B` transfers (default 20 x 10,000), each
+ * signed by payer and payee: decode, verify (worker pool over every core), apply, persist (fsync).
+ * In the same run it measures the machine's limit: node:crypto ed25519 verifications/s on one core,
+ * x cores, / 2 signatures a transfer. Setup (keys, signatures, the accounts) is not timed.
+ * The last line printed is one JSON object of the figures.
+ */
+import "../src/polyfill.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { signingPayload } from "../src/crypto/domain.js";
+import { generateKeyPair, Signer, Verifier } from "../src/crypto/ed25519.js";
+import { VerifyPool } from "../src/crypto/verify-pool.js";
+import { accountDataHash, encodeAccountData, freshAccountData } from "../src/ledger/account.js";
+import { dataKey } from "../src/ledger/keys.js";
+import { Ledger } from "../src/ledger/ledger.js";
+import { LevelKV } from "../src/ledger/level-kv.js";
+import { TxKind } from "../src/ledger/tx.js";
+import { encodeBody, signTx } from "../src/ledger/tx-codec.js";
+import type { LeafOp } from "../src/smt/tree.js";
+import { benchId, dirBytes, intFlag, parseFlags, peakRssMb, perSec } from "./common.js";
+
+const flags = parseFlags(process.argv.slice(2));
+const accounts = intFlag(flags, "accounts", 1_000_000);
+const pulses = intFlag(flags, "pulses", 20);
+const batch = intFlag(flags, "batch", 10_000);
+const threads = intFlag(flags, "threads", availableParallelism());
+const active = Math.min(accounts - 2, intFlag(flags, "active", 2 * batch));
+if (active < 2 || batch < 1 || pulses < 1) {
+  console.error("need --accounts >= 4, --batch >= 1 and --pulses >= 1");
+  process.exit(2);
+}
+const log = (s: string) => process.stderr.write(`[ledger] ${s}\n`);
+
+const keySeed = (i: number) => Buffer.concat([benchId(91, i), Buffer.alloc(12)]);
+
+// 1. The machine's limit: one core's node:crypto verifications/s on a transfer-sized message.
+const limitKeys = Array.from({ length: 64 }, (_, i) => new Signer(generateKeyPair(keySeed(1_000_000 + i))));
+const limitMsgs = limitKeys.map((k, i) => {
+  const m = signingPayload(Buffer.alloc(86, i));
+  return { k, m, sig: k.sign(m) };
+});
+const verifier = new Verifier();
+let verified = 0;
+const v0 = performance.now();
+while (performance.now() - v0 < 2000)
+  for (const x of limitMsgs) if (verifier.verify(x.sig, x.m, x.k.publicKey)) verified++;
+const perCore = perSec(verified, performance.now() - v0);
+const cores = availableParallelism();
+const verifyLimitPerSec = Math.round((perCore * cores) / 2);
+log(`limit: ${perCore} verifications/s on one core x ${cores} cores / 2 = ${verifyLimitPerSec} transfers/s`);
+
+// 2. Keys of the active accounts (the rest hold funds but never sign).
+const k0 = performance.now();
+const signers = Array.from({ length: active }, (_, i) => new Signer(generateKeyPair(keySeed(i))));
+const org = new Signer(generateKeyPair(keySeed(2_000_000)));
+const supervisor = signers[0]!;
+log(`${active} key pairs in ${Math.round(performance.now() - k0)} ms`);
+
+const dir = flags.get("dir") ?? mkdtempSync(join(tmpdir(), "leither-bench-ledger-"));
+const pool = new VerifyPool({ threads });
+const ledger = await Ledger.open(await LevelKV.open(dir), {
+  verifier: pool,
+  retention: { keepLast: 2 },
+  cacheBytes: intFlag(flags, "cache-mb", 64) * 1024 * 1024,
+});
+let pulse = 1;
+const filler = accounts - active - 1; // minus the organization's own account
+const perAccount = 1_000_000n;
+const supply = perAccount * BigInt(accounts);
+const params = {
+  name: "bench",
+  supervisor: supervisor.id,
+  pulsePeriodMs: 1000,
+  electionCycle: 1800,
+  publicityPeriod: 86_400,
+  committeeSize: 4,
+  minDeposit: 1000n,
+  supply,
+  distribution: [],
+};
+const genesis = signTx({ kind: TxKind.Genesis, org: org.id, params }, [org]);
+await ledger.applyPulse(pulse++, [genesis.bytes], { proofs: false });
+
+// 3. Accounts that never sign: imported in bulk from the organization's account (not timed; a real
+// ledger gets them by distributions and transfers), in one commit per 100,000.
+const i0 = performance.now();
+const fresh = encodeAccountData(freshAccountData(pulse));
+const freshHash = accountDataHash(fresh);
+let orgAmount = supply;
+const orgHash = accountDataHash(encodeAccountData(ledger.account(org.id)!));
+for (let i = 0; i < filler; i += 100_000) {
+  const ops: LeafOp[] = [];
+  const puts: { key: Buffer; value: Buffer }[] = [];
+  for (let j = i; j < Math.min(filler, i + 100_000); j++) {
+    const id = benchId(17, j);
+    ops.push({ id, leaf: { amount: perAccount, dataHash: freshHash } });
+    puts.push({ key: dataKey(id, freshHash), value: fresh });
+    orgAmount -= perAccount;
+  }
+  ops.push({ id: org.id, leaf: { amount: orgAmount, dataHash: orgHash } });
+  await ledger.tree.commit(pulse++, ops, { puts, expectSum: supply });
+  log(`imported ${Math.min(filler, i + 100_000)}/${filler} accounts`);
+}
+await ledger.tree.pruneAll();
+log(`import: ${Math.round(performance.now() - i0)} ms`);
+
+// 4. Fund the active accounts with real distributions signed by the supervisor.
+const nonces = new Array<bigint>(active).fill(0n);
+for (let i = 0; i < active; i += batch) {
+  const txs: Buffer[] = [];
+  for (let j = i; j < Math.min(active, i + batch); j++) {
+    const body = {
+      kind: TxKind.Distribute,
+      org: org.id,
+      actor: supervisor.id,
+      nonce: ++nonces[0]!,
+      expiry: 1e9,
+      to: signers[j]!.id,
+      amount: perAccount,
+      category: 4,
+      reason: "bench",
+    } as const;
+    txs.push(signTx(body, [supervisor]).bytes);
+  }
+  const o = await ledger.applyPulse(pulse++, txs, { proofs: false });
+  const bad = o.results.filter((r) => !r.ok).length;
+  if (bad > 0) throw new Error(`${bad} distributions rejected`);
+}
+log(`funded ${active} active accounts; root count ${ledger.rootAt().count}`);
+
+// 5. Pre-sign every pulse's transfers (not timed: payers and payees sign on their own machines).
+const s0 = performance.now();
+const work: Buffer[][] = [];
+let draw = 0;
+const rand = (n: number) => benchId(23, draw++).readUInt32BE(0) % n;
+for (let p = 0; p < pulses; p++) {
+  const txs: Buffer[] = [];
+  for (let i = 0; i < batch; i++) {
+    const a = (p * batch + i) % active;
+    let b = rand(active);
+    if (b === a) b = (b + 1) % active;
+    const payer = signers[a]!;
+    const payee = signers[b]!;
+    const body = {
+      kind: TxKind.Transfer,
+      org: org.id,
+      actor: payer.id,
+      nonce: ++nonces[a]!,
+      expiry: 1e9,
+      to: payee.id,
+      amount: BigInt(1 + rand(100)),
+    } as const;
+    const payload = signingPayload(encodeBody(body));
+    txs.push(signedTransfer(body, payer.sign(payload), payee.sign(payload), payer, payee));
+  }
+  work.push(txs);
+}
+log(`signed ${pulses * batch} transfers (x2) in ${Math.round(performance.now() - s0)} ms`);
+
+// 6. The timed pulses.
+const times: number[] = [];
+const split = { decode: 0, verify: 0, transition: 0, commit: 0 };
+for (const txs of work) {
+  const t0 = performance.now();
+  const o = await ledger.applyPulse(pulse++, txs, { proofs: false });
+  times.push(performance.now() - t0);
+  for (const k of Object.keys(split) as (keyof typeof split)[]) split[k] += o.timings[k];
+  const bad = o.results.filter((r) => !r.ok);
+  if (bad.length > 0) throw new Error(`${bad.length} transfers rejected, first: ${JSON.stringify(bad[0])}`);
+  await ledger.tree.pruneAll();
+}
+const total = times.reduce((a, b) => a + b, 0);
+const sorted = [...times].sort((a, b) => a - b);
+const p99PulseMs = Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)]!);
+const transfersPerSec = perSec(pulses * batch, total);
+const ms = (x: number) => Math.round(x / pulses);
+log(
+  `per pulse: decode ${ms(split.decode)} ms, verify ${ms(split.verify)} ms, apply ${ms(split.transition)} ms, commit ${ms(split.commit)} ms`,
+);
+await pool.close();
+await ledger.close();
+const diskMb = Math.round(dirBytes(dir) / 1e5) / 10;
+if (!flags.has("dir")) rmSync(dir, { recursive: true, force: true });
+
+const figures = {
+  bench: "ledger",
+  accounts,
+  batch,
+  pulses,
+  threads,
+  transfersPerSec,
+  p99PulseMs,
+  meanPulseMs: Math.round(total / pulses),
+  verifyMsPerPulse: ms(split.verify),
+  applyMsPerPulse: ms(split.transition),
+  commitMsPerPulse: ms(split.commit),
+  verifyPerCorePerSec: perCore,
+  cores,
+  verifyLimitPerSec,
+  limitShare: Math.round((transfersPerSec / verifyLimitPerSec) * 1000) / 1000,
+  peakRssMb: Math.round(peakRssMb()),
+  diskMb,
+};
+console.log(`\n${"figure".padEnd(40)}value`);
+for (const [k, v] of Object.entries(figures)) if (k !== "bench") console.log(`${k.padEnd(40)}${v}`);
+console.log(
+  `goals: >= 10,000 transfers/s (${transfersPerSec >= 10_000 ? "met" : "not met"}), p99 pulse <= 1000 ms (${p99PulseMs <= 1000 ? "met" : "not met"})`,
+);
+console.log(JSON.stringify(figures));
+
+function signedTransfer(
+  body: Parameters<typeof encodeBody>[0],
+  payerSig: Buffer,
+  payeeSig: Buffer,
+  payer: Signer,
+  payee: Signer,
+): Buffer {
+  const b = encodeBody(body);
+  return Buffer.concat([b, Buffer.from([2]), payer.publicKey, payerSig, payee.publicKey, payeeSig]);
+}
