@@ -21,8 +21,13 @@ export type MarkStale = (level: number, key: Uint8Array, version: number) => voi
 
 /** Reads and writes tree pages on a KV, with a cache of decoded pages. */
 export class PageStore {
-  /** Decoded pages by PAGE key (latin1), oldest first; a page's bytes are immutable once written. */
-  private readonly cache = new Map<string, { top: InnerNode; size: number }>();
+  /**
+   * Decoded pages by PAGE key (latin1); a page's bytes are immutable once written. Eviction is CLOCK
+   * (second chance): a hit only sets `hot`, which is far cheaper than moving the entry on every hit.
+   */
+  private readonly cache = new Map<string, { top: InnerNode; size: number; hot: boolean }>();
+  /** Page cache key of each reference resolved (refs live as long as the pages holding them). */
+  private readonly keys = new WeakMap<RefNode, string>();
   private size = 0;
 
   /** `maxBytes`: the budget of the cache, counted in page bytes. */
@@ -83,25 +88,35 @@ export class PageStore {
       this.cache.delete(ks);
       this.size -= old.size;
     }
-    this.cache.set(ks, { top, size });
+    this.cache.set(ks, { top, size, hot: false });
     this.size += size;
     while (this.size > this.maxBytes && this.cache.size > 0) {
       const [k, v] = this.cache.entries().next().value!;
       this.cache.delete(k);
-      this.size -= v.size;
+      if (v.hot && k !== ks) {
+        v.hot = false;
+        this.cache.set(k, v);
+      } else this.size -= v.size;
     }
   }
 
   /** Loads a stored page (through the page cache). Synchronous: LevelDB's getSync. */
   readonly resolve = (ref: RefNode): TreeNode => {
     const level = pageLevel(ref.depth);
+    let ks = this.keys.get(ref);
+    if (ks !== undefined) {
+      const hit = this.cache.get(ks);
+      if (hit !== undefined) {
+        hit.hot = true;
+        return hit.top;
+      }
+    }
     const key = pageKey(level, ref.key, ref.version);
-    const ks = key.toString("latin1");
+    ks = key.toString("latin1");
+    this.keys.set(ref, ks);
     const hit = this.cache.get(ks);
     if (hit !== undefined) {
-      // Most recently used goes last.
-      this.cache.delete(ks);
-      this.cache.set(ks, hit);
+      hit.hot = true;
       return hit.top;
     }
     const bytes = this.kv.getSync(key);
