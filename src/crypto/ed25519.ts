@@ -66,7 +66,11 @@ export function signNoble(message: Uint8Array, secretKey: Uint8Array): Uint8Arra
   return ed.sign(message, secretKey);
 }
 
-/** Verifies with @noble/ed25519 (RFC 8032 strict, as OpenSSL). */
+/**
+ * Verifies with @noble/ed25519 (zip215 off: canonical encodings only). For cross-checks: noble checks
+ * the cofactored equation and OpenSSL the cofactorless one, which agree on every honest signature;
+ * the ledger's answer is always node:crypto's (Verifier), so every node gives the same one.
+ */
 export function verifyNoble(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   try {
     return ed.verify(signature, message, publicKey, { zip215: false });
@@ -77,7 +81,9 @@ export function verifyNoble(signature: Uint8Array, message: Uint8Array, publicKe
 
 /**
  * Verifies with node:crypto, caching each public key's KeyObject (making one costs about as much as
- * a verification). Never throws: a malformed key or signature is simply invalid.
+ * a verification). Never throws: a malformed key or signature is simply invalid. Refuses public keys
+ * that OpenSSL would take but that no honest key pair has: a non-canonical encoding (y >= p), and a
+ * point of small order, for which a signature `R = identity, S = 0` verifies on any message.
  */
 export class Verifier {
   private readonly cache = new Map<string, KeyObject | null>();
@@ -102,9 +108,11 @@ export class Verifier {
     let obj = this.cache.get(k);
     if (obj !== undefined) return obj;
     try {
-      obj = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: "der", type: "spki" });
+      // Checked once per key (the result is cached): point decoding and small order cost ~3 doublings.
+      if (ed.Point.fromBytes(publicKey, false).isSmallOrder()) obj = null;
+      else obj = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: "der", type: "spki" });
     } catch {
-      obj = null; // not a point on the curve
+      obj = null; // not a canonical encoding of a curve point
     }
     if (this.cache.size >= this.maxKeys) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(k, obj);

@@ -23,7 +23,10 @@ export function packItems(items: readonly SigItem[]): ArrayBuffer {
   return buf;
 }
 
-/** Unpacks items (views into `buf`). Public keys or signatures of the wrong size were cut at packing. */
+/**
+ * Unpacks items (views into `buf`). Keys and signatures have fixed-size slots: the pool marks items
+ * of another size invalid itself, whatever a worker answers for them.
+ */
 export function unpackItems(buf: ArrayBuffer): SigItem[] {
   const u8 = new Uint8Array(buf);
   const dv = new DataView(buf);

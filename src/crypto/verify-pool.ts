@@ -11,6 +11,9 @@ import { packItems } from "./verify-pack.js";
 
 export * from "./verify-batch.js";
 
+/** Worker restarts before the pool gives up on threads and verifies inline. */
+const MAX_RESTARTS = 16;
+
 /** Options of a VerifyPool. */
 export interface VerifyPoolOptions {
   /** Worker threads. @default os.availableParallelism() */
@@ -32,6 +35,8 @@ export class VerifyPool implements BatchVerifier {
   private readonly minBatch: number;
   private nextId = 0;
   private closed = false;
+  private restarts = 0;
+  private broken = false;
 
   constructor(opts: VerifyPoolOptions = {}) {
     const threads = opts.threads ?? availableParallelism();
@@ -47,22 +52,28 @@ export class VerifyPool implements BatchVerifier {
   }
 
   private spawn(index: number): Worker {
-    const w = new Worker(new URL("./verify-worker.js", import.meta.url));
-    w.unref();
+    const w = new Worker(new URL("./verify-worker.js", import.meta.url), { execArgv: [] });
     w.on("message", (m: { id: number; result: Uint8Array }) => this.settle(m.id, m.result));
-    w.on("error", () => this.fail(index));
-    w.on("exit", () => this.fail(index));
+    // A crash fires both "error" and "exit": fail() acts once per worker.
+    w.on("error", () => this.fail(index, w));
+    w.on("exit", () => this.fail(index, w));
+    // After the listeners: adding a "message" listener refs the worker again.
+    w.unref();
     return w;
   }
 
-  /** A worker died: verify its pending jobs here and start a new one. */
-  private fail(index: number): void {
+  /** A worker died: verify its pending jobs here, and start a new one (a few times at most). */
+  private fail(index: number, w: Worker): void {
+    if (this.workers[index] !== w) return;
     for (const [id, { worker, job }] of this.jobs) {
       if (worker !== index) continue;
       this.jobs.delete(id);
       job.resolve(this.inline.verifySync(job.items));
     }
-    if (!this.closed) this.workers[index] = this.spawn(index);
+    if (this.closed) return;
+    if (this.restarts++ < MAX_RESTARTS) this.workers[index] = this.spawn(index);
+    else this.broken = true; // workers cannot start here: verify inline from now on
+    if (this.jobs.size === 0) for (const x of this.workers) x.unref();
   }
 
   private settle(id: number, result: Uint8Array): void {
@@ -75,7 +86,7 @@ export class VerifyPool implements BatchVerifier {
 
   verifyBatch(items: readonly SigItem[]): Promise<Uint8Array> {
     if (this.closed) return Promise.reject(new Error("the verify pool is closed"));
-    if (items.length < this.minBatch) return this.inline.verifyBatch(items);
+    if (items.length < this.minBatch || this.broken) return this.inline.verifyBatch(items);
     const n = this.workers.length;
     const per = Math.ceil(items.length / n);
     const parts: Promise<Uint8Array>[] = [];
@@ -98,6 +109,12 @@ export class VerifyPool implements BatchVerifier {
       for (const r of rs) {
         out.set(r, o);
         o += r.length;
+      }
+      // Packing has fixed-size key and signature slots: an item of another size is invalid here,
+      // exactly as InlineVerifier says.
+      for (let i = 0; i < items.length; i++) {
+        const it = items[i]!;
+        if (it.publicKey.length !== 32 || it.signature.length !== 64) out[i] = 0;
       }
       return out;
     });
