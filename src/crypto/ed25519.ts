@@ -110,7 +110,8 @@ export class Verifier {
     try {
       // Checked once per key (the result is cached): point decoding and small order cost ~3 doublings.
       if (ed.Point.fromBytes(publicKey, false).isSmallOrder()) obj = null;
-      else obj = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: "der", type: "spki" });
+      else
+        obj = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: "der", type: "spki" });
     } catch {
       obj = null; // not a canonical encoding of a curve point
     }
