@@ -7,7 +7,8 @@
  * The last line printed is one JSON object of the figures.
  */
 import "../src/polyfill.js";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { signingPayload } from "../src/crypto/domain.js";
@@ -16,6 +17,7 @@ import { VerifyPool } from "../src/crypto/verify-pool.js";
 import { accountDataHash, encodeAccountData, freshAccountData } from "../src/ledger/account.js";
 import { dataKey } from "../src/ledger/keys.js";
 import { Ledger } from "../src/ledger/ledger.js";
+import { VersionedTree } from "../src/ledger/store.js";
 import { LevelKV } from "../src/ledger/level-kv.js";
 import { TxKind } from "../src/ledger/tx.js";
 import { encodeBody, signTx } from "../src/ledger/tx-codec.js";
@@ -61,11 +63,13 @@ log(`${active} key pairs in ${Math.round(performance.now() - k0)} ms`);
 
 const dir = flags.get("dir") ?? mkdtempSync(join(tmpdir(), "leither-bench-ledger-"));
 const pool = new VerifyPool({ threads });
-const ledger = await Ledger.open(await LevelKV.open(dir), {
+const ledgerOpts = {
   verifier: pool,
   retention: { keepLast: 2 },
   cacheBytes: intFlag(flags, "cache-mb", 64) * 1024 * 1024,
-});
+  accountCacheBytes: intFlag(flags, "account-cache-mb", 32) * 1024 * 1024,
+};
+let ledger = await Ledger.open(await LevelKV.open(dir), ledgerOpts);
 let pulse = 1;
 const filler = accounts - active - 1; // minus the organization's own account
 const perAccount = 1_000_000n;
@@ -83,14 +87,17 @@ const params = {
 };
 const genesis = signTx({ kind: TxKind.Genesis, org: org.id, params }, [org]);
 await ledger.applyPulse(pulse++, [genesis.bytes], { proofs: false });
+const orgHash = accountDataHash(encodeAccountData(ledger.account(org.id)!));
+await ledger.close();
 
 // 3. Accounts that never sign: imported in bulk from the organization's account (not timed; a real
-// ledger gets them by distributions and transfers), in one commit per 100,000.
+// ledger gets them by distributions and transfers), in one commit per 100,000, written to the tree
+// directly while no Ledger has the store open.
 const i0 = performance.now();
+const tree = await VersionedTree.open(await LevelKV.open(dir), { retention: { keepLast: 1 } });
 const fresh = encodeAccountData(freshAccountData(pulse));
 const freshHash = accountDataHash(fresh);
 let orgAmount = supply;
-const orgHash = accountDataHash(encodeAccountData(ledger.account(org.id)!));
 for (let i = 0; i < filler; i += 100_000) {
   const ops: LeafOp[] = [];
   const puts: { key: Buffer; value: Buffer }[] = [];
@@ -101,10 +108,12 @@ for (let i = 0; i < filler; i += 100_000) {
     orgAmount -= perAccount;
   }
   ops.push({ id: org.id, leaf: { amount: orgAmount, dataHash: orgHash } });
-  await ledger.tree.commit(pulse++, ops, { puts, expectSum: supply });
+  await tree.commit(pulse++, ops, { puts, expectSum: supply });
   log(`imported ${Math.min(filler, i + 100_000)}/${filler} accounts`);
 }
-await ledger.tree.pruneAll();
+await tree.pruneAll();
+await tree.close();
+ledger = await Ledger.open(await LevelKV.open(dir), ledgerOpts);
 log(`import: ${Math.round(performance.now() - i0)} ms`);
 
 // 4. Fund the active accounts with real distributions signed by the supervisor.
@@ -160,7 +169,14 @@ for (let p = 0; p < pulses; p++) {
 }
 log(`signed ${pulses * batch} transfers (x2) in ${Math.round(performance.now() - s0)} ms`);
 
-// 6. The timed pulses.
+// 6. The timed pulses (with --cpu-profile FILE, profiled: a .cpuprofile for Chrome DevTools).
+const profileFile = flags.get("cpu-profile");
+const session = profileFile === undefined ? undefined : new Session();
+if (session !== undefined) {
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+}
 const times: number[] = [];
 const split = { decode: 0, verify: 0, transition: 0, commit: 0 };
 for (const txs of work) {
@@ -170,7 +186,12 @@ for (const txs of work) {
   for (const k of Object.keys(split) as (keyof typeof split)[]) split[k] += o.timings[k];
   const bad = o.results.filter((r) => !r.ok);
   if (bad.length > 0) throw new Error(`${bad.length} transfers rejected, first: ${JSON.stringify(bad[0])}`);
-  await ledger.tree.pruneAll();
+  await ledger.pruneAll();
+}
+if (session !== undefined) {
+  const { profile } = await session.post("Profiler.stop");
+  writeFileSync(profileFile!, JSON.stringify(profile));
+  session.disconnect();
 }
 const total = times.reduce((a, b) => a + b, 0);
 const sorted = [...times].sort((a, b) => a - b);

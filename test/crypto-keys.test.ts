@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import * as ed from "@noble/ed25519";
 import fc from "fast-check";
 import { MessageKind, SIGNING_TAG, signingPayload } from "../src/crypto/domain.js";
-import { generateKeyPair, Signer, signNoble, Verifier, verifyNoble } from "../src/crypto/ed25519.js";
+import { generateKeyPair, Signer, signNoble, Verifier, verifyNoble, weakKey } from "../src/crypto/ed25519.js";
 import { KeyFileError, type KeyFileErrorCode, readKeyFile, writeKeyFile } from "../src/crypto/keyfile.js";
 import type { TxBody } from "../src/ledger/tx.js";
 import { encodeBody } from "../src/ledger/tx-codec.js";
@@ -125,6 +125,30 @@ describe("ed25519: node:crypto and noble", () => {
     // 8 small-order points and p + 1 (y = p - 1 and y = 0 are two of the 8 already).
     assert.equal(new Set(bad.map((k) => k.toString("hex"))).size, 9);
     for (const k of bad) assert.equal(v.verify(forged, msg, k), false, k.toString("hex"));
+  });
+
+  it("weakKey agrees with noble's decoding and small-order check", () => {
+    const p = (1n << 255n) - 19n;
+    const le = (x: bigint) => Buffer.from(x.toString(16).padStart(64, "0"), "hex").reverse();
+    const edge = [0n, 1n, p - 1n, p, p + 1n, p + 18n, (1n << 255n) - 1n].map(le);
+    for (let k = 0n; k < 8n; k++) edge.push(Buffer.from(torsion.multiply(k === 0n ? 8n : k).toBytes()));
+    const check = (pk: Buffer) => {
+      let noble: boolean;
+      try {
+        noble = ed.Point.fromBytes(pk, false).isSmallOrder();
+      } catch {
+        return; // not a point: OpenSSL fails the verification itself
+      }
+      assert.equal(weakKey(pk), noble, pk.toString("hex"));
+    };
+    for (const e of edge) {
+      check(e);
+      const flipped = Buffer.from(e);
+      flipped[31]! ^= 0x80;
+      check(flipped);
+    }
+    fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (b) => check(Buffer.from(b))));
+    assert.equal(weakKey(le(p)), true, "y = p is non-canonical");
   });
 
   it("RFC 8032 test vector 1 through both libraries", () => {

@@ -82,8 +82,8 @@ export function verifyNoble(signature: Uint8Array, message: Uint8Array, publicKe
 /**
  * Verifies with node:crypto, caching each public key's KeyObject (making one costs about as much as
  * a verification). Never throws: a malformed key or signature is simply invalid. Refuses public keys
- * that OpenSSL would take but that no honest key pair has: a non-canonical encoding (y >= p), and a
- * point of small order, for which a signature `R = identity, S = 0` verifies on any message.
+ * that OpenSSL would take but that no honest key pair has (weakKey): a non-canonical encoding
+ * (y >= p), and a point of small order, for which `R = identity, S = 0` verifies on any message.
  */
 export class Verifier {
   private readonly cache = new Map<string, KeyObject | null>();
@@ -108,8 +108,7 @@ export class Verifier {
     let obj = this.cache.get(k);
     if (obj !== undefined) return obj;
     try {
-      // Checked once per key (the result is cached): point decoding and small order cost ~3 doublings.
-      if (ed.Point.fromBytes(publicKey, false).isSmallOrder()) obj = null;
+      if (weakKey(publicKey)) obj = null;
       else
         obj = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: "der", type: "spki" });
     } catch {
@@ -119,4 +118,31 @@ export class Verifier {
     this.cache.set(k, obj);
     return obj;
   }
+}
+
+/**
+ * The y coordinates (little-endian, sign bit cleared) of the 8 points of small order: 0, 1, p - 1 and
+ * the two of order 8 (each y holds two points, x and -x). libsodium blocks the same list.
+ */
+const SMALL_ORDER_Y = [
+  "0000000000000000000000000000000000000000000000000000000000000000",
+  "0100000000000000000000000000000000000000000000000000000000000000",
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+].map((h) => Buffer.from(h, "hex"));
+
+/** True for a public key no honest key pair has: y >= p (non-canonical) or a point of small order. */
+export function weakKey(pk: Uint8Array): boolean {
+  const top = pk[31]! & 0x7f;
+  // y >= p = 2^255 - 19: top byte 0x7f, bytes 30..1 all 0xff, byte 0 >= 0xed.
+  if (top === 0x7f && pk[0]! >= 0xed) {
+    let ones = true;
+    for (let i = 1; i < 31; i++) if (pk[i] !== 0xff) ones = false;
+    if (ones) return true;
+  }
+  return SMALL_ORDER_Y.some((y) => {
+    for (let i = 0; i < 31; i++) if (pk[i] !== y[i]) return false;
+    return top === y[31];
+  });
 }

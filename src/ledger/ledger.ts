@@ -9,6 +9,7 @@ import type { Summary } from "../smt/hash.js";
 import type { Proof } from "../smt/proof.js";
 import { type LeafOp, TreeError } from "../smt/tree.js";
 import { DecodeError } from "../util/bytes.js";
+import { ClockCache } from "../util/clock-cache.js";
 import { type Account, accountDataHash, decodeAccountData, encodeAccountData } from "./account.js";
 import { dataKey, dataStaleTarget, metaKey } from "./keys.js";
 import type { KV } from "./kv.js";
@@ -29,7 +30,18 @@ import { decodeTx, signerIds } from "./tx-codec.js";
 export interface LedgerOptions extends VersionedTreeOptions {
   /** Verifies a batch's signatures (a VerifyPool uses every core). @default an InlineVerifier */
   verifier?: BatchVerifier;
+  /**
+   * Bytes of head-state accounts kept decoded in memory, so an active account costs no tree walk and
+   * no LevelDB read (0 turns it off). @default 32 MiB
+   */
+  accountCacheBytes?: number;
 }
+
+/** Rough bytes of one cached account (its object, id key and dataHash). */
+const ACCOUNT_ENTRY_BYTES = 400;
+
+/** A head-state account as cached: undefined when it has no leaf. */
+type CachedAccount = { readonly account: Account; readonly dataHash: Buffer } | undefined;
 
 /** Options of one pulse. */
 export interface ApplyOptions {
@@ -73,11 +85,18 @@ export interface PulseTimings {
 export class Ledger implements LedgerView {
   private queue: Promise<unknown> = Promise.resolve();
 
+  private readonly cache: ClockCache<CachedAccount>;
+  private readonly cacheOn: boolean;
+
   private constructor(
-    readonly tree: VersionedTree,
+    private readonly tree: VersionedTree,
     private readonly verifier: BatchVerifier,
     private orgInfo: OrgInfo | undefined,
-  ) {}
+    cacheBytes: number,
+  ) {
+    this.cache = new ClockCache(cacheBytes);
+    this.cacheOn = cacheBytes > 0;
+  }
 
   /** Opens the ledger kept in `kv` (empty or written by this class). */
   static async open(kv: KV, opts: LedgerOptions = {}): Promise<Ledger> {
@@ -89,7 +108,12 @@ export class Ledger implements LedgerView {
       if (tx.body.kind !== 1) throw new TreeError("CORRUPT", "the genesis record is not a genesis");
       org = { id: tx.body.org, params: tx.body.params };
     }
-    return new Ledger(tree, opts.verifier ?? new InlineVerifier(), org);
+    return new Ledger(
+      tree,
+      opts.verifier ?? new InlineVerifier(),
+      org,
+      opts.accountCacheBytes ?? 32 * 1024 * 1024,
+    );
   }
 
   /** The organization, once its genesis is applied. */
@@ -110,15 +134,26 @@ export class Ledger implements LedgerView {
   /** Reads an account; `seen` collects the dataHash of each account read (the pulse retires them). */
   private readAccount(id: Buffer, pulse?: number, seen?: Map<string, Buffer>): Account | undefined {
     if (pulse === undefined && this.tree.head === undefined) return undefined;
+    const key = pulse === undefined && this.cacheOn ? id.toString("latin1") : undefined;
+    if (key !== undefined && this.cache.has(key)) {
+      const hit = this.cache.get(key);
+      if (hit !== undefined) seen?.set(key, hit.dataHash);
+      return hit?.account;
+    }
     const leaf = this.tree.getLeaf(id, pulse);
-    if (leaf === undefined) return undefined;
+    if (leaf === undefined) {
+      if (key !== undefined) this.cache.set(key, undefined, ACCOUNT_ENTRY_BYTES);
+      return undefined;
+    }
     seen?.set(id.toString("latin1"), leaf.dataHash);
     const raw = this.tree.get(dataKey(id, leaf.dataHash));
     if (raw === undefined)
       throw new TreeError("CORRUPT", `account ${id.toString("hex")}: its data is missing from the store`);
     if (!accountDataHash(raw).equals(leaf.dataHash))
       throw new TreeError("CORRUPT", `account ${id.toString("hex")}: its data does not match its dataHash`);
-    return { amount: leaf.amount, ...corrupt("account data", () => decodeAccountData(raw)) };
+    const account = { amount: leaf.amount, ...corrupt("account data", () => decodeAccountData(raw)) };
+    if (key !== undefined) this.cache.set(key, { account, dataHash: leaf.dataHash }, ACCOUNT_ENTRY_BYTES);
+    return account;
   }
 
   /** The root synopsis at a retained pulse (the head when omitted). */
@@ -164,12 +199,14 @@ export class Ledger implements LedgerView {
     const view: LedgerView = { org: this.orgInfo, account: (id) => this.readAccount(id, undefined, hashes) };
     const t = transition(view, pulse, items);
     const ops: LeafOp[] = [];
+    const fresh: { key: string; account: Account; dataHash: Buffer }[] = [];
     const puts: { key: Buffer; value: Buffer }[] = [];
     const stale: Buffer[] = [];
     for (const c of t.changes) {
       const data = encodeAccountData(c.after);
       const dataHash = accountDataHash(data);
       ops.push({ id: c.id, leaf: { amount: c.after.amount, dataHash } });
+      fresh.push({ key: c.id.toString("latin1"), account: c.after, dataHash });
       if (c.before !== undefined && c.before.updated === c.after.updated) continue; // data unchanged
       puts.push({ key: dataKey(c.id, dataHash), value: data });
       if (c.before !== undefined)
@@ -182,6 +219,10 @@ export class Ledger implements LedgerView {
     const commit = await this.tree.commit(pulse, ops, { puts, stale, expectSum: before + t.issued });
     const t4 = performance.now();
     this.orgInfo = t.org;
+    // Only after the commit: a refused batch leaves the cache as the head is.
+    if (this.cacheOn)
+      for (const f of fresh)
+        this.cache.set(f.key, { account: f.account, dataHash: f.dataHash }, ACCOUNT_ENTRY_BYTES);
     let k = 0;
     const results: TxResult[] = decoded.map((d) =>
       typeof d === "string" ? { txId: undefined, ok: false, reason: "DECODE", message: d } : t.results[k++]!,
@@ -239,6 +280,11 @@ export class Ledger implements LedgerView {
   /** Deletes what the retention policy no longer keeps, in bounded steps. */
   pruneAll(): Promise<{ pulsesDropped: number; pagesDeleted: number }> {
     return this.tree.pruneAll();
+  }
+
+  /** The pulses readable now, ascending. */
+  retained(): readonly number[] {
+    return this.tree.retained();
   }
 
   /** Closes the store (the verifier belongs to the caller). */

@@ -6,6 +6,7 @@ import { hashOf, type InnerNode, Kind, type RefNode, type SpanNode, type TreeNod
 import { decodePage, PAGE_FORMAT_V1, pageLevel, writeInnerHeader, writeLeaf, writeRef } from "../smt/page.js";
 import { TreeError } from "../smt/tree.js";
 import { DecodeError, Writer } from "../util/bytes.js";
+import { ClockCache } from "../util/clock-cache.js";
 import { pageKey } from "./keys.js";
 import type { KV } from "./kv.js";
 
@@ -21,20 +22,18 @@ export type MarkStale = (level: number, key: Uint8Array, version: number) => voi
 
 /** Reads and writes tree pages on a KV, with a cache of decoded pages. */
 export class PageStore {
-  /**
-   * Decoded pages by PAGE key (latin1); a page's bytes are immutable once written. Eviction is CLOCK
-   * (second chance): a hit only sets `hot`, which is far cheaper than moving the entry on every hit.
-   */
-  private readonly cache = new Map<string, { top: InnerNode; size: number; hot: boolean }>();
+  /** Decoded pages by PAGE key (latin1); a page's bytes are immutable once written. */
+  private readonly cache: ClockCache<InnerNode>;
   /** Page cache key of each reference resolved (refs live as long as the pages holding them). */
   private readonly keys = new WeakMap<RefNode, string>();
-  private size = 0;
 
   /** `maxBytes`: the budget of the cache, counted in page bytes. */
   constructor(
     private readonly kv: KV,
-    private readonly maxBytes: number,
-  ) {}
+    maxBytes: number,
+  ) {
+    this.cache = new ClockCache(maxBytes);
+  }
 
   /**
    * Encodes the page whose top is `top` (and any new page below it) into `out`. Unchanged in-page
@@ -81,23 +80,9 @@ export class PageStore {
     out.push({ key: pageKey(level, top.key, pulse), level, value: w.finishOwned() });
   }
 
-  /** Keeps a decoded page, evicting the least recently used past the byte budget. */
+  /** Keeps a decoded page, evicting cold pages past the byte budget. */
   put(ks: string, top: InnerNode, size: number): void {
-    const old = this.cache.get(ks);
-    if (old !== undefined) {
-      this.cache.delete(ks);
-      this.size -= old.size;
-    }
-    this.cache.set(ks, { top, size, hot: false });
-    this.size += size;
-    while (this.size > this.maxBytes && this.cache.size > 0) {
-      const [k, v] = this.cache.entries().next().value!;
-      this.cache.delete(k);
-      if (v.hot && k !== ks) {
-        v.hot = false;
-        this.cache.set(k, v);
-      } else this.size -= v.size;
-    }
+    this.cache.set(ks, top, size);
   }
 
   /** Loads a stored page (through the page cache). Synchronous: LevelDB's getSync. */
@@ -106,19 +91,13 @@ export class PageStore {
     let ks = this.keys.get(ref);
     if (ks !== undefined) {
       const hit = this.cache.get(ks);
-      if (hit !== undefined) {
-        hit.hot = true;
-        return hit.top;
-      }
+      if (hit !== undefined) return hit;
     }
     const key = pageKey(level, ref.key, ref.version);
     ks = key.toString("latin1");
     this.keys.set(ref, ks);
     const hit = this.cache.get(ks);
-    if (hit !== undefined) {
-      hit.hot = true;
-      return hit.top;
-    }
+    if (hit !== undefined) return hit;
     const bytes = this.kv.getSync(key);
     if (bytes === undefined)
       throw new TreeError("CORRUPT", `page ${key.toString("hex")} is missing from the store`);
@@ -138,15 +117,11 @@ export class PageStore {
 
   /** Drops a page from the cache (pruning deleted it). */
   forget(ks: string): void {
-    const c = this.cache.get(ks);
-    if (c === undefined) return;
     this.cache.delete(ks);
-    this.size -= c.size;
   }
 
   /** Empties the cache. */
   clear(): void {
     this.cache.clear();
-    this.size = 0;
   }
 }
