@@ -26,6 +26,7 @@ export class PageStore {
   private readonly cache: ClockCache<InnerNode>;
   /** Page cache key of each reference resolved (refs live as long as the pages holding them). */
   private readonly keys = new WeakMap<RefNode, string>();
+  private readonly writers: Writer[] = [];
 
   /** `maxBytes`: the budget of the cache, counted in page bytes. */
   constructor(
@@ -41,7 +42,8 @@ export class PageStore {
    */
   writePage(top: InnerNode | SpanNode, pulse: number, out: PageWrite[], markStale: MarkStale): void {
     const level = pageLevel(top.depth);
-    const w = new Writer(top.kind === Kind.Span ? top.end - top.start + 1 : 2048).u8(PAGE_FORMAT_V1);
+    // Writers are reused (one per nesting level: deeper pages are written while this one is open).
+    const w = (this.writers.pop() ?? new Writer(4096)).reset().u8(PAGE_FORMAT_V1);
     const enc = (n: TreeNode): void => {
       if (n.kind === Kind.Leaf) {
         writeLeaf(w, n);
@@ -78,6 +80,7 @@ export class PageStore {
     };
     enc(top);
     out.push({ key: pageKey(level, top.key, pulse), level, value: w.finishOwned() });
+    this.writers.push(w);
   }
 
   /** Keeps a decoded page, evicting cold pages past the byte budget. */

@@ -8,7 +8,7 @@
  * it, and a rewritten page copies unchanged subtrees byte for byte.
  */
 import { DecodeError, type Reader, type Writer } from "../util/bytes.js";
-import { ID_BITS, ID_BYTES, prefix } from "./bits.js";
+import { ID_BITS, ID_BYTES } from "./bits.js";
 import type { HashStr } from "./hash.js";
 import {
   hashOf,
@@ -54,7 +54,7 @@ export function writeRef(w: Writer, n: InnerNode | RefNode | SpanNode, version: 
   }
   w.u8(T_REF).u8(n.depth).u64n(version).latin1(hashOf(n)).u64(n.sum).u64n(n.count);
   // Only the prefix bits are meaningful; the key of a loaded node may be any id below it.
-  w.bytes(prefix(n.key, n.depth).subarray(0, Math.ceil(n.depth / 8)));
+  w.prefixBytes(n.key, n.depth);
 }
 
 /**

@@ -123,6 +123,22 @@ export class Writer {
     return this;
   }
 
+  /** The first ceil(depth / 8) bytes of `key` with the bits at and after `depth` cleared. */
+  prefixBytes(key: Uint8Array, depth: number): this {
+    const nb = (depth + 7) >> 3;
+    this.room(nb);
+    for (let i = 0; i < nb; i++) this.buf[this.len + i] = key[i]!;
+    if ((depth & 7) !== 0) this.buf[this.len + nb - 1]! &= (0xff << (8 - (depth & 7))) & 0xff;
+    this.len += nb;
+    return this;
+  }
+
+  /** Forgets what was written, keeping the buffer (for a writer reused across messages). */
+  reset(): this {
+    this.len = 0;
+    return this;
+  }
+
   /** Copies `src[start, end)` in without making a view of it. */
   copyFrom(src: Buffer, start: number, end: number): this {
     this.room(end - start);
