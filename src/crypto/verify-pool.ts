@@ -88,28 +88,24 @@ export class VerifyPool implements BatchVerifier {
     if (this.closed) return Promise.reject(new Error("the verify pool is closed"));
     if (items.length < this.minBatch || this.broken) return this.inline.verifyBatch(items);
     const n = this.workers.length;
-    const per = Math.ceil(items.length / n);
-    const parts: Promise<Uint8Array>[] = [];
-    for (let w = 0; w < n && w * per < items.length; w++) {
-      const chunk = items.slice(w * per, (w + 1) * per);
-      parts.push(
-        new Promise<Uint8Array>((resolve) => {
-          const id = this.nextId++;
-          this.jobs.set(id, { worker: w, job: { items: chunk, resolve } });
-          const worker = this.workers[w]!;
-          worker.ref();
-          const buf = packItems(chunk);
-          worker.postMessage({ id, buf }, [buf]);
-        }),
-      );
-    }
+    // Each key goes to one worker (by its first byte, uniform for real keys): a worker builds and
+    // caches the KeyObjects of its share of the keys only, not of all of them.
+    const shares: number[][] = Array.from({ length: n }, () => []);
+    for (let i = 0; i < items.length; i++) shares[(items[i]!.publicKey[0] ?? 0) % n]!.push(i);
+    const parts = shares.map((idx, w) =>
+      idx.length === 0
+        ? Promise.resolve(new Uint8Array(0))
+        : this.send(
+            w,
+            idx.map((i) => items[i]!),
+          ),
+    );
     return Promise.all(parts).then((rs) => {
       const out = new Uint8Array(items.length);
-      let o = 0;
-      for (const r of rs) {
-        out.set(r, o);
-        o += r.length;
-      }
+      rs.forEach((r, w) => {
+        const idx = shares[w]!;
+        for (let k = 0; k < idx.length; k++) out[idx[k]!] = r[k]!;
+      });
       // Packing has fixed-size key and signature slots: an item of another size is invalid here,
       // exactly as InlineVerifier says.
       for (let i = 0; i < items.length; i++) {
@@ -117,6 +113,18 @@ export class VerifyPool implements BatchVerifier {
         if (it.publicKey.length !== 32 || it.signature.length !== 64) out[i] = 0;
       }
       return out;
+    });
+  }
+
+  /** Sends one worker its share of a batch. */
+  private send(w: number, chunk: readonly SigItem[]): Promise<Uint8Array> {
+    return new Promise<Uint8Array>((resolve) => {
+      const id = this.nextId++;
+      this.jobs.set(id, { worker: w, job: { items: chunk, resolve } });
+      const worker = this.workers[w]!;
+      worker.ref();
+      const buf = packItems(chunk);
+      worker.postMessage({ id, buf }, [buf]);
     });
   }
 
