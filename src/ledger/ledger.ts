@@ -81,6 +81,22 @@ export interface PulseTimings {
   readonly receipts: number;
 }
 
+const CHECKED = Symbol("checked");
+
+/** A batch decoded and its signatures verified (Ledger.check), ready for applyPulse. */
+export interface CheckedBatch {
+  readonly [CHECKED]: true;
+  readonly txs: readonly Uint8Array[];
+  readonly decoded: readonly (Tx | string)[];
+  readonly items: readonly BatchItem[];
+  readonly decodeMs: number;
+  readonly verifyMs: number;
+}
+
+function isChecked(x: readonly Uint8Array[] | CheckedBatch): x is CheckedBatch {
+  return (x as CheckedBatch)[CHECKED] === true;
+}
+
 /** The ledger of one organization. */
 export class Ledger implements LedgerView {
   private queue: Promise<unknown> = Promise.resolve();
@@ -170,19 +186,24 @@ export class Ledger implements LedgerView {
    * Applies pulse `pulse` (head + 1) with the encoded transactions `txs`: bad ones are rejected with a
    * reason, the rest applied in canonical order, and the result committed in one atomic batch.
    */
-  applyPulse(pulse: number, txs: readonly Uint8Array[], opts: ApplyOptions = {}): Promise<PulseOutcome> {
-    const run = this.queue.then(() => this.doApply(pulse, txs, opts));
+  applyPulse(
+    pulse: number,
+    txs: readonly Uint8Array[] | CheckedBatch,
+    opts: ApplyOptions = {},
+  ): Promise<PulseOutcome> {
+    // Checking needs no state, so it runs at once; only the state step waits for earlier pulses.
+    const checked = isChecked(txs) ? Promise.resolve(txs) : this.check(txs);
+    const run = Promise.all([checked, this.queue]).then(([c]) => this.doApply(pulse, c, opts));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async doApply(
-    pulse: number,
-    txs: readonly Uint8Array[],
-    opts: ApplyOptions,
-  ): Promise<PulseOutcome> {
-    const head = this.tree.head;
-    const before = head === undefined ? 0n : this.tree.rootAt().sum;
+  /**
+   * Decodes a batch and verifies its signatures: the part of a pulse that needs no state. A
+   * bookkeeper runs it on the next pulse's transactions while the current pulse commits, and hands
+   * the result to applyPulse.
+   */
+  async check(txs: readonly Uint8Array[]): Promise<CheckedBatch> {
     const t0 = performance.now();
     const decoded: (Tx | string)[] = txs.map((bytes) => {
       try {
@@ -194,6 +215,13 @@ export class Ledger implements LedgerView {
     });
     const t1 = performance.now();
     const items = await this.checkStatic(decoded.filter((d): d is Tx => typeof d !== "string"));
+    return { [CHECKED]: true, txs, decoded, items, decodeMs: t1 - t0, verifyMs: performance.now() - t1 };
+  }
+
+  private async doApply(pulse: number, c: CheckedBatch, opts: ApplyOptions): Promise<PulseOutcome> {
+    const { txs, decoded, items } = c;
+    const head = this.tree.head;
+    const before = head === undefined ? 0n : this.tree.rootAt().sum;
     const t2 = performance.now();
     const hashes = new Map<string, Buffer>();
     const view: LedgerView = { org: this.orgInfo, account: (id) => this.readAccount(id, undefined, hashes) };
@@ -248,8 +276,8 @@ export class Ledger implements LedgerView {
       accountsChanged: t.changes.length,
       issued: t.issued,
       timings: {
-        decode: t1 - t0,
-        verify: t2 - t1,
+        decode: c.decodeMs,
+        verify: c.verifyMs,
         transition: t3 - t2,
         commit: t4 - t3,
         receipts: performance.now() - t4,
