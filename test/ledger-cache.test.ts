@@ -30,7 +30,10 @@ it("cache on, off and tiny: identical outcomes and reads, also after a refused p
   const ledgers = await Promise.all(configs.map(([, o]) => Ledger.open(new MemoryKV(), o)));
   const ids = [...cast.all.map((s) => s.id), cast.orgKey.id];
   const reads = (l: Ledger, pulse?: number) =>
-    JSON.stringify(ids.map((id) => l.account(id, pulse)), (_k, v) => (typeof v === "bigint" ? `${v}` : v));
+    JSON.stringify(
+      ids.map((id) => l.account(id, pulse)),
+      (_k, v) => (typeof v === "bigint" ? `${v}` : v),
+    );
   let accepted = 0;
   const history: string[] = [];
   for (const [i, p] of log.entries()) {
