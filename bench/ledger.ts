@@ -183,6 +183,7 @@ if (session !== undefined) {
 const times: number[] = [];
 /** Apply and persist of each pulse (the state step, without decoding and verification). */
 const applyTimes: number[] = [];
+const written = { pages: 0, bytes: 0 };
 const split = { decode: 0, verify: 0, transition: 0, commit: 0 };
 const allAccepted = (o: PulseOutcome) => {
   const bad = o.results.filter((r) => !r.ok);
@@ -194,6 +195,8 @@ for (const txs of work.slice(0, pulses)) {
   times.push(performance.now() - t0);
   for (const k of Object.keys(split) as (keyof typeof split)[]) split[k] += o.timings[k];
   applyTimes.push(o.timings.transition + o.timings.commit);
+  written.pages += o.pagesWritten;
+  written.bytes += o.bytesWritten;
   allAccepted(o);
   await ledger.pruneAll();
 }
@@ -243,6 +246,8 @@ const figures = {
   verifyMsPerPulse: ms(split.verify),
   applyMsPerPulse: ms(split.transition),
   commitMsPerPulse: ms(split.commit),
+  pagesPerPulse: Math.round(written.pages / pulses),
+  mbWrittenPerPulse: Math.round(written.bytes / pulses / 1e5) / 10,
   verifyPerCorePerSec: perCore,
   cores,
   verifyLimitPerSec,

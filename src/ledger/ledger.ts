@@ -68,6 +68,10 @@ export interface PulseOutcome {
   readonly receipts: readonly Receipt[];
   readonly accountsChanged: number;
   readonly issued: bigint;
+  /** Tree pages the pulse wrote. */
+  readonly pagesWritten: number;
+  /** Bytes of the pulse's atomic write (keys and values). */
+  readonly bytesWritten: number;
   /** Where the time went, in milliseconds (for operators and benchmarks; not part of the result). */
   readonly timings: PulseTimings;
 }
@@ -275,6 +279,8 @@ export class Ledger implements LedgerView {
       receipts,
       accountsChanged: t.changes.length,
       issued: t.issued,
+      pagesWritten: commit.pagesWritten,
+      bytesWritten: commit.bytesWritten,
       timings: {
         decode: c.decodeMs,
         verify: c.verifyMs,
