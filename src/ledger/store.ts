@@ -20,7 +20,6 @@ import { decodePage, decodeRootNode, encodeRootNode, pageLevel } from "../smt/pa
 import type { Proof } from "../smt/proof.js";
 import { applyOps, type LeafOp, lookup, normalizeOps, prove, summaryOf, TreeError } from "../smt/tree.js";
 import { DecodeError, Reader, Writer } from "../util/bytes.js";
-import { CodedError } from "../util/errors.js";
 import {
   Bucket,
   bucketRange,
@@ -35,63 +34,21 @@ import {
 import type { KV, KVOp } from "./kv.js";
 import { PageStore, type PageWrite } from "./page-store.js";
 import { heldByCheckpoint, isRetained, type RetentionPolicy, retentionPolicy } from "./retention.js";
+import {
+  type CommitExtras,
+  type CommitResult,
+  type LeafValue,
+  type PruneResult,
+  PulseError,
+  type RawGet,
+  type VersionedTreeOptions,
+} from "./store-types.js";
+
+export * from "./store-types.js";
 
 /** Version byte of the store's layout (META "format"). */
 export const STORE_FORMAT = 1;
 const ROOT_RECORD_V1 = 1;
-
-/** Options of a VersionedTree. */
-export interface VersionedTreeOptions {
-  /** Which pulses stay readable. @default {keepLast: 100, keepEvery: 0} */
-  retention?: Partial<RetentionPolicy>;
-  /** Bytes of pages kept decoded in memory (the top of the tree stays hot). @default 32 MiB */
-  cacheBytes?: number;
-  /** Wait for each pulse's batch to reach the disk (fsync) before the commit resolves. @default true */
-  sync?: boolean;
-}
-
-/** Why a pulse cannot be read or written. */
-export class PulseError extends CodedError<"EMPTY" | "PRUNED" | "FUTURE" | "BEFORE_FIRST" | "NOT_NEXT"> {}
-
-/** What a commit did. */
-export interface CommitResult {
-  readonly pulse: number;
-  readonly root: Summary;
-  /** Pages written (a pulse that changes k accounts writes O(k log n) of them). */
-  readonly pagesWritten: number;
-  /** Pages this pulse made stale (kept until no retained pulse needs them). */
-  readonly pagesReplaced: number;
-  /** Bytes of the write batch. */
-  readonly bytesWritten: number;
-}
-
-/**
- * Other state that rides in a pulse's atomic batch (the ledger's account data): keys to put, and
- * STALE targets (docs/PROTOCOL.md) that this pulse retires, pruned like pages.
- */
-export interface CommitExtras {
-  readonly puts?: readonly { readonly key: Buffer; readonly value: Buffer }[];
-  readonly stale?: readonly Buffer[];
-  /** Refuse the batch (TreeError SUM_MISMATCH, nothing written) unless the new root's sum is this. */
-  readonly expectSum?: bigint;
-}
-
-/** Reads another bucket of the store's KV (account data), synchronously. */
-export type RawGet = (key: Buffer) => Buffer | undefined;
-
-/** What one prune step did. */
-export interface PruneResult {
-  readonly pulsesDropped: number;
-  readonly pagesDeleted: number;
-  /** True when nothing is left to prune for now. */
-  readonly done: boolean;
-}
-
-/** An account's leaf as the tree stores it. */
-export interface LeafValue {
-  readonly amount: bigint;
-  readonly dataHash: Buffer;
-}
 
 /** The ledger tree with a snapshot per pulse, on any KV. */
 export class VersionedTree {

@@ -1,0 +1,57 @@
+/** The versioned tree's options, results and errors (store.ts holds the tree itself). */
+import type { Summary } from "../smt/hash.js";
+import { CodedError } from "../util/errors.js";
+import type { RetentionPolicy } from "./retention.js";
+
+/** Options of a VersionedTree. */
+export interface VersionedTreeOptions {
+  /** Which pulses stay readable. @default {keepLast: 100, keepEvery: 0} */
+  retention?: Partial<RetentionPolicy>;
+  /** Bytes of pages kept decoded in memory (the top of the tree stays hot). @default 32 MiB */
+  cacheBytes?: number;
+  /** Wait for each pulse's batch to reach the disk (fsync) before the commit resolves. @default true */
+  sync?: boolean;
+}
+
+/** Why a pulse cannot be read or written. */
+export class PulseError extends CodedError<"EMPTY" | "PRUNED" | "FUTURE" | "BEFORE_FIRST" | "NOT_NEXT"> {}
+
+/** What a commit did. */
+export interface CommitResult {
+  readonly pulse: number;
+  readonly root: Summary;
+  /** Pages written (a pulse that changes k accounts writes O(k log n) of them). */
+  readonly pagesWritten: number;
+  /** Pages this pulse made stale (kept until no retained pulse needs them). */
+  readonly pagesReplaced: number;
+  /** Bytes of the write batch. */
+  readonly bytesWritten: number;
+}
+
+/**
+ * Other state that rides in a pulse's atomic batch (the ledger's account data): keys to put, and
+ * STALE targets (docs/PROTOCOL.md) that this pulse retires, pruned like pages.
+ */
+export interface CommitExtras {
+  readonly puts?: readonly { readonly key: Buffer; readonly value: Buffer }[];
+  readonly stale?: readonly Buffer[];
+  /** Refuse the batch (TreeError SUM_MISMATCH, nothing written) unless the new root's sum is this. */
+  readonly expectSum?: bigint;
+}
+
+/** Reads another bucket of the store's KV (account data), synchronously. */
+export type RawGet = (key: Buffer) => Buffer | undefined;
+
+/** What one prune step did. */
+export interface PruneResult {
+  readonly pulsesDropped: number;
+  readonly pagesDeleted: number;
+  /** True when nothing is left to prune for now. */
+  readonly done: boolean;
+}
+
+/** An account's leaf as the tree stores it. */
+export interface LeafValue {
+  readonly amount: bigint;
+  readonly dataHash: Buffer;
+}
