@@ -124,7 +124,8 @@ export function registerDemoCommand(program: Command): void {
           await ledger.pruneAll();
         }
         const id = users[0]!.id;
-        for (const p of [ledger.head!, start]) {
+        // The start may have been pruned by now (keepLast 60): then the oldest pulse still kept.
+        for (const p of [ledger.head!, Math.max(start, ledger.retained()[0]!)]) {
           const proof = ledger.prove(id, p);
           const v = verifyProof(proof, ledger.rootAt(p));
           console.log(

@@ -10,7 +10,7 @@
  * Error messages name the file and the field at fault, never a secret's bytes.
  */
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from "node:crypto";
-import { type FileHandle, link, lstat, open, rename, rm, unlink } from "node:fs/promises";
+import { type FileHandle, link, lstat, open, rename, rm, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { scryptAsync } from "@noble/hashes/scrypt.js";
 import { CodedError } from "../util/errors.js";
@@ -291,6 +291,8 @@ async function exists(path: string): Promise<boolean> {
 async function readChecked(path: string): Promise<string> {
   let fh: FileHandle;
   try {
+    // Not a regular file (a FIFO would block the open forever): refuse before opening.
+    if (!(await stat(path)).isFile()) throw new KeyFileError("FORMAT", `${path} is not a regular file`);
     fh = await open(path, "r");
   } catch (err) {
     const c = code(err);

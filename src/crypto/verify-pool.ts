@@ -57,6 +57,8 @@ export class VerifyPool implements BatchVerifier {
     // A crash fires both "error" and "exit": fail() acts once per worker.
     w.on("error", () => this.fail(index, w));
     w.on("exit", () => this.fail(index, w));
+    // A reply that cannot be read: retire the worker, so its jobs are verified here.
+    w.on("messageerror", () => void w.terminate());
     // After the listeners: adding a "message" listener refs the worker again.
     w.unref();
     return w;
@@ -71,8 +73,13 @@ export class VerifyPool implements BatchVerifier {
       job.resolve(this.inline.verifySync(job.items));
     }
     if (this.closed) return;
-    if (this.restarts++ < MAX_RESTARTS) this.workers[index] = this.spawn(index);
-    else this.broken = true; // workers cannot start here: verify inline from now on
+    if (this.restarts++ < MAX_RESTARTS) {
+      try {
+        this.workers[index] = this.spawn(index);
+      } catch {
+        this.broken = true; // from inside an event handler: a throw here would end the process
+      }
+    } else this.broken = true; // workers cannot start here: verify inline from now on
     if (this.jobs.size === 0) for (const x of this.workers) x.unref();
   }
 
@@ -120,11 +127,17 @@ export class VerifyPool implements BatchVerifier {
   private send(w: number, chunk: readonly SigItem[]): Promise<Uint8Array> {
     return new Promise<Uint8Array>((resolve) => {
       const id = this.nextId++;
-      this.jobs.set(id, { worker: w, job: { items: chunk, resolve } });
       const worker = this.workers[w]!;
-      worker.ref();
-      const buf = packItems(chunk);
-      worker.postMessage({ id, buf }, [buf]);
+      try {
+        const buf = packItems(chunk);
+        this.jobs.set(id, { worker: w, job: { items: chunk, resolve } });
+        worker.ref();
+        worker.postMessage({ id, buf }, [buf]);
+      } catch {
+        // Too large to pack or post: the same answer, on this thread.
+        this.jobs.delete(id);
+        resolve(this.inline.verifySync(chunk));
+      }
     });
   }
 

@@ -80,7 +80,12 @@ export function spendable(a: Account): bigint {
 /** The canonical encoding of an account's data. */
 export function encodeAccountData(d: AccountData): Buffer {
   // The same rules the decoder enforces, so that no encoding it would refuse is ever written.
-  if (d.role < Role.None || d.role > Role.Supervisor || (d.policy !== 0 && d.policy !== 1))
+  if (
+    !Number.isInteger(d.role) ||
+    d.role < Role.None ||
+    d.role > Role.Supervisor ||
+    (d.policy !== 0 && d.policy !== 1)
+  )
     throw new RangeError(`account data: bad role ${d.role} or policy ${d.policy}`);
   if (d.vote !== null && (d.vote.weight <= 0n || d.vote.candidate.length !== 20))
     throw new RangeError("account data: a vote has a 20-byte candidate and a weight above 0");

@@ -24,7 +24,7 @@ import {
 } from "./state-machine.js";
 import { VersionedTree, type VersionedTreeOptions } from "./store.js";
 import type { Tx } from "./tx.js";
-import { decodeTx, signerIds } from "./tx-codec.js";
+import { decodeTx, encodeTx, signerIds } from "./tx-codec.js";
 
 /** Options of a Ledger. */
 export interface LedgerOptions extends VersionedTreeOptions {
@@ -90,7 +90,6 @@ const CHECKED = Symbol("checked");
 /** A batch decoded and its signatures verified (Ledger.check), ready for applyPulse. */
 export interface CheckedBatch {
   readonly [CHECKED]: true;
-  readonly txs: readonly Uint8Array[];
   readonly decoded: readonly (Tx | string)[];
   readonly items: readonly BatchItem[];
   readonly decodeMs: number;
@@ -148,7 +147,10 @@ export class Ledger implements LedgerView {
 
   /** An account at a retained pulse (the head when omitted), or undefined if it has no leaf. */
   account(id: Buffer, pulse?: number): Account | undefined {
-    return this.readAccount(id, pulse);
+    // A copy: the cached object is the next pulse's starting state, and `readonly` binds only TypeScript.
+    const a = this.readAccount(id, pulse);
+    if (a === undefined) return undefined;
+    return { ...a, vote: a.vote === null ? null : { ...a.vote, candidate: Buffer.from(a.vote.candidate) } };
   }
 
   /** Reads an account; `seen` collects the dataHash of each account read (the pulse retires them). */
@@ -219,11 +221,11 @@ export class Ledger implements LedgerView {
     });
     const t1 = performance.now();
     const items = await this.checkStatic(decoded.filter((d): d is Tx => typeof d !== "string"));
-    return { [CHECKED]: true, txs, decoded, items, decodeMs: t1 - t0, verifyMs: performance.now() - t1 };
+    return { [CHECKED]: true, decoded, items, decodeMs: t1 - t0, verifyMs: performance.now() - t1 };
   }
 
   private async doApply(pulse: number, c: CheckedBatch, opts: ApplyOptions): Promise<PulseOutcome> {
-    const { txs, decoded, items } = c;
+    const { decoded, items } = c;
     const head = this.tree.head;
     const before = head === undefined ? 0n : this.tree.rootAt().sum;
     const t2 = performance.now();
@@ -244,8 +246,8 @@ export class Ledger implements LedgerView {
       if (c.before !== undefined)
         stale.push(dataStaleTarget(c.id, hashes.get(c.id.toString("latin1"))!, c.before.updated));
     }
-    if (t.genesis !== undefined)
-      puts.push({ key: metaKey("genesis"), value: encodeGenesis(txs, decoded, t.genesis) });
+    // Re-encoded (canonical: the same bytes) rather than the caller's buffer, which it may reuse.
+    if (t.genesis !== undefined) puts.push({ key: metaKey("genesis"), value: encodeTx(t.genesis) });
     // Conservation at the root: the store refuses the batch unless sum after = sum before + issued.
     const t3 = performance.now();
     const commit = await this.tree.commit(pulse, ops, { puts, stale, expectSum: before + t.issued });
@@ -325,10 +327,6 @@ export class Ledger implements LedgerView {
   close(): Promise<void> {
     return this.tree.close();
   }
-}
-
-function encodeGenesis(txs: readonly Uint8Array[], decoded: readonly (Tx | string)[], g: Tx): Buffer {
-  return Buffer.from(txs[decoded.indexOf(g)]!);
 }
 
 function uniqueIds(ids: readonly Buffer[]): Buffer[] {

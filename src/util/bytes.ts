@@ -47,6 +47,8 @@ export class Writer {
 
   /** One byte. */
   u8(v: number): this {
+    // A byte array would wrap 257 to 1 and cut 2.5 to 2: an enum written so would sign another value.
+    if (!Number.isInteger(v) || v < 0 || v > 255) throw new RangeError(`not a byte: ${v}`);
     this.room(1);
     this.buf[this.len++] = v;
     return this;
