@@ -7,6 +7,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
 import * as ed from "@noble/ed25519";
 import { sha512 } from "@noble/hashes/sha2.js";
+import { ClockCache } from "../util/clock-cache.js";
 import { accountId } from "./account-id.js";
 
 // noble's synchronous API needs a SHA-512; hand it the audited one from the same family.
@@ -86,10 +87,12 @@ export function verifyNoble(signature: Uint8Array, message: Uint8Array, publicKe
  * (y >= p), and a point of small order, for which `R = identity, S = 0` verifies on any message.
  */
 export class Verifier {
-  private readonly cache = new Map<string, KeyObject | null>();
+  private readonly cache: ClockCache<KeyObject | null>;
 
-  /** @param maxKeys KeyObjects kept (oldest dropped first). @default 65536 */
-  constructor(private readonly maxKeys = 65_536) {}
+  /** @param maxKeys KeyObjects kept (the least used dropped first). @default 65536 */
+  constructor(maxKeys = 65_536) {
+    this.cache = new ClockCache(maxKeys);
+  }
 
   /** True when `signature` is `publicKey`'s signature of `message`. */
   verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
@@ -114,8 +117,7 @@ export class Verifier {
     } catch {
       obj = null; // not a canonical encoding of a curve point
     }
-    if (this.cache.size >= this.maxKeys) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(k, obj);
+    this.cache.set(k, obj, 1);
     return obj;
   }
 }
