@@ -138,6 +138,16 @@ describe("VerifyPool", () => {
     assert.deepEqual(await p.verifyBatch(items), expected);
   });
 
+  it("retires a worker that does not answer by the deadline and verifies its share here", async () => {
+    const { items, expected } = mixedBatch(200);
+    const p = pool({ threads: 2, minBatch: 1, deadlineMs: 50 });
+    const silent = workersOf(p)[1]!;
+    silent.postMessage = () => {}; // a thread that never answers
+    assert.deepEqual(await p.verifyBatch(items), expected);
+    assert.notEqual(workersOf(p)[1], silent, "the silent worker was replaced");
+    assert.deepEqual(await p.verifyBatch(items), expected);
+  });
+
   it("replaces a crashed worker once", async () => {
     const p = pool({ threads: 1, minBatch: 1 });
     const internals = p as unknown as { spawn(i: number): Worker };

@@ -110,12 +110,15 @@ export class Verifier {
     const k = Buffer.from(publicKey.buffer, publicKey.byteOffset, 32).toString("latin1");
     let obj = this.cache.get(k);
     if (obj !== undefined) return obj;
-    try {
-      if (weakKey(publicKey)) obj = null;
-      else
+    if (weakKey(publicKey)) obj = null;
+    else {
+      try {
         obj = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: "der", type: "spki" });
-    } catch {
-      obj = null; // not a canonical encoding of a curve point
+      } catch {
+        // OpenSSL takes any 32 bytes here (a non-point fails at verify). Whatever this was, do not
+        // cache it: a passing failure must not stay a "bad signature" for this key on this node.
+        return null;
+      }
     }
     this.cache.set(k, obj, 1);
     return obj;

@@ -20,11 +20,17 @@ export interface VerifyPoolOptions {
   threads?: number;
   /** Batches smaller than this are verified inline (a round trip to a worker costs more). @default 64 */
   minBatch?: number;
+  /**
+   * A worker that has not answered a job after this long (plus 1 ms per signature) is retired and
+   * its job verified on the calling thread, so a stuck thread cannot stall a pulse. @default 30000
+   */
+  deadlineMs?: number;
 }
 
 interface Job {
   readonly items: readonly SigItem[];
   readonly resolve: (r: Uint8Array) => void;
+  timer?: NodeJS.Timeout;
 }
 
 /** A pool of verifying worker threads. Close it when done (idle workers never hold the process). */
@@ -33,6 +39,7 @@ export class VerifyPool implements BatchVerifier {
   private readonly jobs = new Map<number, { worker: number; job: Job }>();
   private readonly inline = new InlineVerifier();
   private readonly minBatch: number;
+  private readonly deadlineMs: number;
   private nextId = 0;
   private closed = false;
   private restarts = 0;
@@ -43,6 +50,7 @@ export class VerifyPool implements BatchVerifier {
     if (!Number.isInteger(threads) || threads < 1)
       throw new RangeError(`threads must be >= 1, got ${threads}`);
     this.minBatch = opts.minBatch ?? 64;
+    this.deadlineMs = opts.deadlineMs ?? 30_000;
     for (let i = 0; i < threads; i++) this.workers.push(this.spawn(i));
   }
 
@@ -70,6 +78,7 @@ export class VerifyPool implements BatchVerifier {
     for (const [id, { worker, job }] of this.jobs) {
       if (worker !== index) continue;
       this.jobs.delete(id);
+      clearTimeout(job.timer);
       job.resolve(this.inline.verifySync(job.items));
     }
     if (this.closed) return;
@@ -87,6 +96,7 @@ export class VerifyPool implements BatchVerifier {
     const j = this.jobs.get(id);
     if (j === undefined) return;
     this.jobs.delete(id);
+    clearTimeout(j.job.timer);
     if (!this.jobs.size) for (const w of this.workers) w.unref();
     j.job.resolve(result);
   }
@@ -130,9 +140,13 @@ export class VerifyPool implements BatchVerifier {
       const worker = this.workers[w]!;
       try {
         const buf = packItems(chunk);
-        this.jobs.set(id, { worker: w, job: { items: chunk, resolve } });
+        const job: Job = { items: chunk, resolve };
+        this.jobs.set(id, { worker: w, job });
         worker.ref();
         worker.postMessage({ id, buf }, [buf]);
+        // Terminating fires "exit", and fail() verifies the job here.
+        job.timer = setTimeout(() => void worker.terminate(), this.deadlineMs + chunk.length);
+        job.timer.unref();
       } catch {
         // Too large to pack or post: the same answer, on this thread.
         this.jobs.delete(id);
