@@ -1,0 +1,216 @@
+/**
+ * The node's configuration, merged once at start-up in layers: defaults < `config.json` in the data
+ * dir < `LEITHER_*` environment variables < command-line flags. Every field has one parser, so a
+ * bad value is refused with one line naming the field, where it came from and what it takes; an
+ * unknown field (a typo) is refused too, rather than silently ignored.
+ *
+ * Field `a.bC` is `{"a": {"bC": ...}}` in the file, `LEITHER_A_B_C` in the environment, and
+ * `a.bC` in the flags map the CLI builds.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CodedError } from "../util/errors.js";
+
+/** Log levels, as pino names them. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The node's configuration. */
+export interface NodeConfig {
+  readonly rpc: {
+    /** TCP port of the JSON-RPC server on 127.0.0.1 (0: any free port). @default 7620 */
+    readonly port: number;
+  };
+  readonly log: {
+    /** @default "info" */
+    readonly level: LogLevel;
+    /** Per-module levels, e.g. `{"ledger": "debug"}`; env and flags: `ledger=debug,rpc=warn`. @default {} */
+    readonly modules: Readonly<Record<string, LogLevel>>;
+  };
+  readonly ledger: {
+    /** Newest pulses kept readable. @default 100 */
+    readonly keepLast: number;
+    /** Also keep every pulse divisible by this (0: none). @default 3600 */
+    readonly keepEvery: number;
+    /** Tree page cache, MiB. @default 32 */
+    readonly cacheMb: number;
+    /** Account cache, MiB (0: off). @default 32 */
+    readonly accountCacheMb: number;
+  };
+  readonly verify: {
+    /** Signature verification threads (0: one per core). @default 0 */
+    readonly threads: number;
+  };
+  readonly pulse: {
+    /** Pulse period in milliseconds. @default 1000 */
+    readonly periodMs: number;
+  };
+}
+
+/** Where a value came from. */
+export type ConfigSource = "default" | "file" | "env" | "flag";
+
+/** Why the configuration cannot be used. */
+export class ConfigError extends CodedError<"BAD_FIELD" | "UNKNOWN_FIELD" | "BAD_FILE"> {}
+
+/** The configuration file's name in the data dir. */
+export const CONFIG_FILE = "config.json";
+
+type Parse = (raw: unknown, where: string) => unknown;
+
+const MAX = Number.MAX_SAFE_INTEGER;
+
+const int =
+  (min: number, max: number): Parse =>
+  (raw, where) => {
+    const n = typeof raw === "string" && /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < min || n > max)
+      throw new ConfigError(
+        "BAD_FIELD",
+        `${where} must be an integer from ${min} to ${max}, got ${show(raw)}`,
+      );
+    return n;
+  };
+
+const level: Parse = (raw, where) => {
+  if (typeof raw !== "string" || !(LOG_LEVELS as readonly string[]).includes(raw))
+    throw new ConfigError("BAD_FIELD", `${where} must be one of ${LOG_LEVELS.join(", ")}, got ${show(raw)}`);
+  return raw;
+};
+
+const moduleLevels: Parse = (raw, where) => {
+  let entries: [string, unknown][];
+  if (typeof raw === "string")
+    entries = raw
+      .split(",")
+      .filter((p) => p.trim() !== "")
+      .map((p) => {
+        const eq = p.indexOf("=");
+        if (eq <= 0) throw new ConfigError("BAD_FIELD", `${where} takes module=level pairs, got ${show(p)}`);
+        return [p.slice(0, eq).trim(), p.slice(eq + 1).trim()];
+      });
+  else if (isObject(raw)) entries = Object.entries(raw);
+  else throw new ConfigError("BAD_FIELD", `${where} must be an object of module levels, got ${show(raw)}`);
+  const out: Record<string, LogLevel> = {};
+  for (const [m, v] of entries) {
+    if (!/^[a-z][a-z0-9-]*$/.test(m))
+      throw new ConfigError("BAD_FIELD", `${where}: bad module name ${show(m)}`);
+    out[m] = level(v, `${where}.${m}`) as LogLevel;
+  }
+  return out;
+};
+
+/** Every field: its parser and default. */
+const FIELDS: Record<string, { parse: Parse; dflt: unknown }> = {
+  "rpc.port": { parse: int(0, 65_535), dflt: 7620 },
+  "log.level": { parse: level, dflt: "info" },
+  "log.modules": { parse: moduleLevels, dflt: {} },
+  "ledger.keepLast": { parse: int(1, MAX), dflt: 100 },
+  "ledger.keepEvery": { parse: int(0, MAX), dflt: 3600 },
+  "ledger.cacheMb": { parse: int(1, 65_536), dflt: 32 },
+  "ledger.accountCacheMb": { parse: int(0, 65_536), dflt: 32 },
+  "verify.threads": { parse: int(0, 256), dflt: 0 },
+  "pulse.periodMs": { parse: int(50, 3_600_000), dflt: 1000 },
+};
+
+/** The environment variable of a field: `ledger.keepLast` is `LEITHER_LEDGER_KEEP_LAST`. */
+export function envName(field: string): string {
+  return `LEITHER_${field
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/\./g, "_")
+    .toUpperCase()}`;
+}
+
+/** The fields, with their defaults (for `--help` and docs). */
+export function configFields(): { field: string; env: string; default: unknown }[] {
+  return Object.entries(FIELDS).map(([field, f]) => ({ field, env: envName(field), default: f.dflt }));
+}
+
+/** Inputs of loadConfig. */
+export interface ConfigInputs {
+  /** The data dir, whose `config.json` is read if present. */
+  readonly dataDir: string;
+  /** @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Flag values by field name (`"rpc.port": "7700"`). @default {} */
+  readonly flags?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The merged configuration and where each field's value came from. */
+export interface LoadedConfig {
+  readonly config: NodeConfig;
+  readonly sources: Readonly<Record<string, ConfigSource>>;
+}
+
+/** Merges the layers; throws ConfigError naming the first bad field. */
+export function loadConfig(inputs: ConfigInputs): LoadedConfig {
+  const env = inputs.env ?? process.env;
+  const flat = new Map<string, unknown>();
+  const sources: Record<string, ConfigSource> = {};
+  for (const [k, f] of Object.entries(FIELDS)) {
+    flat.set(k, f.dflt);
+    sources[k] = "default";
+  }
+  const file = join(inputs.dataDir, CONFIG_FILE);
+  for (const [k, v] of readFile(file)) {
+    if (FIELDS[k] === undefined)
+      throw new ConfigError(
+        "UNKNOWN_FIELD",
+        `${file}: unknown field "${k}" (known: ${Object.keys(FIELDS).join(", ")})`,
+      );
+    flat.set(k, FIELDS[k]!.parse(v, `${k} in ${file}`));
+    sources[k] = "file";
+  }
+  for (const k of Object.keys(FIELDS)) {
+    const v = env[envName(k)];
+    if (v === undefined || v === "") continue;
+    flat.set(k, FIELDS[k]!.parse(v, `${envName(k)} (environment)`));
+    sources[k] = "env";
+  }
+  for (const [k, v] of Object.entries(inputs.flags ?? {})) {
+    if (v === undefined) continue;
+    if (FIELDS[k] === undefined) throw new ConfigError("UNKNOWN_FIELD", `unknown configuration flag "${k}"`);
+    flat.set(k, FIELDS[k]!.parse(v, `--${k.replace(/\./g, "-")}`));
+    sources[k] = "flag";
+  }
+  const config: Record<string, Record<string, unknown>> = {};
+  for (const [k, v] of flat) {
+    const [group, name] = k.split(".") as [string, string];
+    (config[group] ??= {})[name] = v;
+  }
+  return { config: config as unknown as NodeConfig, sources };
+}
+
+/** The file's fields as [dotted name, value] pairs; none if there is no file. */
+function readFile(file: string): [string, unknown][] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as { code?: string }).code === "ENOENT") return [];
+    throw new ConfigError("BAD_FILE", `cannot read ${file}: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError("BAD_FILE", `${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(doc)) throw new ConfigError("BAD_FILE", `${file} must hold one JSON object`);
+  const out: [string, unknown][] = [];
+  for (const [group, body] of Object.entries(doc)) {
+    if (!isObject(body))
+      throw new ConfigError("UNKNOWN_FIELD", `${file}: "${group}" must be an object of fields`);
+    for (const [name, v] of Object.entries(body)) out.push([`${group}.${name}`, v]);
+  }
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function show(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
