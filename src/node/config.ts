@@ -176,7 +176,8 @@ export function loadConfig(inputs: ConfigInputs): LoadedConfig {
   const config: Record<string, Record<string, unknown>> = {};
   for (const [k, v] of flat) {
     const [group, name] = k.split(".") as [string, string];
-    (config[group] ??= {})[name] = v;
+    config[group] ??= {};
+    config[group][name] = v;
   }
   return { config: config as unknown as NodeConfig, sources };
 }
