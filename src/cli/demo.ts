@@ -15,14 +15,10 @@ import { Ledger } from "../ledger/ledger.js";
 import { LevelKV, StoreOpenError } from "../ledger/level-kv.js";
 import { TxKind } from "../ledger/tx.js";
 import { countersign, signTx } from "../ledger/tx-codec.js";
+import { dataDir } from "../node/data-dir.js";
 import { encodeProof } from "../smt/proof.js";
 import { verifyProof } from "../smt/verify.js";
 import { CliError } from "./errors.js";
-
-/** The data dir: --data-dir, else $LEITHER_HOME, else ~/.leither. */
-export function dataDir(flag?: string): string {
-  return flag ?? process.env.LEITHER_HOME ?? join(homedir(), ".leither");
-}
 
 /** Demo keys from fixed seeds, so a resumed demo signs for the same accounts. */
 const demoSigner = (name: string) => new Signer(generateKeyPair(createHash("sha256").update(name).digest()));

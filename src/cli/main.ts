@@ -4,6 +4,7 @@ import "../polyfill.js";
 import { Command, CommanderError } from "commander";
 import { registerDemoCommand } from "./demo.js";
 import { CliError } from "./errors.js";
+import { registerInitCommand } from "./init.js";
 import { registerTreeCommands } from "./tree-commands.js";
 
 const program = new Command("leither")
@@ -11,6 +12,7 @@ const program = new Command("leither")
   .version("0.1.0")
   .showSuggestionAfterError()
   .exitOverride();
+registerInitCommand(program);
 registerTreeCommands(program);
 registerDemoCommand(program);
 
