@@ -1,0 +1,233 @@
+/**
+ * The JSON-RPC 2.0 server: HTTP POST on 127.0.0.1 only, a bearer token required on every request
+ * (the token lives in the data dir's `rpc.cookie`), single and batch requests, a body size limit,
+ * a deadline per call. Bad input of any kind gets the JSON-RPC error it deserves (or HTTP 401/413)
+ * and the server goes on; a handler's unexpected failure is reported as an internal error without
+ * its stack, and passed to `onError` for the logs.
+ */
+import { timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { RpcError, RpcErrorCode } from "./errors.js";
+
+export { RpcError, RpcErrorCode } from "./errors.js";
+
+/** A method: takes the request's params (unchecked: the handler validates them) and a signal. */
+export type RpcHandler = (params: unknown, ctx: { readonly signal: AbortSignal }) => unknown;
+
+/** Options of RpcServer. */
+export interface RpcServerOptions {
+  /** Methods by name (`namespace_verb`). */
+  readonly methods: Readonly<Record<string, RpcHandler>>;
+  /** The bearer token clients must send. */
+  readonly token: string;
+  /** TCP port on 127.0.0.1; 0 takes any free port. @default 0 */
+  readonly port?: number;
+  /** Largest request body in bytes. @default 1 MiB */
+  readonly maxBodyBytes?: number;
+  /** Most calls in one batch. @default 100 */
+  readonly maxBatch?: number;
+  /** Deadline of one call in milliseconds. @default 30000 */
+  readonly timeoutMs?: number;
+  /** Receives what a handler threw unexpectedly. */
+  readonly onError?: (err: unknown, method: string) => void;
+}
+
+type Id = string | number | null;
+interface Reply {
+  jsonrpc: "2.0";
+  id: Id;
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+}
+
+/** The server. start() listens; stop() closes it and waits for open requests. */
+export class RpcServer {
+  readonly name = "rpc";
+  private server: Server | undefined;
+  private readonly token: Buffer;
+
+  constructor(private readonly opts: RpcServerOptions) {
+    if (opts.token.length < 16) throw new RangeError("the RPC token must be at least 16 characters");
+    this.token = Buffer.from(opts.token);
+  }
+
+  /** The server's URL once started. */
+  get url(): string {
+    const a = this.server?.address() as AddressInfo | null | undefined;
+    if (!a) throw new Error("the RPC server is not started");
+    return `http://127.0.0.1:${a.port}/`;
+  }
+
+  /** Listens on 127.0.0.1; a port in use fails at once with a clear message. */
+  start(): Promise<void> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.headersTimeout = 10_000;
+    server.requestTimeout = (this.opts.timeoutMs ?? 30_000) + 10_000;
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once("error", (err: NodeJS.ErrnoException) => {
+        this.server = undefined;
+        reject(
+          err.code === "EADDRINUSE"
+            ? new Error(`port ${this.opts.port} on 127.0.0.1 is in use (is another leither running?)`)
+            : err,
+        );
+      });
+      server.listen(this.opts.port ?? 0, "127.0.0.1", () => resolve());
+    });
+  }
+
+  /** Stops listening and waits for the requests in flight. */
+  stop(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (s === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      s.close(() => resolve());
+      s.closeIdleConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      if (req.method !== "POST" || (req.url !== "/" && req.url !== "")) return plain(res, 404, "not found");
+      if (!this.authorized(req.headers.authorization))
+        return plain(res, 401, "a bearer token is required (see rpc.cookie in the data dir)", {
+          "www-authenticate": "Bearer",
+        });
+      const body = await readBody(req, this.opts.maxBodyBytes ?? 1024 * 1024);
+      if (body === undefined) return plain(res, 413, "request body too large");
+      let doc: unknown;
+      try {
+        doc = JSON.parse(body.toString("utf8"));
+      } catch {
+        return json(
+          res,
+          reply(null, new RpcError(RpcErrorCode.PARSE_ERROR, "parse error: the body is not JSON")),
+        );
+      }
+      if (Array.isArray(doc)) {
+        const max = this.opts.maxBatch ?? 100;
+        if (doc.length === 0 || doc.length > max)
+          return json(
+            res,
+            reply(null, new RpcError(RpcErrorCode.INVALID_REQUEST, `a batch holds 1 to ${max} calls`)),
+          );
+        const out = (await Promise.all(doc.map((d) => this.call(d)))).filter(
+          (r): r is Reply => r !== undefined,
+        );
+        return out.length === 0 ? void res.writeHead(204).end() : json(res, out);
+      }
+      const r = await this.call(doc);
+      return r === undefined ? void res.writeHead(204).end() : json(res, r);
+    } catch (err) {
+      this.opts.onError?.(err, "(http)");
+      if (!res.headersSent) plain(res, 500, "internal error");
+      else res.destroy();
+    }
+  }
+
+  private authorized(header: string | undefined): boolean {
+    if (header === undefined || !header.startsWith("Bearer ")) return false;
+    const given = Buffer.from(header.slice(7).trim());
+    return given.length === this.token.length && timingSafeEqual(given, this.token);
+  }
+
+  /** One call; undefined for a notification (no id). */
+  private async call(d: unknown): Promise<Reply | undefined> {
+    if (typeof d !== "object" || d === null || Array.isArray(d))
+      return reply(null, new RpcError(RpcErrorCode.INVALID_REQUEST, "a call is a JSON object"));
+    const o = d as Record<string, unknown>;
+    const hasId = "id" in o;
+    const id = o.id;
+    if (hasId && id !== null && typeof id !== "string" && !(typeof id === "number" && Number.isFinite(id)))
+      return reply(null, new RpcError(RpcErrorCode.INVALID_REQUEST, "id must be a string, a number or null"));
+    const rid = (hasId ? id : null) as Id;
+    if (o.jsonrpc !== "2.0")
+      return reply(rid, new RpcError(RpcErrorCode.INVALID_REQUEST, 'jsonrpc must be "2.0"'));
+    if (typeof o.method !== "string")
+      return reply(rid, new RpcError(RpcErrorCode.INVALID_REQUEST, "method must be a string"));
+    if (o.params !== undefined && (typeof o.params !== "object" || o.params === null))
+      return reply(rid, new RpcError(RpcErrorCode.INVALID_REQUEST, "params must be an array or an object"));
+    const handler = Object.hasOwn(this.opts.methods, o.method) ? this.opts.methods[o.method] : undefined;
+    let result: unknown;
+    let error: RpcError | undefined;
+    if (handler === undefined) error = new RpcError(RpcErrorCode.METHOD_NOT_FOUND, `no method ${o.method}`);
+    else {
+      const ac = new AbortController();
+      const ms = this.opts.timeoutMs ?? 30_000;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        result = await Promise.race([
+          Promise.resolve().then(() => handler(o.params, { signal: ac.signal })),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => {
+              ac.abort();
+              reject(new RpcError(RpcErrorCode.TIMEOUT, `${o.method} took longer than ${ms} ms`));
+            }, ms);
+          }),
+        ]);
+      } catch (err) {
+        if (err instanceof RpcError) error = err;
+        else {
+          this.opts.onError?.(err, o.method);
+          error = new RpcError(RpcErrorCode.INTERNAL_ERROR, `internal error in ${o.method}`);
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    if (!hasId) return undefined;
+    return error === undefined ? { jsonrpc: "2.0", id: rid, result: result ?? null } : reply(rid, error);
+  }
+}
+
+function reply(id: Id, e: RpcError): Reply {
+  return {
+    jsonrpc: "2.0",
+    id,
+    error:
+      e.data === undefined
+        ? { code: e.rpcCode, message: e.message }
+        : { code: e.rpcCode, message: e.message, data: e.data },
+  };
+}
+
+/** Reads a body up to `max` bytes; undefined (and the connection dropped after the reply) past it. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > max) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        req.removeAllListeners("data");
+        req.resume();
+        resolve(undefined);
+      } else parts.push(c);
+    });
+    req.on("end", () => resolve(size > max ? undefined : Buffer.concat(parts)));
+    req.on("error", reject);
+  });
+}
+
+function json(res: ServerResponse, body: unknown): void {
+  const text = JSON.stringify(body, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+  res
+    .writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
+    .end(text);
+}
+
+function plain(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
+  res
+    .writeHead(status, { "content-type": "text/plain; charset=utf-8", connection: "close", ...headers })
+    .end(`${text}\n`);
+}
