@@ -22,7 +22,7 @@ import { Ledger, type PulseOutcome } from "../src/ledger/ledger.js";
 import { LevelKV } from "../src/ledger/level-kv.js";
 import { VersionedTree } from "../src/ledger/store.js";
 import { TxKind } from "../src/ledger/tx.js";
-import { encodeBody, signTx } from "../src/ledger/tx-codec.js";
+import { signTx } from "../src/ledger/tx-codec.js";
 import type { LeafOp } from "../src/smt/tree.js";
 import { benchId, dirBytes, intFlag, parseFlags, peakRssMb, perSec } from "./common.js";
 
@@ -164,8 +164,7 @@ for (let p = 0; p < 2 * pulses; p++) {
       to: payee.id,
       amount: BigInt(1 + rand(100)),
     } as const;
-    const payload = signingPayload(encodeBody(body));
-    txs.push(signedTransfer(body, payer.sign(payload), payee.sign(payload), payer, payee));
+    txs.push(signTx(body, [payer, payee]).bytes);
   }
   work.push(txs);
 }
@@ -264,14 +263,3 @@ console.log(
   `goals: >= 10,000 transfers/s (${Math.max(transfersPerSec, pipelinedTransfersPerSec) >= 10_000 ? "met" : "not met"}), p99 apply of a pulse <= 1000 ms (${p99ApplyMs <= 1000 ? "met" : "not met"})`,
 );
 console.log(JSON.stringify(figures));
-
-function signedTransfer(
-  body: Parameters<typeof encodeBody>[0],
-  payerSig: Buffer,
-  payeeSig: Buffer,
-  payer: Signer,
-  payee: Signer,
-): Buffer {
-  const b = encodeBody(body);
-  return Buffer.concat([b, Buffer.from([2]), payer.publicKey, payerSig, payee.publicKey, payeeSig]);
-}

@@ -5,20 +5,13 @@
  */
 import { strict as assert } from "node:assert";
 import { it } from "node:test";
-import fc from "fast-check";
 import { Ledger, type LedgerOptions } from "../src/ledger/ledger.js";
 import { MemoryKV } from "../src/ledger/memory-kv.js";
 import { PulseError } from "../src/ledger/store.js";
-import { buildBatch, makeCast, opArb, outcomeJson, society } from "./helpers/ledger-fixtures.js";
+import { outcomeJson, randomSociety } from "./helpers/ledger-fixtures.js";
 
 it("cache on, off and tiny: identical outcomes and reads, also after a refused pulse", async () => {
-  const cast = makeCast(9);
-  const chain = await society(cast, [500n, 40n, 0n, 1200n, 7n, 300n, 0n, 90n, 2000n]);
-  const batches = fc.sample(
-    fc.array(opArb({ actors: cast.all.length, mutations: true }), { minLength: 10, maxLength: 30 }),
-    { seed: 777, numRuns: 8 },
-  );
-  for (const ops of batches) await chain.pulse(buildBatch(chain, cast, ops));
+  const { cast, chain } = await randomSociety({ seed: 777, runs: 8, minOps: 10, maxOps: 30 });
   const log = chain.log;
   await chain.close();
 

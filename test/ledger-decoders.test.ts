@@ -26,8 +26,8 @@ import {
 } from "../src/ledger/tx.js";
 import { decodeTx, encodeBody, encodeTx } from "../src/ledger/tx-codec.js";
 import { MAX_U64 } from "../src/smt/hash.js";
-import { DecodeError } from "../src/util/bytes.js";
 import { textProblem } from "../src/util/text.js";
+import { decodes } from "./helpers/decodes.js";
 import { bytes, hex, seed } from "./helpers/smt-arbitraries.js";
 import { mutateBytes, rng } from "./helpers/tamper.js";
 
@@ -162,19 +162,6 @@ const accountData: fc.Arbitrary<AccountData> = record({
 });
 
 // ---- checks --------------------------------------------------------------------------------------
-
-/** Runs a decoder: it returns or throws DecodeError, nothing else. */
-function decodes<T>(f: () => T, what: string): T | undefined {
-  try {
-    return f();
-  } catch (e) {
-    assert.ok(
-      e instanceof DecodeError,
-      `${what}: threw ${e instanceof Error ? e.name : typeof e}: ${String(e)}`,
-    );
-    return undefined;
-  }
-}
 
 /** decodeTx on any bytes: DecodeError, or a value whose encoding is exactly those bytes. */
 function checkTxBytes(b: Uint8Array): void {

@@ -10,21 +10,17 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { it } from "node:test";
 import { promisify } from "node:util";
-import fc from "fast-check";
 import type { Signer } from "../src/crypto/ed25519.js";
 import { Policy } from "../src/ledger/account.js";
 import { Ledger } from "../src/ledger/ledger.js";
 import { MemoryKV } from "../src/ledger/memory-kv.js";
 import {
   badSignature,
-  buildBatch,
   hex,
-  makeCast,
   type OutcomeJson,
-  opArb,
   outcomeJson,
   type ReplayInput,
-  society,
+  randomSociety,
   Txs,
 } from "./helpers/ledger-fixtures.js";
 import { tmpDir } from "./helpers/tmp.js";
@@ -34,13 +30,7 @@ const replay = new URL("./helpers/ledger-replay.js", import.meta.url).pathname;
 
 /** Setup pulses, then random mixed batches (fixed seed), then a pulse of known rejections. */
 async function buildPulses(): Promise<ReplayInput> {
-  const cast = makeCast(9);
-  const chain = await society(cast, [500n, 40n, 0n, 1200n, 7n, 300n, 0n, 90n, 2000n]);
-  const batches = fc.sample(
-    fc.array(opArb({ actors: cast.all.length, mutations: true }), { minLength: 15, maxLength: 40 }),
-    { seed: 20240607, numRuns: 8 },
-  );
-  for (const ops of batches) await chain.pulse(buildBatch(chain, cast, ops));
+  const { cast, chain } = await randomSociety({ seed: 20240607, runs: 8, minOps: 15, maxOps: 40 });
   const [a, b] = cast.users as [Signer, Signer];
   const t = chain.txs;
   await chain.pulse([

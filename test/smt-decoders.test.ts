@@ -19,7 +19,8 @@ import {
   TreeError,
 } from "../src/smt/tree.js";
 import { verifyProof } from "../src/smt/verify.js";
-import { DecodeError, Reader } from "../src/util/bytes.js";
+import { Reader } from "../src/util/bytes.js";
+import { decodes } from "./helpers/decodes.js";
 import { type RefLeaf, referenceRoot } from "./helpers/reference.js";
 import {
   assertSameSummary,
@@ -86,19 +87,6 @@ describe("SMT properties: decoders on garbage", () => {
     for (let i = 0; i < 10; i++) proofs.push(encodeProof(tree.prove(randomBytes(20, r), head)));
     await tree.close();
   });
-
-  /** Runs a decoder: it returns or throws DecodeError, nothing else. */
-  function decodes<T>(f: () => T, what: string): T | undefined {
-    try {
-      return f();
-    } catch (e) {
-      assert.ok(
-        e instanceof DecodeError,
-        `${what}: threw ${e instanceof Error ? e.name : typeof e}: ${String(e)}`,
-      );
-      return undefined;
-    }
-  }
 
   it("the valid encodings decode", () => {
     assert.ok(pages.length >= 10, `pages written: ${pages.length}`);

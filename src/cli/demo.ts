@@ -7,7 +7,6 @@
  */
 import { createHash, randomInt } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { generateKeyPair, Signer } from "../crypto/ed25519.js";

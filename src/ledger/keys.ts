@@ -47,11 +47,6 @@ export function pageKey(level: number, key: Uint8Array, version: number): Buffer
   return k;
 }
 
-/** The version of a PAGE key. */
-export function versionOfPageKey(k: Buffer): number {
-  return Number(k.readBigUInt64BE(k.length - 8));
-}
-
 /** The STALE key that records `page` leaving the tree at `pulse`. */
 export function staleKey(pulse: number, page: Buffer): Buffer {
   const k = Buffer.allocUnsafe(9 + page.length);

@@ -237,14 +237,20 @@ export class Ledger implements LedgerView {
     const puts: { key: Buffer; value: Buffer }[] = [];
     const stale: Buffer[] = [];
     for (const c of t.changes) {
-      const data = encodeAccountData(c.after);
-      const dataHash = accountDataHash(data);
+      const key = c.id.toString("latin1");
+      // The pulse read every account it changed, so the old dataHash is known: data that did not
+      // change (a payee's) is neither encoded nor hashed again.
+      const oldHash = c.before === undefined ? undefined : hashes.get(key)!;
+      let dataHash: Buffer;
+      if (oldHash !== undefined && c.before!.updated === c.after.updated) dataHash = oldHash;
+      else {
+        const data = encodeAccountData(c.after);
+        dataHash = accountDataHash(data);
+        puts.push({ key: dataKey(c.id, dataHash), value: data });
+        if (oldHash !== undefined) stale.push(dataStaleTarget(c.id, oldHash, c.before!.updated));
+      }
       ops.push({ id: c.id, leaf: { amount: c.after.amount, dataHash } });
-      fresh.push({ key: c.id.toString("latin1"), account: c.after, dataHash });
-      if (c.before !== undefined && c.before.updated === c.after.updated) continue; // data unchanged
-      puts.push({ key: dataKey(c.id, dataHash), value: data });
-      if (c.before !== undefined)
-        stale.push(dataStaleTarget(c.id, hashes.get(c.id.toString("latin1"))!, c.before.updated));
+      fresh.push({ key, account: c.after, dataHash });
     }
     // Re-encoded (canonical: the same bytes) rather than the caller's buffer, which it may reuse.
     if (t.genesis !== undefined) puts.push({ key: metaKey("genesis"), value: encodeTx(t.genesis) });

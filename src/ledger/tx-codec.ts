@@ -22,6 +22,7 @@ import {
   TX_LIMITS,
   type Tx,
   type TxBody,
+  type TxSignature,
 } from "./tx.js";
 
 const ZERO_ID = Buffer.alloc(20);
@@ -102,13 +103,17 @@ export function encodeBody(b: TxBody): Buffer {
 
 /** The encoded transaction. */
 export function encodeTx(tx: SignedTx): Buffer {
-  const body = encodeBody(tx.body);
-  const [least, most] = signatureCount(tx.body.kind);
-  const n = tx.signatures.length;
+  return withSignatures(encodeBody(tx.body), tx.body.kind, tx.signatures);
+}
+
+/** An encoded body followed by its signatures section. */
+function withSignatures(body: Buffer, kind: TxBody["kind"], signatures: readonly TxSignature[]): Buffer {
+  const [least, most] = signatureCount(kind);
+  const n = signatures.length;
   if (n < least || n > most) throw new RangeError(`this kind carries ${least}-${most} signatures, got ${n}`);
   const w = new Writer(body.length + 1 + n * 96);
   w.bytes(body).u8(n);
-  for (const s of tx.signatures) {
+  for (const s of signatures) {
     if (s.publicKey.length !== 32 || s.signature.length !== SIGNATURE_BYTES)
       throw new RangeError("a signature is a 32-byte public key and a 64-byte signature");
     w.bytes(s.publicKey).bytes(s.signature);
@@ -142,7 +147,7 @@ export function signTx(body: TxBody, signers: readonly Signer[]): { tx: Tx; byte
     publicKey: Buffer.from(s.publicKey),
     signature: s.sign(payload),
   }));
-  const bytes = encodeTx({ body, signatures });
+  const bytes = withSignatures(bodyBytes, body.kind, signatures);
   return { tx: decodeTx(bytes), bytes };
 }
 
@@ -150,10 +155,10 @@ export function signTx(body: TxBody, signers: readonly Signer[]): { tx: Tx; byte
 export function countersign(bytes: Uint8Array, signer: Signer): Buffer {
   const tx = decodeTx(bytes);
   const signature = signer.sign(signingPayload(tx.bodyBytes));
-  return encodeTx({
-    body: tx.body,
-    signatures: [...tx.signatures, { publicKey: Buffer.from(signer.publicKey), signature }],
-  });
+  return withSignatures(tx.bodyBytes, tx.body.kind, [
+    ...tx.signatures,
+    { publicKey: Buffer.from(signer.publicKey), signature },
+  ]);
 }
 
 function decodeBody(r: Reader): { body: TxBody; length: number } {

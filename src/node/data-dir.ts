@@ -10,7 +10,7 @@
  * `initDataDir` creates what is missing and never overwrites anything, so running it twice is safe.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { generateKeyPair } from "../crypto/ed25519.js";
@@ -101,7 +101,7 @@ export async function keyFileId(path: string): Promise<string> {
 
 async function exists(path: string): Promise<boolean> {
   try {
-    await readFile(path);
+    await stat(path);
     return true;
   } catch (err) {
     if ((err as { code?: string }).code === "ENOENT") return false;

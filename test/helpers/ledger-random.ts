@@ -9,8 +9,8 @@ import { Policy, Role } from "../../src/ledger/account.js";
 import { type BatchItem, transition } from "../../src/ledger/state-machine.js";
 import { type RewardCategory, TxKind } from "../../src/ledger/tx.js";
 import { countersign, decodeTx, encodeTx } from "../../src/ledger/tx-codec.js";
-import type { Chain } from "./ledger-chain.js";
-import { type ActOpts, badSignature, type Cast, hex, type Txs } from "./ledger-signers.js";
+import { type Chain, society } from "./ledger-chain.js";
+import { type ActOpts, badSignature, type Cast, hex, makeCast, type Txs } from "./ledger-signers.js";
 
 /** The kinds of random operations. */
 export const OP_KINDS = [
@@ -184,4 +184,27 @@ function signOp(t: Txs, op: Op, actor: Signer, other: Signer, nonce: bigint, o: 
     case "policy":
       return t.setPolicy(actor, op.flag % 2 === 0 ? Policy.AcceptAll : Policy.Countersign, nonce, o);
   }
+}
+
+/**
+ * A society (9 users, fixed amounts) that then applies `runs` random mixed batches of `minOps` to
+ * `maxOps` operations drawn from `seed`: the same pulses every time. The chain's log replays them.
+ */
+export async function randomSociety(o: {
+  seed: number;
+  runs: number;
+  minOps: number;
+  maxOps: number;
+}): Promise<{ cast: Cast; chain: Chain }> {
+  const cast = makeCast(9);
+  const chain = await society(cast, [500n, 40n, 0n, 1200n, 7n, 300n, 0n, 90n, 2000n]);
+  const batches = fc.sample(
+    fc.array(opArb({ actors: cast.all.length, mutations: true }), {
+      minLength: o.minOps,
+      maxLength: o.maxOps,
+    }),
+    { seed: o.seed, numRuns: o.runs },
+  );
+  for (const ops of batches) await chain.pulse(buildBatch(chain, cast, ops));
+  return { cast, chain };
 }
