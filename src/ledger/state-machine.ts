@@ -128,11 +128,6 @@ class AccountOverlay implements Overlay {
     return e;
   }
 
-  exists(id: Buffer): boolean {
-    const e = this.get(id);
-    return e.before !== undefined || e.dirty;
-  }
-
   setGenesis(org: OrgInfo, tx: Tx): void {
     this.org = org;
     this.genesis = tx;

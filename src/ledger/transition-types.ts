@@ -117,7 +117,5 @@ export interface Overlay {
   readonly org: OrgInfo | undefined;
   /** The account's entry (a fresh zero account if it has no leaf). */
   get(id: Buffer): Entry;
-  /** True if the account has a leaf or was created in this pulse. */
-  exists(id: Buffer): boolean;
   setGenesis(org: OrgInfo, tx: Tx): void;
 }
