@@ -1,9 +1,9 @@
 /** `leither init`: creates the data dir (key pair, RPC cookie, folders); never overwrites anything. */
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { KeyFileError } from "../crypto/keyfile.js";
 import { dataDir, initDataDir } from "../node/data-dir.js";
 import { CliError } from "./errors.js";
+import { readPassphrase } from "./passphrase.js";
 
 /** Registers `init`. */
 export function registerInitCommand(program: Command): void {
@@ -14,16 +14,7 @@ export function registerInitCommand(program: Command): void {
     .option("--passphrase-file <file>", "encrypt a new key with the passphrase on this file's first line")
     .option("--json", "print the result as JSON")
     .action(async (opts: { dataDir?: string; passphraseFile?: string; json?: boolean }) => {
-      let passphrase: string | undefined;
-      if (opts.passphraseFile !== undefined) {
-        try {
-          passphrase = readFileSync(opts.passphraseFile, "utf8").split(/\r?\n/)[0];
-        } catch (err) {
-          throw new CliError(`cannot read the passphrase file: ${(err as Error).message}`);
-        }
-        if (!passphrase)
-          throw new CliError(`the passphrase file ${opts.passphraseFile} has an empty first line`);
-      }
+      const passphrase = opts.passphraseFile === undefined ? undefined : readPassphrase(opts.passphraseFile);
       const root = dataDir(opts.dataDir);
       let r: Awaited<ReturnType<typeof initDataDir>>;
       try {

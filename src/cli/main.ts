@@ -2,17 +2,20 @@
 /** The `leither` command. */
 import "../polyfill.js";
 import { Command, CommanderError } from "commander";
+import { VERSION } from "../version.js";
 import { registerDemoCommand } from "./demo.js";
 import { CliError } from "./errors.js";
 import { registerInitCommand } from "./init.js";
+import { registerStartCommand } from "./start.js";
 import { registerTreeCommands } from "./tree-commands.js";
 
 const program = new Command("leither")
   .description("Leither node: a peer-to-peer ledger on a sparse Merkle sum tree")
-  .version("0.1.0")
+  .version(VERSION)
   .showSuggestionAfterError()
   .exitOverride();
 registerInitCommand(program);
+registerStartCommand(program);
 registerTreeCommands(program);
 registerDemoCommand(program);
 

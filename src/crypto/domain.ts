@@ -31,6 +31,15 @@ export const MessageKind = {
 } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 
+/**
+ * Kinds of signed node messages: 0x40-0x7f of the same number space (never a transaction's kind).
+ * Append only.
+ */
+export const NodeMessageKind = {
+  /** A bookkeeper's heartbeat for a pulse slot that changed nothing (src/pulse/heartbeat.ts). */
+  Heartbeat: 0x40,
+} as const;
+
 /** The bytes a signature covers: the tag, then the message (which starts with format, kind, org). */
 export function signingPayload(message: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(SIGNING_TAG.length + message.length);

@@ -6,6 +6,7 @@
  *   PAGE  0x03 | u8 level | prefix[level] | u64 version      -> tree page
  *   STALE 0x04 | u64 stalePulse | target                     -> (empty): target not in the state from stalePulse on
  *   DATA  0x05 | id[20] | dataHash[32]                       -> account data (the preimage of a leaf's dataHash)
+ *   TX    0x06 | txId[32]                                   -> u64 pulse | the encoded transaction (optional index)
  * A STALE target is a PAGE key (its version is its last 8 bytes), or a DATA key followed by the u64
  * pulse that wrote it.
  */
@@ -17,6 +18,7 @@ export const Bucket = {
   Page: 0x03,
   Stale: 0x04,
   Data: 0x05,
+  Tx: 0x06,
 } as const;
 
 /** A META key. */
@@ -67,6 +69,14 @@ export function dataKey(id: Uint8Array, dataHash: Uint8Array): Buffer {
   k[0] = Bucket.Data;
   k.set(id, 1);
   k.set(dataHash, 21);
+  return k;
+}
+
+/** The TX key of a transaction id (the index of accepted transactions). */
+export function txKey(txId: Uint8Array): Buffer {
+  const k = Buffer.allocUnsafe(33);
+  k[0] = Bucket.Tx;
+  k.set(txId, 1);
   return k;
 }
 

@@ -11,7 +11,7 @@ import { type LeafOp, TreeError } from "../smt/tree.js";
 import { DecodeError } from "../util/bytes.js";
 import { ClockCache } from "../util/clock-cache.js";
 import { type Account, accountDataHash, decodeAccountData, encodeAccountData } from "./account.js";
-import { dataKey, dataStaleTarget, metaKey } from "./keys.js";
+import { dataKey, dataStaleTarget, metaKey, txKey } from "./keys.js";
 import type { KV } from "./kv.js";
 import { keysMatch, partiesOf } from "./rules.js";
 import {
@@ -35,6 +35,11 @@ export interface LedgerOptions extends VersionedTreeOptions {
    * no LevelDB read (0 turns it off). @default 32 MiB
    */
   accountCacheBytes?: number;
+  /**
+   * Keep an index of accepted transactions (txId -> pulse and bytes) in the same atomic batch as the
+   * pulse, so a receipt can be rebuilt after a restart (findTx). @default false
+   */
+  indexTxs?: boolean;
 }
 
 /** Rough bytes of one cached account (its object, id key and dataHash). */
@@ -47,6 +52,12 @@ type CachedAccount = { readonly account: Account; readonly dataHash: Buffer } | 
 export interface ApplyOptions {
   /** Put each party's proof in the receipts (costs a proof per party). @default true */
   proofs?: boolean;
+  /**
+   * Commit nothing when no transaction changes the state (every one rejected, or none): the pulse
+   * number then does not grow (DESIGN.md: the pulse number grows only when the state changes), and
+   * the outcome says `committed: false`. @default false
+   */
+  skipUnchanged?: boolean;
 }
 
 /** What an accepted transaction's parties get: the pulse, its root synopsis and their proofs. */
@@ -61,6 +72,8 @@ export interface Receipt {
 /** The outcome of one pulse. */
 export interface PulseOutcome {
   readonly pulse: number;
+  /** False when `skipUnchanged` kept an unchanged pulse out of the store (root is the head's then). */
+  readonly committed: boolean;
   readonly root: Summary;
   /** One verdict per submitted transaction, in submission order. */
   readonly results: readonly TxResult[];
@@ -112,6 +125,7 @@ export class Ledger implements LedgerView {
     private readonly verifier: BatchVerifier,
     private orgInfo: OrgInfo | undefined,
     cacheBytes: number,
+    private readonly indexTxs: boolean,
   ) {
     this.cache = new ClockCache(cacheBytes);
     this.cacheOn = cacheBytes > 0;
@@ -132,6 +146,7 @@ export class Ledger implements LedgerView {
       opts.verifier ?? new InlineVerifier(),
       org,
       opts.accountCacheBytes ?? 32 * 1024 * 1024,
+      opts.indexTxs ?? false,
     );
   }
 
@@ -186,6 +201,30 @@ export class Ledger implements LedgerView {
   /** A proof of an account (or of its absence) at a retained pulse. */
   prove(id: Buffer, pulse?: number): Proof {
     return this.tree.prove(id, pulse);
+  }
+
+  /**
+   * An accepted transaction and the pulse that applied it, from the index (`indexTxs`); undefined if
+   * the index does not have it.
+   */
+  findTx(txId: Uint8Array): { pulse: number; tx: Tx } | undefined {
+    const raw = this.tree.get(txKey(txId));
+    if (raw === undefined) return undefined;
+    return corrupt("tx index", () => ({
+      pulse: Number(raw.readBigUInt64BE(0)),
+      tx: decodeTx(raw.subarray(8)),
+    }));
+  }
+
+  /** One batch of several checked ones, in order (a bookkeeper checks as transactions arrive). */
+  static mergeChecked(batches: readonly CheckedBatch[]): CheckedBatch {
+    return {
+      [CHECKED]: true,
+      decoded: batches.flatMap((b) => b.decoded),
+      items: batches.flatMap((b) => b.items),
+      decodeMs: batches.reduce((a, b) => a + b.decodeMs, 0),
+      verifyMs: batches.reduce((a, b) => a + b.verifyMs, 0),
+    };
   }
 
   /**
@@ -254,6 +293,43 @@ export class Ledger implements LedgerView {
     }
     // Re-encoded (canonical: the same bytes) rather than the caller's buffer, which it may reuse.
     if (t.genesis !== undefined) puts.push({ key: metaKey("genesis"), value: encodeTx(t.genesis) });
+    const accepted: Tx[] = [];
+    t.results.forEach((r, i) => {
+      if (r.ok) accepted[r.position] = items[i]!.tx;
+    });
+    let k = 0;
+    const results: TxResult[] = decoded.map((d) =>
+      typeof d === "string" ? { txId: undefined, ok: false, reason: "DECODE", message: d } : t.results[k++]!,
+    );
+    if (opts.skipUnchanged === true && t.changes.length === 0 && t.genesis === undefined) {
+      const root = this.tree.rootAt();
+      return {
+        pulse,
+        committed: false,
+        root,
+        results,
+        receipts: [],
+        accountsChanged: 0,
+        issued: 0n,
+        pagesWritten: 0,
+        bytesWritten: 0,
+        timings: {
+          decode: c.decodeMs,
+          verify: c.verifyMs,
+          transition: performance.now() - t2,
+          commit: 0,
+          receipts: 0,
+        },
+      };
+    }
+    if (this.indexTxs)
+      for (const tx of accepted) {
+        const enc = encodeTx(tx);
+        const value = Buffer.allocUnsafe(8 + enc.length);
+        value.writeBigUInt64BE(BigInt(pulse), 0);
+        enc.copy(value, 8);
+        puts.push({ key: txKey(tx.id), value });
+      }
     // Conservation at the root: the store refuses the batch unless sum after = sum before + issued.
     const t3 = performance.now();
     const commit = await this.tree.commit(pulse, ops, { puts, stale, expectSum: before + t.issued });
@@ -263,14 +339,6 @@ export class Ledger implements LedgerView {
     if (this.cacheOn)
       for (const f of fresh)
         this.cache.set(f.key, { account: f.account, dataHash: f.dataHash }, ACCOUNT_ENTRY_BYTES);
-    let k = 0;
-    const results: TxResult[] = decoded.map((d) =>
-      typeof d === "string" ? { txId: undefined, ok: false, reason: "DECODE", message: d } : t.results[k++]!,
-    );
-    const accepted: Tx[] = [];
-    t.results.forEach((r, i) => {
-      if (r.ok) accepted[r.position] = items[i]!.tx;
-    });
     const receipts = accepted.map((tx) => ({
       txId: tx.id,
       pulse,
@@ -282,6 +350,7 @@ export class Ledger implements LedgerView {
     }));
     return {
       pulse,
+      committed: true,
       root: commit.root,
       results,
       receipts,

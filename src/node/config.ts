@@ -45,6 +45,12 @@ export interface NodeConfig {
     /** Pulse period in milliseconds. @default 1000 */
     readonly periodMs: number;
   };
+  readonly org: {
+    /** With no organization yet, found one at start (this node keeps its books). @default true */
+    readonly autoFound: boolean;
+    /** The name of an organization founded at start. @default "Local organization" */
+    readonly name: string;
+  };
 }
 
 /** Where a value came from. */
@@ -75,6 +81,19 @@ const int =
 const level: Parse = (raw, where) => {
   if (typeof raw !== "string" || !(LOG_LEVELS as readonly string[]).includes(raw))
     throw new ConfigError("BAD_FIELD", `${where} must be one of ${LOG_LEVELS.join(", ")}, got ${show(raw)}`);
+  return raw;
+};
+
+const bool: Parse = (raw, where) => {
+  if (typeof raw === "boolean") return raw;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError("BAD_FIELD", `${where} must be true or false, got ${show(raw)}`);
+};
+
+const name: Parse = (raw, where) => {
+  if (typeof raw !== "string" || raw.trim() === "" || Buffer.byteLength(raw) > 64 || /\p{Cc}/u.test(raw))
+    throw new ConfigError("BAD_FIELD", `${where} must be 1 to 64 bytes of text, got ${show(raw)}`);
   return raw;
 };
 
@@ -111,6 +130,8 @@ const FIELDS: Record<string, { parse: Parse; dflt: unknown }> = {
   "ledger.accountCacheMb": { parse: int(0, 65_536), dflt: 32 },
   "verify.threads": { parse: int(0, 256), dflt: 0 },
   "pulse.periodMs": { parse: int(50, 3_600_000), dflt: 1000 },
+  "org.autoFound": { parse: bool, dflt: true },
+  "org.name": { parse: name, dflt: "Local organization" },
 };
 
 /** The environment variable of a field: `ledger.keepLast` is `LEITHER_LEDGER_KEEP_LAST`. */

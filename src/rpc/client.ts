@@ -5,6 +5,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { LeitherApi, MethodName } from "./api.js";
+
+export type { AccountJson, KeyJson, LeitherApi, MethodName, OrgJson, RootJson, TxStatusJson } from "./api.js";
 
 /** A call that failed: a JSON-RPC error from the server, or a transport failure (`code` 0). */
 export class RpcCallError extends Error {
@@ -44,7 +47,7 @@ export class RpcClient {
 
   constructor(
     readonly url: string,
-    private readonly token: string,
+    protected readonly token: string,
     private readonly opts: RpcClientOptions = {},
   ) {}
 
@@ -78,7 +81,8 @@ export class RpcClient {
       res = await fetch(this.url, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${this.token}` },
-        body: JSON.stringify(body),
+        // Amounts may be bigints: they go as decimal strings, as the API takes them.
+        body: JSON.stringify(body, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
       });
     } catch (err) {
@@ -103,4 +107,96 @@ export class RpcClient {
 function unwrap(r: Reply): unknown {
   if (r.error !== undefined) throw new RpcCallError(r.error.code, r.error.message, r.error.data);
   return r.result;
+}
+
+/** The params argument of method M: optional when every param is. */
+type ParamsArg<M extends MethodName> =
+  Record<string, never> extends LeitherApi[M]["params"]
+    ? [params?: LeitherApi[M]["params"]]
+    : [params: LeitherApi[M]["params"]];
+
+/** One server-sent event from `GET /events`. */
+export interface NodeEvent {
+  /** `pulse.final`, `pulse.heartbeat` or `tx.verdict`. */
+  readonly event: string;
+  readonly data: unknown;
+}
+
+/**
+ * The typed client of a Leither node: `request("ledger_getAccount", {account})` is checked against
+ * the API's own types, and `events()` follows the node's pulses and verdicts.
+ */
+export class LeitherClient extends RpcClient {
+  /** The client of the node running on `dataDir` (its `rpc.json` and `rpc.cookie`). */
+  static async fromDataDir(dataDir: string, opts: RpcClientOptions = {}): Promise<LeitherClient> {
+    let url: string;
+    try {
+      const doc = JSON.parse(await readFile(join(dataDir, "rpc.json"), "utf8")) as { url?: unknown };
+      if (typeof doc.url !== "string") throw new Error("no url");
+      url = doc.url;
+    } catch {
+      throw new RpcCallError(
+        0,
+        `no node is running on data dir ${dataDir} (start one with: leither start --data-dir ${dataDir})`,
+      );
+    }
+    let token: string;
+    try {
+      token = await readCookie(dataDir);
+    } catch (err) {
+      throw new RpcCallError(
+        0,
+        `cannot read the RPC token in ${join(dataDir, "rpc.cookie")}: ${(err as Error).message}`,
+      );
+    }
+    return new LeitherClient(url, token, opts);
+  }
+
+  /** Calls method M with its typed params. */
+  request<M extends MethodName>(method: M, ...params: ParamsArg<M>): Promise<LeitherApi[M]["result"]> {
+    return this.call<LeitherApi[M]["result"]>(method, params[0] ?? {});
+  }
+
+  /** The node's events on `topics` (pulse, heartbeat, tx) until `signal` aborts. */
+  async *events(topics: readonly string[], signal: AbortSignal): AsyncGenerator<NodeEvent> {
+    let res: Response;
+    try {
+      res = await fetch(new URL(`events?topics=${topics.join(",")}`, this.url), {
+        headers: { authorization: `Bearer ${this.token}` },
+        signal,
+      });
+    } catch (err) {
+      throw new RpcCallError(0, `cannot reach the node at ${this.url}: ${(err as Error).message}`);
+    }
+    if (res.status !== 200 || res.body === null)
+      throw new RpcCallError(
+        0,
+        `the node answered HTTP ${res.status}: ${(await res.text()).trim()}`,
+        undefined,
+        res.status,
+      );
+    const decoder = new TextDecoder();
+    let buf = "";
+    try {
+      for await (const chunk of res.body) {
+        buf += decoder.decode(chunk as Uint8Array, { stream: true });
+        let end = buf.indexOf("\n\n");
+        while (end >= 0) {
+          const block = buf.slice(0, end);
+          buf = buf.slice(end + 2);
+          end = buf.indexOf("\n\n");
+          let event = "message";
+          let data = "";
+          for (const line of block.split("\n")) {
+            if (line.startsWith("event: ")) event = line.slice(7);
+            else if (line.startsWith("data: ")) data += line.slice(6);
+          }
+          if (data !== "") yield { event, data: JSON.parse(data) };
+        }
+      }
+    } catch (err) {
+      if (signal.aborted) return;
+      throw err;
+    }
+  }
 }

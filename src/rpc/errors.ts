@@ -9,6 +9,24 @@ export const RpcErrorCode = {
   INTERNAL_ERROR: -32603,
   /** A call passed its deadline. */
   TIMEOUT: -32000,
+  /** No such transaction, account or pulse. */
+  NOT_FOUND: -32001,
+  /** The pulse asked for is no longer (or not yet) kept; data: {retained: {first, last}}. */
+  NOT_RETAINED: -32002,
+  /** The node has no organization yet (org_create founds one). */
+  NO_ORG: -32003,
+  /** Too many transactions are waiting for a pulse; retry shortly. */
+  BUSY: -32004,
+  /** The transaction was refused on arrival (it does not decode, or is for another organization); data: {reason}. */
+  TX_REFUSED: -32005,
+  /** The node already keeps an organization. */
+  ORG_EXISTS: -32006,
+  /** The node does not hold the key of that account. */
+  KEY_UNKNOWN: -32007,
+  /** The payee must countersign and this node does not hold its key; data: {tx} to pass on for tx_sign. */
+  PAYEE_SIGNATURE: -32008,
+  /** The node is shutting down. */
+  STOPPING: -32009,
 } as const;
 
 /** An error a method returns to its caller: `rpcCode` and `data` go into the reply as they are. */

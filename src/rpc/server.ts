@@ -31,6 +31,12 @@ export interface RpcServerOptions {
   readonly timeoutMs?: number;
   /** Receives what a handler threw unexpectedly. */
   readonly onError?: (err: unknown, method: string) => void;
+  /** GET routes by path (`/metrics`, `/events`), behind the same token. */
+  readonly routes?: Readonly<
+    Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>
+  >;
+  /** Told of each call: its method (known ones only), seconds taken, and whether it succeeded. */
+  readonly onCall?: (method: string, seconds: number, ok: boolean) => void;
 }
 
 type Id = string | number | null;
@@ -91,11 +97,15 @@ export class RpcServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      if (req.method !== "POST" || (req.url !== "/" && req.url !== "")) return plain(res, 404, "not found");
+      const path = (req.url ?? "/").split("?")[0];
+      const route = req.method === "GET" && path !== undefined ? this.opts.routes?.[path] : undefined;
+      if (route === undefined && (req.method !== "POST" || (path !== "/" && path !== "")))
+        return plain(res, 404, "not found");
       if (!this.authorized(req.headers.authorization))
         return plain(res, 401, "a bearer token is required (see rpc.cookie in the data dir)", {
           "www-authenticate": "Bearer",
         });
+      if (route !== undefined) return await route(req, res);
       const body = await readBody(req, this.opts.maxBodyBytes ?? 1024 * 1024);
       if (body === undefined) return plain(res, 413, "request body too large");
       let doc: unknown;
@@ -153,6 +163,7 @@ export class RpcServer {
     const handler = Object.hasOwn(this.opts.methods, o.method) ? this.opts.methods[o.method] : undefined;
     let result: unknown;
     let error: RpcError | undefined;
+    const t0 = performance.now();
     if (handler === undefined) error = new RpcError(RpcErrorCode.METHOD_NOT_FOUND, `no method ${o.method}`);
     else {
       const ac = new AbortController();
@@ -178,6 +189,8 @@ export class RpcServer {
         clearTimeout(timer);
       }
     }
+    if (handler !== undefined)
+      this.opts.onCall?.(o.method, (performance.now() - t0) / 1000, error === undefined);
     if (!hasId) return undefined;
     return error === undefined ? { jsonrpc: "2.0", id: rid, result: result ?? null } : reply(rid, error);
   }

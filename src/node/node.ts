@@ -1,0 +1,244 @@
+/**
+ * The composition root: the one place that builds the services and wires them. Everything else
+ * gets what it needs handed in (the ledger, a bus, a narrow interface), so services never import
+ * each other. Order of start: data dir, config, logs, keys, store and ledger, pulse, RPC; stop runs
+ * the other way, and waits for the pulse being written before the store closes.
+ */
+
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { Keyring } from "../crypto/keyring.js";
+import { type BatchVerifier, InlineVerifier } from "../crypto/verify-batch.js";
+import { VerifyPool } from "../crypto/verify-pool.js";
+import { Ledger } from "../ledger/ledger.js";
+import { LevelKV } from "../ledger/level-kv.js";
+import { FoundError, foundOrganization } from "../org/found.js";
+import { Bookkeeper, SubmitError } from "../pulse/bookkeeper.js";
+import type { PulseEvents } from "../pulse/events.js";
+import { RpcError, RpcErrorCode } from "../rpc/errors.js";
+import { EventStream } from "../rpc/events.js";
+import { handlers } from "../rpc/methods.js";
+import { NodeMetrics } from "../rpc/metrics.js";
+import { serverMethods } from "../rpc/openrpc.js";
+import { RpcServer } from "../rpc/server.js";
+import { VERSION } from "../version.js";
+import { TypedBus } from "./bus.js";
+import { type LoadedConfig, loadConfig } from "./config.js";
+import { dataDirPaths, initDataDir } from "./data-dir.js";
+import { type Startable, startAll, stopAll } from "./lifecycle.js";
+import { createLogger, type LogOptions, type NodeLog } from "./log.js";
+
+/** Options of startNode. */
+export interface NodeOptions {
+  readonly dataDir: string;
+  /** Config flags by field (`"rpc.port": "0"`), the top layer. */
+  readonly flags?: Readonly<Record<string, string | undefined>>;
+  /** @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The passphrase of sealed key files. */
+  readonly passphrase?: string;
+  /** Where logs go and how they look (level and modules come from the config). */
+  readonly log?: Pick<LogOptions, "pretty" | "destination">;
+}
+
+/** The file a running node writes so that the CLI finds its RPC server. */
+export const RPC_FILE = "rpc.json";
+
+/** A running node. */
+export interface RunningNode {
+  readonly url: string;
+  readonly config: LoadedConfig;
+  readonly log: NodeLog;
+  readonly bus: TypedBus<PulseEvents>;
+  readonly ledger: Ledger;
+  readonly keys: Keyring;
+  /** Stops every service (in reverse order) and closes the store; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Builds and starts a node on `opts.dataDir`; fails with a clear message if it cannot. */
+export async function startNode(opts: NodeOptions): Promise<RunningNode> {
+  const startedAt = Date.now();
+  const paths = (await initDataDir(opts.dataDir)).paths;
+  const config = loadConfig({ dataDir: opts.dataDir, env: opts.env ?? process.env, flags: opts.flags ?? {} });
+  const c = config.config;
+  const log = createLogger({ level: c.log.level, modules: c.log.modules, ...opts.log });
+  const keys = await Keyring.open(paths.key, join(paths.root, "keys"), opts.passphrase);
+
+  const threads = c.verify.threads === 0 ? availableParallelism() : c.verify.threads;
+  // One core: threads would only add memory and copying.
+  const verifier: BatchVerifier & { close?: () => Promise<void> } =
+    threads > 1 ? new VerifyPool({ threads }) : new InlineVerifier();
+  const closers: (() => Promise<void>)[] = [async () => verifier.close?.()];
+  const closeAll = async () => {
+    for (const f of closers.splice(0).reverse())
+      await f().catch((err) => log.root.error({ err }, "close failed"));
+  };
+  let ledger: Ledger;
+  try {
+    const kv = await LevelKV.open(paths.db);
+    ledger = await Ledger.open(kv, {
+      verifier,
+      retention: { keepLast: c.ledger.keepLast, keepEvery: c.ledger.keepEvery },
+      cacheBytes: c.ledger.cacheMb * 1024 * 1024,
+      accountCacheBytes: c.ledger.accountCacheMb * 1024 * 1024,
+      indexTxs: true,
+    });
+    closers.push(() => ledger.close());
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+
+  const bus = new TypedBus<PulseEvents>((err, event) =>
+    log.root.error({ err, event }, "a bus listener failed"),
+  );
+  const pulseLog = log.module("pulse");
+  const bookkeeper = new Bookkeeper({
+    ledger,
+    signer: keys.node,
+    bus,
+    log: pulseLog,
+    periodMs: c.pulse.periodMs,
+  });
+  bus.on("pulse.final", (p) =>
+    pulseLog.info(
+      {
+        pulse: p.pulse,
+        root: p.root.hash.slice(0, 16),
+        sum: p.root.sum,
+        count: p.root.count,
+        accepted: p.accepted,
+        rejected: p.rejected,
+        ms: Math.round(p.applyMs),
+      },
+      "pulse final",
+    ),
+  );
+  // An idle node heartbeats every slot: one line in ten at info keeps the log readable.
+  let beats = 0;
+  bus.on("pulse.heartbeat", (h) =>
+    pulseLog[beats++ % 10 === 0 ? "info" : "debug"](
+      { pulse: h.pulse, slot: h.slot },
+      "heartbeat (no change)",
+    ),
+  );
+  const rpcLog = log.module("rpc");
+  const metrics = new NodeMetrics(bus, () => bookkeeper.pending);
+  const events = new EventStream(bus);
+  const createOrg = async (
+    o: { name: string; supply?: bigint; founderAmount?: bigint },
+    signal: AbortSignal,
+  ) => {
+    let genesis: Buffer;
+    try {
+      genesis = (
+        await foundOrganization({
+          ...o,
+          founder: keys.node.id,
+          pulsePeriodMs: c.pulse.periodMs,
+          keyDir: join(paths.root, "orgs"),
+          ...(opts.passphrase === undefined ? {} : { passphrase: opts.passphrase }),
+        })
+      ).genesis;
+    } catch (err) {
+      if (err instanceof FoundError) throw new RpcError(RpcErrorCode.INVALID_PARAMS, err.message);
+      throw err;
+    }
+    let s: Awaited<ReturnType<Bookkeeper["verdict"]>>;
+    try {
+      const { txId } = bookkeeper.submit(genesis);
+      s = await bookkeeper.verdict(txId, signal);
+    } catch (err) {
+      if (err instanceof SubmitError && err.code === "ORG_EXISTS")
+        throw new RpcError(RpcErrorCode.ORG_EXISTS, err.message);
+      throw err;
+    }
+    if (s.state === "rejected") {
+      const code = s.reason === "ORG_EXISTS" ? RpcErrorCode.ORG_EXISTS : RpcErrorCode.INVALID_PARAMS;
+      throw new RpcError(code, `the genesis was rejected: ${s.message}`, { reason: s.reason });
+    }
+    log.root.info({ org: ledger.org?.id.toString("hex") }, "organization founded");
+  };
+  let server!: RpcServer;
+  const methods = serverMethods(
+    handlers({
+      version: VERSION,
+      dataDir: paths.root,
+      startedAt,
+      periodMs: c.pulse.periodMs,
+      rpcUrl: () => server.url,
+      peers: () => 0,
+      ledger,
+      pulse: bookkeeper,
+      keys,
+      createOrg,
+    }),
+    VERSION,
+  );
+  server = new RpcServer({
+    methods,
+    token: (await readFile(paths.cookie, "utf8")).trim(),
+    port: c.rpc.port,
+    routes: { "/metrics": (q, s) => metrics.serve(q, s), "/events": (q, s) => events.serve(q, s) },
+    onCall: (m, sec, ok) => metrics.observeCall(m, sec, ok),
+    onError: (err, method) => rpcLog.error({ err, method }, "a method failed unexpectedly"),
+  });
+  const rpcFile = join(paths.root, RPC_FILE);
+  const rpcService: Startable = {
+    name: "rpc",
+    async start() {
+      await server.start();
+      await writeFile(rpcFile, `${JSON.stringify({ url: server.url, pid: process.pid })}\n`, { mode: 0o600 });
+      rpcLog.info({ url: server.url }, "JSON-RPC listening");
+    },
+    async stop() {
+      events.close();
+      await server.stop();
+      await rm(rpcFile, { force: true });
+    },
+  };
+  const services: Startable[] = [bookkeeper, rpcService];
+  try {
+    await startAll(services);
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+  log.root.info(
+    { dataDir: paths.root, account: keys.node.id.toString("hex"), pulse: ledger.head ?? null, threads },
+    "node started",
+  );
+  if (ledger.org === undefined && c.org.autoFound) {
+    const ac = new AbortController();
+    closers.push(async () => ac.abort());
+    createOrg({ name: c.org.name }, ac.signal).catch((err) => {
+      if (!ac.signal.aborted) log.root.error({ err }, "could not found the local organization");
+    });
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: server.url,
+    config,
+    log,
+    bus,
+    ledger,
+    keys,
+    stop() {
+      stopping ??= (async () => {
+        log.root.info("stopping");
+        const errors = await stopAll(services);
+        for (const e of errors) log.root.error({ err: e.error, service: e.service }, "stop failed");
+        metrics.close();
+        await closeAll();
+        log.root.info("stopped");
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** The paths of a data dir (re-exported for the CLI). */
+export { dataDirPaths };

@@ -1,0 +1,291 @@
+/**
+ * The pulse service of a one-node organization: this node is its sole bookkeeper. Transactions
+ * received during a pulse slot are decoded at once (a bad one is refused to its sender), their
+ * signatures verified in small batches as they arrive (so the work spreads over the slot), and the
+ * whole slot applied at its end. The pulse number grows only when the state changed; a slot that
+ * changed nothing gets a signed heartbeat instead (heartbeat.ts).
+ */
+import type { Signer } from "../crypto/ed25519.js";
+import { type CheckedBatch, Ledger } from "../ledger/ledger.js";
+import { TxKind } from "../ledger/tx.js";
+import { decodeTx } from "../ledger/tx-codec.js";
+import type { Logger } from "../node/log.js";
+import { DecodeError } from "../util/bytes.js";
+import { CodedError } from "../util/errors.js";
+import { PulseClock, systemTime, type Tick, type TimeSource } from "./clock.js";
+import type { PulseEvents, TxVerdict } from "./events.js";
+import { signHeartbeat } from "./heartbeat.js";
+
+/** Why a transaction was refused on arrival (nothing was queued). */
+export class SubmitError extends CodedError<
+  "DECODE" | "NO_ORG" | "ORG_EXISTS" | "WRONG_ORG" | "BUSY" | "STOPPED"
+> {}
+
+/** Where a transaction is. */
+export type TxStatus =
+  | { readonly txId: string; readonly state: "pending" }
+  | { readonly txId: string; readonly state: "unknown" }
+  | TxVerdict;
+
+/** What the bookkeeper emits (a TypedBus<PulseEvents> fits). */
+export interface PulseEmitter {
+  emit<K extends keyof PulseEvents>(event: K, payload: PulseEvents[K]): void;
+}
+
+/** Options of a Bookkeeper. */
+export interface BookkeeperOptions {
+  readonly ledger: Ledger;
+  /** This node's key: it signs heartbeats. */
+  readonly signer: Signer;
+  readonly bus: PulseEmitter;
+  readonly log: Logger;
+  /** Slot length in milliseconds. */
+  readonly periodMs: number;
+  /** Most transactions waiting for a pulse; past it, submit refuses with BUSY. @default 100000 */
+  readonly maxPending?: number;
+  /** Transactions verified together as they arrive. @default 256 */
+  readonly chunk?: number;
+  /** Verdicts remembered for status queries (accepted ones are also in the ledger's index). @default 100000 */
+  readonly verdictMemory?: number;
+  /** @default the system clock */
+  readonly time?: TimeSource;
+}
+
+/** The pulse service. */
+export class Bookkeeper {
+  readonly name = "pulse";
+  private readonly clock: PulseClock;
+  /** Received, not yet handed to the verifier. */
+  private unchecked: Buffer[] = [];
+  /** Handed to the verifier; applied at the end of the slot. */
+  private checks: Promise<CheckedBatch>[] = [];
+  /** Ids of the slot's transactions (unchecked or checking). */
+  private slotIds = new Set<string>();
+  /** Ids of the batch being applied. */
+  private applyingIds = new Set<string>();
+  private readonly verdicts = new Map<string, TxVerdict>();
+  private readonly waiters = new Map<string, ((v: TxVerdict) => void)[]>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private applying: Promise<void> | undefined;
+  private stopped = true;
+  private lastFinal: { pulse: number; at: number } | undefined;
+
+  constructor(private readonly opts: BookkeeperOptions) {
+    this.clock = new PulseClock(
+      opts.periodMs,
+      (t) => this.onTick(t),
+      (err) => opts.log.error({ err }, "pulse tick failed"),
+      opts.time ?? systemTime,
+    );
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.clock.start();
+  }
+
+  /** Stops the clock and waits for the pulse being written; transactions not yet applied are dropped. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clock.stop();
+    clearTimeout(this.flushTimer);
+    await this.applying;
+    const dropped = this.slotIds.size;
+    if (dropped > 0) this.opts.log.info({ dropped }, "stopped with transactions not yet applied");
+    // Let outstanding checks settle so no verifier call outlives the service.
+    await Promise.allSettled(this.checks);
+    this.unchecked = [];
+    this.checks = [];
+    this.slotIds.clear();
+  }
+
+  /** Transactions waiting for a pulse (this slot's and the one being applied). */
+  get pending(): number {
+    return this.slotIds.size + this.applyingIds.size;
+  }
+
+  /** The clock's current slot. */
+  get slot(): number {
+    return this.clock.current();
+  }
+
+  /** The last pulse this service made final, and when (ms since the epoch). */
+  get last(): { pulse: number; at: number } | undefined {
+    return this.lastFinal;
+  }
+
+  /**
+   * Queues an encoded transaction for the end of this slot. Refuses at once (SubmitError) what can
+   * never apply here: bytes that do not decode, another organization's transaction, a full queue.
+   */
+  submit(bytes: Uint8Array): TxStatus {
+    if (this.stopped) throw new SubmitError("STOPPED", "the node is stopping");
+    let tx: ReturnType<typeof decodeTx>;
+    try {
+      tx = decodeTx(bytes);
+    } catch (err) {
+      if (err instanceof DecodeError)
+        throw new SubmitError("DECODE", `the transaction does not decode: ${err.message}`);
+      throw err;
+    }
+    const txId = tx.id.toString("hex");
+    if (this.slotIds.has(txId) || this.applyingIds.has(txId)) return { txId, state: "pending" };
+    const org = this.opts.ledger.org;
+    if (tx.body.kind === TxKind.Genesis) {
+      if (org !== undefined)
+        throw new SubmitError("ORG_EXISTS", `this node already keeps organization ${org.id.toString("hex")}`);
+    } else if (org === undefined) throw new SubmitError("NO_ORG", "this node has no organization yet");
+    else if (!tx.body.org.equals(org.id))
+      throw new SubmitError(
+        "WRONG_ORG",
+        `the transaction is for organization ${tx.body.org.toString("hex")}`,
+      );
+    const found = this.opts.ledger.findTx(tx.id);
+    if (found !== undefined) return { txId, state: "accepted", pulse: found.pulse };
+    if (this.pending >= (this.opts.maxPending ?? 100_000))
+      throw new SubmitError("BUSY", "too many transactions are waiting for a pulse; try again shortly");
+    this.slotIds.add(txId);
+    this.verdicts.delete(txId);
+    this.unchecked.push(Buffer.from(bytes));
+    if (this.unchecked.length >= (this.opts.chunk ?? 256)) this.flushChecks();
+    else this.flushTimer ??= setTimeout(() => this.flushChecks(), 20);
+    return { txId, state: "pending" };
+  }
+
+  /** A transaction's status by id (64 hex digits). */
+  status(txId: string): TxStatus {
+    if (this.slotIds.has(txId) || this.applyingIds.has(txId)) return { txId, state: "pending" };
+    const v = this.verdicts.get(txId);
+    if (v !== undefined) return v;
+    const found = this.opts.ledger.findTx(Buffer.from(txId, "hex"));
+    if (found !== undefined) return { txId, state: "accepted", pulse: found.pulse };
+    return { txId, state: "unknown" };
+  }
+
+  /** The verdict on a pending transaction, when it comes; rejects if `signal` aborts first. */
+  verdict(txId: string, signal: AbortSignal): Promise<TxStatus> {
+    const now = this.status(txId);
+    if (now.state !== "pending") return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const list = this.waiters.get(txId) ?? [];
+      const onAbort = () => {
+        const l = this.waiters.get(txId);
+        const i = l?.indexOf(done) ?? -1;
+        if (i >= 0) l!.splice(i, 1);
+        if (l?.length === 0) this.waiters.delete(txId);
+        reject(signal.reason);
+      };
+      const done = (v: TxVerdict) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      };
+      list.push(done);
+      this.waiters.set(txId, list);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  private flushChecks(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.unchecked.length === 0) return;
+    const batch = this.unchecked;
+    this.unchecked = [];
+    const check = this.opts.ledger.check(batch);
+    // Awaited at the end of the slot; until then a failure must not count as unhandled.
+    check.catch(() => undefined);
+    this.checks.push(check);
+  }
+
+  private onTick(t: Tick): void {
+    if (t.missed > 0)
+      this.opts.log.warn({ missed: t.missed }, "pulse slots missed (the event loop was late)");
+    // A pulse still being written takes the next slot's transactions along with it at the next tick.
+    if (this.applying !== undefined) return;
+    this.applying = this.closeSlot(t.index)
+      .catch((err) =>
+        this.opts.log.error({ err }, "the pulse could not be applied; its transactions are dropped"),
+      )
+      .finally(() => {
+        this.applyingIds.clear();
+        this.applying = undefined;
+      });
+  }
+
+  private async closeSlot(slot: number): Promise<void> {
+    const t0 = performance.now();
+    this.flushChecks();
+    const checks = this.checks;
+    this.checks = [];
+    this.applyingIds = this.slotIds;
+    this.slotIds = new Set();
+    const { ledger, bus } = this.opts;
+    if (checks.length === 0) {
+      this.heartbeat(slot, 0);
+      return;
+    }
+    const batch = Ledger.mergeChecked(await Promise.all(checks));
+    const pulse = ledger.head === undefined ? 0 : ledger.head + 1;
+    const out = await ledger.applyPulse(pulse, batch, { proofs: false, skipUnchanged: true });
+    let rejected = 0;
+    for (const r of out.results) {
+      // Every transaction decoded on arrival, so each result has its id.
+      const txId = r.txId!.toString("hex");
+      const v: TxVerdict = r.ok
+        ? { txId, state: "accepted", pulse }
+        : { txId, state: "rejected", reason: r.reason, message: r.message, slot };
+      if (!r.ok) rejected++;
+      this.remember(v);
+      bus.emit("tx.verdict", v);
+      const ws = this.waiters.get(txId);
+      if (ws !== undefined) {
+        this.waiters.delete(txId);
+        for (const w of ws) w(v);
+      }
+    }
+    if (!out.committed) {
+      this.heartbeat(slot, rejected);
+      return;
+    }
+    this.lastFinal = { pulse, at: Date.now() };
+    bus.emit("pulse.final", {
+      pulse,
+      root: {
+        hash: Buffer.from(out.root.hash).toString("hex"),
+        sum: out.root.sum.toString(),
+        count: out.root.count,
+      },
+      slot,
+      accepted: out.receipts.length,
+      rejected,
+      applyMs: performance.now() - t0,
+    });
+    await ledger.pruneAll();
+  }
+
+  private heartbeat(slot: number, rejected: number): void {
+    const { ledger, signer, bus } = this.opts;
+    const org = ledger.org;
+    const head = ledger.head;
+    if (org === undefined || head === undefined) return;
+    const rootHash = Buffer.from(ledger.rootAt().hash);
+    const hb = signHeartbeat({ org: org.id, slot, pulse: head, rootHash }, signer);
+    bus.emit("pulse.heartbeat", {
+      pulse: head,
+      slot,
+      rootHash: rootHash.toString("hex"),
+      rejected,
+      heartbeat: hb.toString("hex"),
+    });
+  }
+
+  private remember(v: TxVerdict): void {
+    this.verdicts.set(v.txId, v);
+    const max = this.opts.verdictMemory ?? 100_000;
+    if (this.verdicts.size > max) {
+      // Maps iterate in insertion order: the first key is the oldest verdict.
+      const oldest = this.verdicts.keys().next().value;
+      if (oldest !== undefined) this.verdicts.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,339 @@
+/**
+ * The handlers of the methods in api.ts. They see the node through `RpcDeps`, the narrow interface
+ * the composition root hands in, and turn each service's typed errors into JSON-RPC errors with data.
+ */
+import type { Keyring } from "../crypto/keyring.js";
+import { type Account, Policy, Role, spendable } from "../ledger/account.js";
+import type { Ledger } from "../ledger/ledger.js";
+import { partiesOf } from "../ledger/rules.js";
+import { PulseError } from "../ledger/store-types.js";
+import { TxKind } from "../ledger/tx.js";
+import { countersign, decodeTx, encodeTx, signTx } from "../ledger/tx-codec.js";
+import type { Bookkeeper, TxStatus } from "../pulse/bookkeeper.js";
+import { SubmitError } from "../pulse/bookkeeper.js";
+import type { Summary } from "../smt/hash.js";
+import { proofToJson } from "../smt/proof.js";
+import { DecodeError } from "../util/bytes.js";
+import type { LeitherApi, MethodName, OrgJson, RootJson } from "./api.js";
+import { RpcError, RpcErrorCode } from "./errors.js";
+
+/** What the handlers need from the node. */
+export interface RpcDeps {
+  readonly version: string;
+  readonly dataDir: string;
+  readonly startedAt: number;
+  readonly periodMs: number;
+  rpcUrl(): string;
+  peers(): number;
+  readonly ledger: Pick<Ledger, "org" | "head" | "account" | "prove" | "rootAt" | "retained" | "findTx">;
+  readonly pulse: Pick<Bookkeeper, "submit" | "status" | "verdict" | "pending" | "slot" | "last">;
+  readonly keys: Pick<Keyring, "get" | "list" | "create" | "node">;
+  /** Founds an organization and resolves once its genesis pulse is final. */
+  createOrg(o: { name: string; supply?: bigint; founderAmount?: bigint }, signal: AbortSignal): Promise<void>;
+}
+
+/** A handler of method M, given params already checked against its schema. */
+type Handler<M extends MethodName> = (
+  params: LeitherApi[M]["params"],
+  ctx: { readonly signal: AbortSignal },
+) => LeitherApi[M]["result"] | Promise<LeitherApi[M]["result"]>;
+
+export type Handlers = { [M in MethodName]: Handler<M> };
+
+const ROLE_NAMES = ["none", "applicant", "guest", "member", "supervisor"] as const;
+const MAX_U64 = (1n << 64n) - 1n;
+
+/** Builds every handler over `d`. */
+export function handlers(d: RpcDeps): Handlers {
+  const nodeId = d.keys.node.id.toString("hex");
+  /** The last transfer this node signed per payer, while it waits for a pulse. */
+  const pendingNonces = new Map<string, { nonce: bigint; txId: string }>();
+  const orgId = () => d.ledger.org?.id.toString("hex") ?? null;
+  const needOrg = () => {
+    const org = d.ledger.org;
+    if (org === undefined || d.ledger.head === undefined)
+      throw new RpcError(RpcErrorCode.NO_ORG, "this node has no organization yet (org_create founds one)");
+    return org;
+  };
+  const submit = async (bytes: Uint8Array, wait: boolean | undefined, signal: AbortSignal) => {
+    let s: TxStatus;
+    try {
+      s = d.pulse.submit(bytes);
+    } catch (err) {
+      throw submitError(err);
+    }
+    if (wait === true && s.state === "pending") s = await d.pulse.verdict(s.txId, signal);
+    return status(s);
+  };
+
+  return {
+    node_info: () => ({
+      version: d.version,
+      account: nodeId,
+      org: orgId(),
+      rpc: d.rpcUrl(),
+      dataDir: d.dataDir,
+      pulsePeriodMs: d.periodMs,
+      peers: d.peers(),
+      startedAt: d.startedAt,
+    }),
+    node_health: () => {
+      const last = d.pulse.last;
+      const ago = last === undefined ? null : Math.max(0, Date.now() - last.at);
+      return {
+        // Healthy while the pulse service keeps up: a node with an organization answers each slot.
+        ok: d.ledger.org === undefined || (ago !== null && ago < 10 * d.periodMs) || d.pulse.pending === 0,
+        pulse: d.ledger.head ?? null,
+        slot: d.pulse.slot,
+        pending: d.pulse.pending,
+        lastPulseMsAgo: ago === null ? null : Math.round(ago),
+      };
+    },
+    node_status: () => ({
+      pulse: d.ledger.head ?? null,
+      root: d.ledger.head === undefined ? null : rootJson(d.ledger.rootAt()),
+      org: orgId(),
+      account: nodeId,
+      peers: d.peers(),
+      rpc: d.rpcUrl(),
+      pending: d.pulse.pending,
+    }),
+    org_create: async (p, { signal }) => {
+      if (d.ledger.org !== undefined)
+        throw new RpcError(RpcErrorCode.ORG_EXISTS, `this node already keeps organization ${orgId()}`);
+      const supply = p.supply === undefined ? undefined : u64(p.supply, "supply");
+      const founderAmount = p.founderAmount === undefined ? undefined : u64(p.founderAmount, "founderAmount");
+      await d.createOrg(
+        {
+          name: p.name,
+          ...(supply === undefined ? {} : { supply }),
+          ...(founderAmount === undefined ? {} : { founderAmount }),
+        },
+        signal,
+      );
+      return orgJson(d);
+    },
+    org_info: () => {
+      needOrg();
+      return orgJson(d);
+    },
+    ledger_getAccount: (p) => {
+      needOrg();
+      const id = Buffer.from(p.account ?? nodeId, "hex");
+      const pulse = p.pulse ?? d.ledger.head!;
+      const a = readAt(d, pulse, () => d.ledger.account(id, pulse));
+      return accountJson(id, pulse, a);
+    },
+    ledger_getProof: (p) => {
+      needOrg();
+      const account = p.account ?? nodeId;
+      const pulse = p.pulse ?? d.ledger.head!;
+      return readAt(d, pulse, () => ({
+        account,
+        pulse,
+        root: rootJson(d.ledger.rootAt(pulse)),
+        proof: proofToJson(d.ledger.prove(Buffer.from(account, "hex"), pulse)),
+      }));
+    },
+    ledger_getRoot: (p) => {
+      needOrg();
+      const pulse = p.pulse ?? d.ledger.head!;
+      return readAt(d, pulse, () => rootJson(d.ledger.rootAt(pulse)));
+    },
+    pulse_current: () => {
+      const r = d.ledger.retained();
+      return {
+        pulse: d.ledger.head ?? null,
+        root: d.ledger.head === undefined ? null : rootJson(d.ledger.rootAt()),
+        slot: d.pulse.slot,
+        periodMs: d.periodMs,
+        retained: { first: r[0] ?? null, last: r.at(-1) ?? null, count: r.length },
+      };
+    },
+    pulse_get: (p) => {
+      needOrg();
+      return readAt(d, p.pulse, () => ({ pulse: p.pulse, root: rootJson(d.ledger.rootAt(p.pulse)) }));
+    },
+    tx_transfer: async (p, { signal }) => {
+      const org = needOrg();
+      const from = p.from ?? nodeId;
+      const payer = d.keys.get(from);
+      if (payer === undefined)
+        throw new RpcError(RpcErrorCode.KEY_UNKNOWN, `this node does not hold the key of account ${from}`);
+      const amount = u64(p.amount, "amount");
+      if (amount === 0n) throw new RpcError(RpcErrorCode.INVALID_PARAMS, "amount must be above 0");
+      const to = Buffer.from(p.to, "hex");
+      // The next nonce counts this node's own transactions still waiting for a pulse.
+      const nonce = nextNonce(d, payer.id);
+      const body = {
+        kind: TxKind.Transfer,
+        org: org.id,
+        actor: payer.id,
+        nonce,
+        expiry: d.ledger.head! + (p.expiry ?? 10),
+        to,
+        amount,
+      } as const;
+      let { bytes } = signTx(body, [payer]);
+      const payee = d.keys.get(p.to);
+      if (payee !== undefined) bytes = countersign(bytes, payee);
+      else if (d.ledger.account(to)?.policy !== Policy.AcceptAll)
+        throw new RpcError(
+          RpcErrorCode.PAYEE_SIGNATURE,
+          `the payee ${p.to} countersigns incoming transfers and this node does not hold its key: have its node run tx_sign on data.tx, then tx_submit`,
+          { tx: bytes.toString("hex") },
+        );
+      const s = await submit(bytes, p.wait, signal);
+      if (s.state === "pending") pendingNonces.set(from, { nonce, txId: s.txId });
+      return s;
+    },
+    tx_sign: (p) => {
+      const who = p.account ?? nodeId;
+      const signer = d.keys.get(who);
+      if (signer === undefined)
+        throw new RpcError(RpcErrorCode.KEY_UNKNOWN, `this node does not hold the key of account ${who}`);
+      try {
+        const tx = decodeTx(Buffer.from(p.tx, "hex"));
+        const bytes = countersign(encodeTx(tx), signer);
+        return { txId: tx.id.toString("hex"), tx: bytes.toString("hex") };
+      } catch (err) {
+        if (err instanceof DecodeError || err instanceof RangeError)
+          throw new RpcError(RpcErrorCode.INVALID_PARAMS, `cannot sign: ${err.message}`);
+        throw err;
+      }
+    },
+    tx_submit: (p, { signal }) => submit(Buffer.from(p.tx, "hex"), p.wait, signal),
+    tx_status: (p) => status(d.pulse.status(p.txId)),
+    tx_receipt: (p) => {
+      const found = d.ledger.findTx(Buffer.from(p.txId, "hex"));
+      if (found === undefined) {
+        const s = d.pulse.status(p.txId);
+        throw new RpcError(RpcErrorCode.NOT_FOUND, `no receipt: the transaction is ${s.state}`, status(s));
+      }
+      const { pulse, tx } = found;
+      return readAt(d, pulse, () => ({
+        txId: p.txId,
+        pulse,
+        root: rootJson(d.ledger.rootAt(pulse)),
+        tx: encodeTx(tx).toString("hex"),
+        proofs: unique(partiesOf(tx.body, d.ledger.org?.id)).map((id) => ({
+          account: id.toString("hex"),
+          proof: proofToJson(d.ledger.prove(id, pulse)),
+        })),
+      }));
+    },
+    keys_list: () => ({ keys: d.keys.list() }),
+    keys_new: () => d.keys.create(),
+  };
+
+  /** The payer's next nonce, counting its transfer still waiting for a pulse, so back-to-back transfers do not collide. */
+  function nextNonce(deps: RpcDeps, id: Buffer): bigint {
+    const key = id.toString("hex");
+    const committed = deps.ledger.account(id)?.nonce ?? 0n;
+    const queued = pendingNonces.get(key);
+    if (
+      queued !== undefined &&
+      queued.nonce > committed &&
+      deps.pulse.status(queued.txId).state === "pending"
+    )
+      return queued.nonce + 1n;
+    pendingNonces.delete(key);
+    return committed + 1n;
+  }
+}
+
+function u64(v: string | bigint, what: string): bigint {
+  const n = BigInt(v);
+  if (n < 0n || n > MAX_U64) throw new RpcError(RpcErrorCode.INVALID_PARAMS, `${what} must fit a u64`);
+  return n;
+}
+
+function readAt<T>(d: RpcDeps, pulse: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof PulseError) {
+      const r = d.ledger.retained();
+      throw new RpcError(RpcErrorCode.NOT_RETAINED, `pulse ${pulse} is not readable: ${err.message}`, {
+        retained: { first: r[0] ?? null, last: r.at(-1) ?? null },
+      });
+    }
+    throw err;
+  }
+}
+
+function submitError(err: unknown): unknown {
+  if (!(err instanceof SubmitError)) return err;
+  const code = {
+    DECODE: RpcErrorCode.TX_REFUSED,
+    WRONG_ORG: RpcErrorCode.TX_REFUSED,
+    NO_ORG: RpcErrorCode.NO_ORG,
+    ORG_EXISTS: RpcErrorCode.ORG_EXISTS,
+    BUSY: RpcErrorCode.BUSY,
+    STOPPED: RpcErrorCode.STOPPING,
+  }[err.code];
+  return new RpcError(code, err.message, { reason: err.code });
+}
+
+function status(s: TxStatus): LeitherApi["tx_status"]["result"] {
+  return { ...s };
+}
+
+/** A root synopsis as JSON. */
+export function rootJson(s: Summary): RootJson {
+  return { hash: Buffer.from(s.hash).toString("hex"), sum: s.sum.toString(), count: s.count };
+}
+
+function orgJson(d: RpcDeps): OrgJson {
+  const org = d.ledger.org!;
+  const p = org.params;
+  return {
+    id: org.id.toString("hex"),
+    name: p.name,
+    supervisor: p.supervisor.toString("hex"),
+    pulsePeriodMs: p.pulsePeriodMs,
+    electionCycle: p.electionCycle,
+    publicityPeriod: p.publicityPeriod,
+    committeeSize: p.committeeSize,
+    minDeposit: p.minDeposit.toString(),
+    supply: p.supply.toString(),
+    distribution: p.distribution.map((l) => ({
+      to: l.to.toString("hex"),
+      amount: l.amount.toString(),
+      reason: l.reason,
+    })),
+    head: d.ledger.head ?? null,
+  };
+}
+
+function accountJson(
+  id: Buffer,
+  pulse: number,
+  a: Account | undefined,
+): LeitherApi["ledger_getAccount"]["result"] {
+  return {
+    account: id.toString("hex"),
+    pulse,
+    exists: a !== undefined,
+    amount: (a?.amount ?? 0n).toString(),
+    spendable: (a === undefined ? 0n : spendable(a)).toString(),
+    nonce: (a?.nonce ?? 0n).toString(),
+    frozen: (a?.frozen ?? 0n).toString(),
+    deposit: (a?.deposit ?? 0n).toString(),
+    role: ROLE_NAMES[a?.role ?? Role.None],
+    candidate: a?.candidate ?? false,
+    policy: (a?.policy ?? Policy.Countersign) === Policy.AcceptAll ? "acceptAll" : "countersign",
+    vote: a?.vote ? { candidate: a.vote.candidate.toString("hex"), weight: a.vote.weight.toString() } : null,
+    updated: a?.updated ?? 0,
+  };
+}
+
+function unique(ids: readonly Buffer[]): Buffer[] {
+  const seen = new Set<string>();
+  return ids.filter((id) => {
+    const k = id.toString("hex");
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
