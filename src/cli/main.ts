@@ -6,6 +6,7 @@ import { VERSION } from "../version.js";
 import { registerDemoCommand } from "./demo.js";
 import { CliError } from "./errors.js";
 import { registerInitCommand } from "./init.js";
+import { registerNodeCommands } from "./node-commands.js";
 import { registerStartCommand } from "./start.js";
 import { registerTreeCommands } from "./tree-commands.js";
 
@@ -17,6 +18,8 @@ const program = new Command("leither")
 registerInitCommand(program);
 registerStartCommand(program);
 registerTreeCommands(program);
+// After the tree commands: `proof get` joins their `proof` group.
+registerNodeCommands(program);
 registerDemoCommand(program);
 
 try {

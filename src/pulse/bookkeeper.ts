@@ -89,7 +89,7 @@ export class Bookkeeper {
     this.stopped = true;
     this.clock.stop();
     clearTimeout(this.flushTimer);
-    await this.applying;
+    await this.settled();
     const dropped = this.slotIds.size;
     if (dropped > 0) this.opts.log.info({ dropped }, "stopped with transactions not yet applied");
     // Let outstanding checks settle so no verifier call outlives the service.
@@ -97,6 +97,11 @@ export class Bookkeeper {
     this.unchecked = [];
     this.checks = [];
     this.slotIds.clear();
+  }
+
+  /** Resolves when no pulse is being applied (tests and shutdown wait on it). */
+  async settled(): Promise<void> {
+    while (this.applying !== undefined) await this.applying;
   }
 
   /** Transactions waiting for a pulse (this slot's and the one being applied). */
@@ -227,6 +232,8 @@ export class Bookkeeper {
     const batch = Ledger.mergeChecked(await Promise.all(checks));
     const pulse = ledger.head === undefined ? 0 : ledger.head + 1;
     const out = await ledger.applyPulse(pulse, batch, { proofs: false, skipUnchanged: true });
+    // From here every verdict is known: nobody should see these as pending any more.
+    this.applyingIds = new Set();
     let rejected = 0;
     for (const r of out.results) {
       // Every transaction decoded on arrival, so each result has its id.

@@ -75,8 +75,14 @@ export function decodeHeartbeat(bytes: Uint8Array): SignedHeartbeat {
   return { org, slot, pulse, rootHash, publicKey, signer: accountId(publicKey), signature };
 }
 
-/** True if the heartbeat's signature is its signer's (pure JavaScript; not a hot path). */
+/** True if `bytes` is a well-formed heartbeat signed by its signer (pure JavaScript; not a hot path). */
 export function verifyHeartbeat(bytes: Uint8Array): boolean {
-  const h = decodeHeartbeat(bytes);
+  let h: SignedHeartbeat;
+  try {
+    h = decodeHeartbeat(bytes);
+  } catch (err) {
+    if (err instanceof DecodeError) return false;
+    throw err;
+  }
   return verifyNoble(h.signature, signingPayload(Buffer.from(bytes).subarray(0, MESSAGE_BYTES)), h.publicKey);
 }
