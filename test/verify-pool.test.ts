@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { Worker } from "node:worker_threads";
 import { generateKeyPair, type KeyPair, Signer } from "../src/crypto/ed25519.js";
+import { LazyVerifyPool } from "../src/crypto/verify-lazy.js";
 import { InlineVerifier, type SigItem, VerifyPool } from "../src/crypto/verify-pool.js";
 import { tmpDir } from "./helpers/tmp.js";
 
@@ -233,5 +234,25 @@ describe("VerifyPool and process exit", () => {
       await w0.terminate();
       console.log(count(await pending));`);
     assert.equal(out.trim(), "100");
+  });
+});
+
+describe("LazyVerifyPool", () => {
+  it("runs threads only for large batches, stops them when idle, and answers as inline", async () => {
+    const lazy = new LazyVerifyPool({ threads: 2, minBatch: 16, idleMs: 50 });
+    try {
+      const small = mixedBatch(8);
+      assert.deepEqual(await lazy.verifyBatch(small.items), small.expected);
+      assert.equal(lazy.active, false, "a small batch starts no thread");
+      const big = mixedBatch(200);
+      assert.deepEqual(await lazy.verifyBatch(big.items), big.expected);
+      assert.equal(lazy.active, true);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(lazy.active, false, "idle threads are stopped");
+      assert.deepEqual(await lazy.verifyBatch(big.items), big.expected, "and started again on demand");
+    } finally {
+      await lazy.close();
+    }
+    await assert.rejects(lazy.verifyBatch(mixedBatch(1).items), /closed/);
   });
 });

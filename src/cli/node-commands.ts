@@ -103,8 +103,8 @@ export function registerNodeCommands(program: Command): void {
         opts: NodeOpts & { from?: string; expiry?: string; wait: boolean },
       ) => {
         const params = {
-          to: accountArg(to, "<to>"),
-          amount: amountArg(amount, "<amount>", true),
+          to: accountArg(to, "the payee"),
+          amount: amountArg(amount, "the amount", true),
           ...(opts.from === undefined ? {} : { from: accountArg(opts.from, "--from") }),
           ...(opts.expiry === undefined ? {} : { expiry: intArg(opts.expiry, "--expiry", 1, 100_000) }),
           wait: opts.wait,

@@ -125,7 +125,7 @@ export function intArg(v: string, what: string, min = 0, max = Number.MAX_SAFE_I
 export function txHexArg(v: string): string {
   const hex = (v === "-" ? readFileSync(0, "utf8") : v).trim().toLowerCase();
   if (hex === "" || !/^([0-9a-f]{2})+$/.test(hex))
-    throw new CliError(`the transaction must be an even number of hex digits, not ${shown(hex)}`);
+    throw new CliError(`the transaction must be hex digits in pairs, not ${shown(hex)}`);
   return hex;
 }
 

@@ -10,7 +10,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Keyring } from "../crypto/keyring.js";
 import { type BatchVerifier, InlineVerifier } from "../crypto/verify-batch.js";
-import { VerifyPool } from "../crypto/verify-pool.js";
+import { LazyVerifyPool } from "../crypto/verify-lazy.js";
 import { Ledger } from "../ledger/ledger.js";
 import { LevelKV } from "../ledger/level-kv.js";
 import { FoundError, foundOrganization } from "../org/found.js";
@@ -67,10 +67,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const keys = await Keyring.open(paths.key, join(paths.root, "keys"), opts.passphrase);
 
   const threads = c.verify.threads === 0 ? availableParallelism() : c.verify.threads;
-  // One core: threads would only add memory and copying.
-  const verifier: BatchVerifier & { close?: () => Promise<void> } =
-    threads > 1 ? new VerifyPool({ threads }) : new InlineVerifier();
-  const closers: (() => Promise<void>)[] = [async () => verifier.close?.()];
+  // One core: threads would only add memory and copying. Several: threads while there is work.
+  const verifier: BatchVerifier = threads > 1 ? new LazyVerifyPool({ threads }) : new InlineVerifier();
+  const closers: (() => Promise<void>)[] = [() => verifier.close()];
   const closeAll = async () => {
     for (const f of closers.splice(0).reverse())
       await f().catch((err) => log.root.error({ err }, "close failed"));
