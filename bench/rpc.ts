@@ -50,9 +50,15 @@ function startDaemon(
   extra: string[],
   onLine: (l: Record<string, unknown>) => void,
 ): ChildProcess {
-  const child = spawn(process.execPath, [MAIN, "start", "--data-dir", dir, "--rpc-port", "0", ...extra], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  // BENCH_NODE_ARGS (e.g. "--cpu-prof") go to the daemon's node, for profiling it under load.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, MAIN, "start", "--data-dir", dir, "--rpc-port", "0", ...extra],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   createInterface({ input: child.stdout! }).on("line", (line) => {
     try {
       onLine(JSON.parse(line) as Record<string, unknown>);
@@ -153,9 +159,10 @@ function makeLoad(orgKey: Signer, users: Signer[]): string[] {
 async function accepted(
   client: LeitherClient,
 ): Promise<{ accepted: number; rejected: Record<string, number> }> {
-  const res = await fetch(new URL("metrics", client.url), {
-    headers: { authorization: `Bearer ${tokenOf(client)}` },
-  });
+  const get = () =>
+    fetch(new URL("metrics", client.url), { headers: { authorization: `Bearer ${tokenOf(client)}` } });
+  // A kept-alive connection the server closed while idle fails once; a GET is safe to repeat.
+  const res = await get().catch(get);
   const text = await res.text();
   let ok = 0;
   const rejected: Record<string, number> = {};

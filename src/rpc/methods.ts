@@ -55,13 +55,20 @@ export function handlers(d: RpcDeps): Handlers {
       throw new RpcError(RpcErrorCode.NO_ORG, "this node has no organization yet (org_create founds one)");
     return org;
   };
-  const submit = async (bytes: Uint8Array, wait: boolean | undefined, signal: AbortSignal) => {
+  /** Queues a transaction; `queued` sees its status before any wait for the verdict. */
+  const submit = async (
+    bytes: Uint8Array,
+    wait: boolean | undefined,
+    signal: AbortSignal,
+    queued?: (s: TxStatus) => void,
+  ) => {
     let s: TxStatus;
     try {
       s = d.pulse.submit(bytes);
     } catch (err) {
       throw submitError(err);
     }
+    queued?.(s);
     if (wait === true && s.state === "pending") s = await d.pulse.verdict(s.txId, signal);
     return status(s);
   };
@@ -183,9 +190,10 @@ export function handlers(d: RpcDeps): Handlers {
           `the payee ${p.to} countersigns incoming transfers and this node does not hold its key: have its node run tx_sign on data.tx, then tx_submit`,
           { tx: bytes.toString("hex") },
         );
-      const s = await submit(bytes, p.wait, signal);
-      if (s.state === "pending") pendingNonces.set(from, { nonce, txId: s.txId });
-      return s;
+      // Recorded before any wait, so a concurrent transfer from the same payer takes the next nonce.
+      return submit(bytes, p.wait, signal, (s) => {
+        if (s.state === "pending") pendingNonces.set(from, { nonce, txId: s.txId });
+      });
     },
     tx_sign: (p) => {
       const who = p.account ?? nodeId;
