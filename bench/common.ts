@@ -1,7 +1,10 @@
 /** Helpers shared by the benchmarks: deterministic ids, flags, disk usage, peak RSS. */
 import { hash } from "node:crypto";
 import { readdirSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import { signingPayload } from "../src/crypto/domain.js";
+import { generateKeyPair, Signer, Verifier } from "../src/crypto/ed25519.js";
 
 /** The i-th benchmark id: the first 20 bytes of SHA-256(seed || u32(i)); same seed, same ids. */
 export function benchId(seed: number, i: number): Buffer {
@@ -88,4 +91,25 @@ export function treeBenchFlags(argv: string[], proofs: number): TreeBenchFlags {
     dir: flags.get("dir"),
     flags,
   };
+}
+
+/**
+ * The machine's verification limit on transfers: node:crypto ed25519 verifications/s of one core
+ * (64 keys, transfer-sized messages, for `ms`), times the cores, over 2 signatures a transfer.
+ */
+export function verifyLimit(ms: number): { perCore: number; cores: number; transfersPerSec: number } {
+  const seed = (i: number) => Buffer.concat([benchId(91, 1_000_000 + i), Buffer.alloc(12)]);
+  const msgs = Array.from({ length: 64 }, (_, i) => {
+    const k = new Signer(generateKeyPair(seed(i)));
+    const m = signingPayload(Buffer.alloc(86, i));
+    return { k, m, sig: k.sign(m) };
+  });
+  const verifier = new Verifier();
+  let verified = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms)
+    for (const x of msgs) if (verifier.verify(x.sig, x.m, x.k.publicKey)) verified++;
+  const perCore = perSec(verified, performance.now() - t0);
+  const cores = availableParallelism();
+  return { perCore, cores, transfersPerSec: Math.round((perCore * cores) / 2) };
 }

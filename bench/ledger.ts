@@ -24,7 +24,7 @@ import { VersionedTree } from "../src/ledger/store.js";
 import { TxKind } from "../src/ledger/tx.js";
 import { signTx } from "../src/ledger/tx-codec.js";
 import type { LeafOp } from "../src/smt/tree.js";
-import { benchId, dirBytes, intFlag, parseFlags, peakRssMb, perSec } from "./common.js";
+import { benchId, dirBytes, intFlag, parseFlags, peakRssMb, perSec, verifyLimit } from "./common.js";
 
 const flags = parseFlags(process.argv.slice(2));
 const accounts = intFlag(flags, "accounts", 1_000_000);
@@ -41,19 +41,7 @@ const log = (s: string) => process.stderr.write(`[ledger] ${s}\n`);
 const keySeed = (i: number) => Buffer.concat([benchId(91, i), Buffer.alloc(12)]);
 
 // 1. The machine's limit: one core's node:crypto verifications/s on a transfer-sized message.
-const limitKeys = Array.from({ length: 64 }, (_, i) => new Signer(generateKeyPair(keySeed(1_000_000 + i))));
-const limitMsgs = limitKeys.map((k, i) => {
-  const m = signingPayload(Buffer.alloc(86, i));
-  return { k, m, sig: k.sign(m) };
-});
-const verifier = new Verifier();
-let verified = 0;
-const v0 = performance.now();
-while (performance.now() - v0 < 2000)
-  for (const x of limitMsgs) if (verifier.verify(x.sig, x.m, x.k.publicKey)) verified++;
-const perCore = perSec(verified, performance.now() - v0);
-const cores = availableParallelism();
-const verifyLimitPerSec = Math.round((perCore * cores) / 2);
+const { perCore, cores, transfersPerSec: verifyLimitPerSec } = verifyLimit(2000);
 log(`limit: ${perCore} verifications/s on one core x ${cores} cores / 2 = ${verifyLimitPerSec} transfers/s`);
 
 // 2. Keys of the active accounts (the rest hold funds but never sign).

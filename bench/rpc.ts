@@ -9,6 +9,8 @@
  *   batches of `--batch B` tx_submit calls (default 100) over `--connections C` (default 8). The
  *   clock runs from the first request to the final pulse holding the last accepted transfer; the
  *   count is the daemon's own accepted counter (GET /metrics).
+ * In the same run, the machine's verification limit (bench/common.ts verifyLimit: one core's ed25519
+ * verifications/s x cores / 2 signatures a transfer), and the share of it the daemon reached.
  * The last line printed is one JSON object of the figures.
  */
 import "../src/polyfill.js";
@@ -22,7 +24,7 @@ import { generateKeyPair, Signer } from "../src/crypto/ed25519.js";
 import { TxKind } from "../src/ledger/tx.js";
 import { countersign, signTx } from "../src/ledger/tx-codec.js";
 import { LeitherClient } from "../src/rpc/client.js";
-import { benchId, intFlag, parseFlags } from "./common.js";
+import { benchId, intFlag, parseFlags, verifyLimit } from "./common.js";
 
 /** A 32-byte key seed from a bench id, so runs sign for the same accounts. */
 const seed = (s: number, i: number) => Buffer.concat([benchId(s, i), Buffer.alloc(12)]);
@@ -74,6 +76,12 @@ async function stopDaemon(child: ChildProcess): Promise<void> {
   const done = new Promise((r) => child.once("exit", r));
   child.kill("SIGTERM");
   await done;
+}
+
+/** User + system CPU seconds of a process, all its threads (Linux /proc, 100 ticks a second). */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 function rssMb(pid: number): number {
@@ -176,7 +184,13 @@ async function accepted(
 let cookie = "";
 const tokenOf = (_c: LeitherClient) => cookie;
 
-async function load(): Promise<{ perSec: number; accepted: number; sent: number; ms: number }> {
+async function load(): Promise<{
+  perSec: number;
+  accepted: number;
+  sent: number;
+  ms: number;
+  daemonCores: number;
+}> {
   const dir = freshDir();
   const child = startDaemon(dir, ["--log-level", "warn", "--no-found"], () => undefined);
   try {
@@ -214,6 +228,7 @@ async function load(): Promise<{ perSec: number; accepted: number; sent: number;
     await new Promise((r) => setTimeout(r, 200));
     let next = 0;
     log(`sending ${bodies.length} batches of ${batch} over ${connections} connections`);
+    const cpu0 = cpuSeconds(child.pid!);
     const t0 = performance.now();
     const result = await autocannon({
       url: client.url,
@@ -242,7 +257,15 @@ async function load(): Promise<{ perSec: number; accepted: number; sent: number;
     if (Object.keys(a.rejected).length > 0) log(`rejected: ${JSON.stringify(a.rejected)}`);
     const last = finals.filter((f) => f.accepted > 0).at(-1);
     const ms = (last?.at ?? performance.now()) - t0;
-    return { perSec: Math.round((got * 1000) / ms), accepted: got, sent: transfers, ms: Math.round(ms) };
+    // CPU the daemon used (every thread) over the load and the drain after it, in cores.
+    const cores = (cpuSeconds(child.pid!) - cpu0) / ((performance.now() - t0) / 1000);
+    return {
+      perSec: Math.round((got * 1000) / ms),
+      accepted: got,
+      sent: transfers,
+      ms: Math.round(ms),
+      daemonCores: Math.round(cores * 100) / 100,
+    };
   } finally {
     await stopDaemon(child);
   }
@@ -252,6 +275,10 @@ try {
   const s = await startup();
   const sorted = [...s.firstPulse].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
+  const limit = verifyLimit(2000);
+  log(
+    `limit: ${limit.perCore} verifications/s on one core x ${limit.cores} / 2 = ${limit.transfersPerSec} transfers/s`,
+  );
   const l = await load();
   log(`accepted ${l.accepted} of ${l.sent} transfers in ${l.ms} ms: ${l.perSec}/s`);
   const fig = {
@@ -263,6 +290,9 @@ try {
     accepted: l.accepted,
     sent: l.sent,
     loadMs: l.ms,
+    daemonCpuCores: l.daemonCores,
+    verifyLimitTransfersPerSec: limit.transfersPerSec,
+    limitShare: Math.round((l.perSec / limit.transfersPerSec) * 1000) / 1000,
     goals: { idleRssMb: 80, firstPulseMs: 1500, rpcTransfersPerSec: 5000 },
     runs,
     accounts,

@@ -7,7 +7,7 @@
  */
 import type { Signer } from "../crypto/ed25519.js";
 import { type CheckedBatch, Ledger } from "../ledger/ledger.js";
-import { TxKind } from "../ledger/tx.js";
+import { type Tx, TxKind } from "../ledger/tx.js";
 import { decodeTx } from "../ledger/tx-codec.js";
 import type { Logger } from "../node/log.js";
 import { DecodeError } from "../util/bytes.js";
@@ -56,7 +56,7 @@ export class Bookkeeper {
   readonly name = "pulse";
   private readonly clock: PulseClock;
   /** Received, not yet handed to the verifier. */
-  private unchecked: Buffer[] = [];
+  private unchecked: Tx[] = [];
   /** Handed to the verifier; applied at the end of the slot. */
   private checks: Promise<CheckedBatch>[] = [];
   /** Ids of the slot's transactions (unchecked or checking). */
@@ -125,7 +125,7 @@ export class Bookkeeper {
    */
   submit(bytes: Uint8Array): TxStatus {
     if (this.stopped) throw new SubmitError("STOPPED", "the node is stopping");
-    let tx: ReturnType<typeof decodeTx>;
+    let tx: Tx;
     try {
       tx = decodeTx(bytes);
     } catch (err) {
@@ -151,7 +151,7 @@ export class Bookkeeper {
       throw new SubmitError("BUSY", "too many transactions are waiting for a pulse; try again shortly");
     this.slotIds.add(txId);
     this.verdicts.delete(txId);
-    this.unchecked.push(Buffer.from(bytes));
+    this.unchecked.push(tx);
     if (this.unchecked.length >= (this.opts.chunk ?? 256)) this.flushChecks();
     else this.flushTimer ??= setTimeout(() => this.flushChecks(), 20);
     return { txId, state: "pending" };
@@ -196,7 +196,7 @@ export class Bookkeeper {
     if (this.unchecked.length === 0) return;
     const batch = this.unchecked;
     this.unchecked = [];
-    const check = this.opts.ledger.check(batch);
+    const check = this.opts.ledger.checkDecoded(batch);
     // Awaited at the end of the slot; until then a failure must not count as unhandled.
     check.catch(() => undefined);
     this.checks.push(check);
