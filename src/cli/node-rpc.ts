@@ -75,6 +75,9 @@ export async function rpc<M extends MethodName>(
 /** The server's message, with what its data adds for a person. */
 function serverMessage(err: RpcCallError): string {
   const data = err.data as { retained?: { first: unknown; last: unknown } } | undefined;
+  // The server names its RPC method; a person at the CLI wants the command.
+  if (err.code === RpcErrorCode.NO_ORG)
+    return "this node has no organization yet (leither org create <name> founds one)";
   if (err.code === RpcErrorCode.NOT_RETAINED && data?.retained !== undefined)
     return `${err.message} (retained: pulses ${data.retained.first} to ${data.retained.last})`;
   return err.message;
