@@ -24,7 +24,7 @@ import {
 } from "./state-machine.js";
 import { VersionedTree, type VersionedTreeOptions } from "./store.js";
 import type { Tx } from "./tx.js";
-import { decodeTx, encodeTx, signerIds } from "./tx-codec.js";
+import { decodeTx, signerIds, txBytes } from "./tx-codec.js";
 
 /** Options of a Ledger. */
 export interface LedgerOptions extends VersionedTreeOptions {
@@ -298,8 +298,8 @@ export class Ledger implements LedgerView {
       ops.push({ id: c.id, leaf: { amount: c.after.amount, dataHash } });
       fresh.push({ key, account: c.after, dataHash });
     }
-    // Re-encoded (canonical: the same bytes) rather than the caller's buffer, which it may reuse.
-    if (t.genesis !== undefined) puts.push({ key: metaKey("genesis"), value: encodeTx(t.genesis) });
+    // Rebuilt from the decoded body (canonical: the same bytes), not the caller's buffer, which it may reuse.
+    if (t.genesis !== undefined) puts.push({ key: metaKey("genesis"), value: txBytes(t.genesis) });
     const accepted: Tx[] = [];
     t.results.forEach((r, i) => {
       if (r.ok) accepted[r.position] = items[i]!.tx;
@@ -331,7 +331,7 @@ export class Ledger implements LedgerView {
     }
     if (this.indexTxs)
       for (const tx of accepted) {
-        const enc = encodeTx(tx);
+        const enc = txBytes(tx);
         const value = Buffer.allocUnsafe(8 + enc.length);
         value.writeBigUInt64BE(BigInt(pulse), 0);
         enc.copy(value, 8);

@@ -106,6 +106,14 @@ export function encodeTx(tx: SignedTx): Buffer {
   return withSignatures(encodeBody(tx.body), tx.body.kind, tx.signatures);
 }
 
+/**
+ * The bytes of a decoded transaction, from its body bytes as decoded (canonical, since the decoder
+ * accepts nothing else): no re-encoding of the body.
+ */
+export function txBytes(tx: Tx): Buffer {
+  return withSignatures(tx.bodyBytes, tx.body.kind, tx.signatures);
+}
+
 /** An encoded body followed by its signatures section. */
 function withSignatures(body: Buffer, kind: TxBody["kind"], signatures: readonly TxSignature[]): Buffer {
   const [least, most] = signatureCount(kind);

@@ -19,8 +19,8 @@ const PULSE: Schema = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_IN
 const COUNT: Schema = { type: "integer", minimum: 0 };
 const TX_HEX: Schema = {
   type: "string",
-  pattern: "^([0-9a-f]{2})+$",
-  maxLength: 262_144,
+  pattern: "^(?:[0-9a-f][0-9a-f])+$",
+  maxLength: 1_048_576,
   description: "an encoded transaction (docs/PROTOCOL.md), hex",
 };
 const obj = (

@@ -8,7 +8,7 @@ import type { Ledger } from "../ledger/ledger.js";
 import { partiesOf } from "../ledger/rules.js";
 import { PulseError } from "../ledger/store-types.js";
 import { TxKind } from "../ledger/tx.js";
-import { countersign, decodeTx, encodeTx, signTx } from "../ledger/tx-codec.js";
+import { countersign, decodeTx, signTx, txBytes } from "../ledger/tx-codec.js";
 import type { Bookkeeper, TxStatus } from "../pulse/bookkeeper.js";
 import { SubmitError } from "../pulse/bookkeeper.js";
 import type { Summary } from "../smt/hash.js";
@@ -201,8 +201,9 @@ export function handlers(d: RpcDeps): Handlers {
       if (signer === undefined)
         throw new RpcError(RpcErrorCode.KEY_UNKNOWN, `this node does not hold the key of account ${who}`);
       try {
-        const tx = decodeTx(Buffer.from(p.tx, "hex"));
-        const bytes = countersign(encodeTx(tx), signer);
+        const raw = Buffer.from(p.tx, "hex");
+        const tx = decodeTx(raw);
+        const bytes = countersign(raw, signer);
         return { txId: tx.id.toString("hex"), tx: bytes.toString("hex") };
       } catch (err) {
         if (err instanceof DecodeError || err instanceof RangeError)
@@ -223,7 +224,7 @@ export function handlers(d: RpcDeps): Handlers {
         txId: p.txId,
         pulse,
         root: rootJson(d.ledger.rootAt(pulse)),
-        tx: encodeTx(tx).toString("hex"),
+        tx: txBytes(tx).toString("hex"),
         proofs: unique(partiesOf(tx.body, d.ledger.org?.id)).map((id) => ({
           account: id.toString("hex"),
           proof: proofToJson(d.ledger.prove(id, pulse)),

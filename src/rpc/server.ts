@@ -40,6 +40,13 @@ export interface RpcServerOptions {
 }
 
 type Id = string | number | null;
+
+/** The deadline of one HTTP request: its signal, and a promise that rejects when it passes. */
+interface Deadline {
+  readonly signal: AbortSignal;
+  readonly expired: Promise<never>;
+  readonly ms: number;
+}
 interface Reply {
   jsonrpc: "2.0";
   id: Id;
@@ -124,12 +131,12 @@ export class RpcServer {
             res,
             reply(null, new RpcError(RpcErrorCode.INVALID_REQUEST, `a batch holds 1 to ${max} calls`)),
           );
-        const out = (await Promise.all(doc.map((d) => this.call(d)))).filter(
+        const out = (await this.withDeadline((dl) => Promise.all(doc.map((d) => this.call(d, dl))))).filter(
           (r): r is Reply => r !== undefined,
         );
         return out.length === 0 ? void res.writeHead(204).end() : json(res, out);
       }
-      const r = await this.call(doc);
+      const r = await this.withDeadline((dl) => this.call(doc, dl));
       return r === undefined ? void res.writeHead(204).end() : json(res, r);
     } catch (err) {
       this.opts.onError?.(err, "(http)");
@@ -144,8 +151,31 @@ export class RpcServer {
     return given.length === this.token.length && timingSafeEqual(given, this.token);
   }
 
+  /**
+   * Runs the calls of one request under one deadline (one timer and one signal per request, not per
+   * call: a batch of 100 transactions costs one of each).
+   */
+  private async withDeadline<T>(fn: (dl: Deadline) => Promise<T>): Promise<T> {
+    const ac = new AbortController();
+    const ms = this.opts.timeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Rejected first: a handler that settles on the abort must not win the race.
+        reject(new RpcError(RpcErrorCode.TIMEOUT, `the request took longer than ${ms} ms`));
+        ac.abort();
+      }, ms);
+    });
+    expired.catch(() => undefined);
+    try {
+      return await fn({ signal: ac.signal, expired, ms });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** One call; undefined for a notification (no id). */
-  private async call(d: unknown): Promise<Reply | undefined> {
+  private async call(d: unknown, dl: Deadline): Promise<Reply | undefined> {
     if (typeof d !== "object" || d === null || Array.isArray(d))
       return reply(null, new RpcError(RpcErrorCode.INVALID_REQUEST, "a call is a JSON object"));
     const o = d as Record<string, unknown>;
@@ -166,27 +196,20 @@ export class RpcServer {
     const t0 = performance.now();
     if (handler === undefined) error = new RpcError(RpcErrorCode.METHOD_NOT_FOUND, `no method ${o.method}`);
     else {
-      const ac = new AbortController();
-      const ms = this.opts.timeoutMs ?? 30_000;
-      let timer: NodeJS.Timeout | undefined;
       try {
-        result = await Promise.race([
-          Promise.resolve().then(() => handler(o.params, { signal: ac.signal })),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => {
-              ac.abort();
-              reject(new RpcError(RpcErrorCode.TIMEOUT, `${o.method} took longer than ${ms} ms`));
-            }, ms);
-          }),
-        ]);
+        const out = handler(o.params, { signal: dl.signal });
+        // A synchronous result needs no race against the deadline.
+        result = out instanceof Promise ? await Promise.race([out, dl.expired]) : out;
       } catch (err) {
-        if (err instanceof RpcError) error = err;
+        if (err instanceof RpcError)
+          error =
+            err.rpcCode === RpcErrorCode.TIMEOUT && dl.signal.aborted
+              ? new RpcError(RpcErrorCode.TIMEOUT, `${o.method} took longer than ${dl.ms} ms`)
+              : err;
         else {
           this.opts.onError?.(err, o.method);
           error = new RpcError(RpcErrorCode.INTERNAL_ERROR, `internal error in ${o.method}`);
         }
-      } finally {
-        clearTimeout(timer);
       }
     }
     if (handler !== undefined)
