@@ -169,20 +169,3 @@ describe("leither proof verify", () => {
     assert.match(badKey.err, /key/);
   });
 });
-
-describe("leither demo", () => {
-  it("commits pulses to a ledger in the data dir, proves an account at two pulses, and resumes", () => {
-    const a = run(["demo", "--pulses", "2", "--interval", "1", "--accounts", "50"]);
-    assert.equal(a.code, 0, a.err);
-    assert.match(a.out, /genesis: pulse 0, 50 accounts, root [0-9a-f]{16}, sum 100000/);
-    // Random transfers may overdraw a little-funded payer; the replay of pulse 1's first is refused.
-    assert.match(a.out, /pulse 1: root [0-9a-f]{16} sum 100000 count 51, \d+ transfers accepted/);
-    assert.match(a.out, /pulse 2: .* refused \([A-Z_, ]*NONCE/);
-    assert.match(a.out, /account 0 at pulse 2: .*: inclusion/);
-    const b = run(["demo", "--pulses", "1", "--interval", "1", "--accounts", "7"]);
-    assert.equal(b.code, 0, b.err);
-    assert.match(b.out, /resuming at pulse 2/);
-    // The resumed demo keeps its 50 accounts and the organization's account: the sum never moves.
-    assert.match(b.out, /pulse 3: root [0-9a-f]{16} sum 100000 count 51, (1\d|20) transfers accepted/);
-  });
-});

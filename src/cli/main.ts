@@ -3,7 +3,6 @@
 import "../polyfill.js";
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
-import { registerDemoCommand } from "./demo.js";
 import { CliError } from "./errors.js";
 import { registerInitCommand } from "./init.js";
 import { registerNodeCommands } from "./node-commands.js";
@@ -20,7 +19,6 @@ registerStartCommand(program);
 registerTreeCommands(program);
 // After the tree commands: `proof get` joins their `proof` group.
 registerNodeCommands(program);
-registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);
