@@ -148,6 +148,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     let s: Awaited<ReturnType<Bookkeeper["verdict"]>>;
     try {
       const { txId } = bookkeeper.submit(genesis);
+      // Founding is a pulse of its own: apply it now rather than at the end of the slot.
+      void bookkeeper.closeNow();
       s = await bookkeeper.verdict(txId, signal);
     } catch (err) {
       if (err instanceof SubmitError && err.code === "ORG_EXISTS")

@@ -99,6 +99,16 @@ export class Bookkeeper {
     this.slotIds.clear();
   }
 
+  /**
+   * Closes the current slot now instead of at its end (a founder's genesis need not wait for the
+   * boundary). Does nothing while a pulse is being applied: the next tick takes the transactions.
+   */
+  async closeNow(): Promise<void> {
+    if (this.stopped || this.applying !== undefined) return this.settled();
+    this.onTick({ index: this.clock.current(), missed: 0 });
+    return this.settled();
+  }
+
   /** Resolves when no pulse is being applied (tests and shutdown wait on it). */
   async settled(): Promise<void> {
     while (this.applying !== undefined) await this.applying;
