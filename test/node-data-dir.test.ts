@@ -1,16 +1,34 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { readKeyFile } from "../src/crypto/keyfile.js";
-import { dataDirPaths, initDataDir } from "../src/node/data-dir.js";
+import { DataDirError, dataDirPaths, initDataDir } from "../src/node/data-dir.js";
 import { tmpDir } from "./helpers/tmp.js";
 
 const cli = new URL("../src/cli/main.js", import.meta.url).pathname;
 const mode = (p: string) => statSync(p).mode & 0o777;
 
 describe("data dir", () => {
+  it("a path the kernel will not create fails with a clear error instead of hanging", {
+    skip: !existsSync("/proc/self"),
+    timeout: 5000,
+  }, async () => {
+    // Node's recursive mkdir loops forever on this path; initDataDir must not.
+    for (const root of ["/proc/leither-nope", "/proc/leither-nope/a/b"])
+      await assert.rejects(
+        initDataDir(root),
+        (err: unknown) => err instanceof DataDirError && /cannot create the data dir/.test(String(err)),
+      );
+  });
+
+  it("creates missing parents", async () => {
+    const root = join(tmpDir("leither-home-"), "a", "b", "node");
+    await initDataDir(root);
+    assert.equal(mode(root), 0o700);
+  });
+
   it("init creates the key, the cookie and the folders, private to the user, and never overwrites", async () => {
     const root = join(tmpDir("leither-home-"), "node");
     const a = await initDataDir(root);

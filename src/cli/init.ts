@@ -1,7 +1,7 @@
 /** `leither init`: creates the data dir (key pair, RPC cookie, folders); never overwrites anything. */
 import type { Command } from "commander";
 import { KeyFileError } from "../crypto/keyfile.js";
-import { dataDir, initDataDir } from "../node/data-dir.js";
+import { DataDirError, dataDir, initDataDir } from "../node/data-dir.js";
 import { CliError } from "./errors.js";
 import { readPassphrase } from "./passphrase.js";
 
@@ -20,7 +20,7 @@ export function registerInitCommand(program: Command): void {
       try {
         r = await initDataDir(root, passphrase === undefined ? {} : { passphrase });
       } catch (err) {
-        if (err instanceof KeyFileError) throw new CliError(err.message);
+        if (err instanceof KeyFileError || err instanceof DataDirError) throw new CliError(err.message);
         const code = (err as { code?: string }).code;
         if (code === "EACCES" || code === "ENOTDIR" || code === "EEXIST")
           throw new CliError(`cannot create the data dir at ${root}: ${(err as Error).message}`);

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { KeyFileError } from "../crypto/keyfile.js";
 import { StoreOpenError } from "../ledger/level-kv.js";
 import { ConfigError } from "../node/config.js";
-import { dataDir } from "../node/data-dir.js";
+import { DataDirError, dataDir } from "../node/data-dir.js";
 import { StartError } from "../node/lifecycle.js";
 import { startNode } from "../node/node.js";
 import { CliError } from "./errors.js";
@@ -85,7 +85,12 @@ export function registerStartCommand(program: Command): void {
 /** A start-up failure as one line. */
 function startFailure(err: unknown): unknown {
   const cause = err instanceof StartError ? err.cause : err;
-  if (cause instanceof ConfigError || cause instanceof KeyFileError || cause instanceof StoreOpenError)
+  if (
+    cause instanceof ConfigError ||
+    cause instanceof KeyFileError ||
+    cause instanceof StoreOpenError ||
+    cause instanceof DataDirError
+  )
     return new CliError(cause.message, 1);
   if (err instanceof StartError) return new CliError(err.message, 1);
   const code = (cause as { code?: string }).code;

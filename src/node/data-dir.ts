@@ -12,7 +12,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { generateKeyPair } from "../crypto/ed25519.js";
 import { writeKeyFile } from "../crypto/keyfile.js";
 import { CONFIG_FILE } from "./config.js";
@@ -65,7 +65,7 @@ export interface InitOptions {
 export async function initDataDir(root: string, opts: InitOptions = {}): Promise<InitResult> {
   const paths = dataDirPaths(root);
   const created: string[] = [];
-  await mkdir(root, { recursive: true, mode: 0o700 });
+  await makeRoot(root);
   for (const [name, dir] of [
     ["db/", paths.db],
     ["logs/", paths.logs],
@@ -97,6 +97,31 @@ export async function keyFileId(path: string): Promise<string> {
   if (typeof doc.id !== "string" || !/^[0-9a-f]{40}$/.test(doc.id))
     throw new Error(`${path}: no account id in the key file`);
   return doc.id;
+}
+
+/** Why the data dir cannot be made or used, in words an operator can act on. */
+export class DataDirError extends Error {
+  override name = "DataDirError";
+}
+
+/**
+ * Creates the data dir and any missing parents, one level at a time. Not Node's recursive mkdir: on a
+ * path the kernel will not create (under /proc, say) it retries forever instead of failing.
+ */
+async function makeRoot(root: string): Promise<void> {
+  const missing: string[] = [];
+  for (let p = resolve(root); !(await exists(p)); p = dirname(p)) {
+    missing.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  for (const p of missing) {
+    try {
+      await mkdir(p, { mode: 0o700 });
+    } catch (err) {
+      if ((err as { code?: string }).code === "EEXIST") continue;
+      throw new DataDirError(`cannot create the data dir at ${root}: ${(err as Error).message}`);
+    }
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
