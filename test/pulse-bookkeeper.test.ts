@@ -154,6 +154,39 @@ describe("bookkeeper: one-node pulses", () => {
     await w.bk.stop();
   });
 
+  it("a broken copy submitted first does not shadow the good one (copies differ by their signatures)", async () => {
+    const w = await setup();
+    w.bk.submit(w.genesis);
+    await w.slot();
+    const good = w.txs.transfer(w.alice, w.bob, 5n, 1n, { cosign: w.bob });
+    const broken = Buffer.from(good);
+    broken[broken.length - 1]! ^= 1; // the payee's signature
+    const first = w.bk.submit(broken);
+    const second = w.bk.submit(good);
+    assert.equal(first.txId, second.txId, "one body, one id");
+    assert.equal(w.bk.pending, 2, "two distinct copies are queued");
+    assert.equal(w.bk.submit(good).state, "pending");
+    assert.equal(w.bk.pending, 2, "an identical copy is not");
+    const waiting = w.bk.verdict(first.txId, AbortSignal.timeout(5000));
+    const verdicts: string[] = [];
+    w.bus.on("tx.verdict", (v) => verdicts.push(v.state));
+    await w.slot();
+    assert.deepEqual(await waiting, { txId: first.txId, state: "accepted", pulse: 1 });
+    assert.deepEqual(verdicts, ["accepted"], "one verdict per id, and the accepted copy's");
+    assert.equal(w.ledger.account(w.bob.id)?.amount, 5n);
+    await w.bk.stop();
+  });
+
+  it("waiters hear 'unknown' when the service stops before their pulse", async () => {
+    const w = await setup();
+    w.bk.submit(w.genesis);
+    await w.slot();
+    const t = w.bk.submit(w.txs.transfer(w.alice, w.bob, 5n, 1n, { cosign: w.bob }));
+    const waiting = w.bk.verdict(t.txId, AbortSignal.timeout(5000));
+    await w.bk.stop();
+    assert.deepEqual(await waiting, { txId: t.txId, state: "unknown" });
+  });
+
   it("stop() waits for the pulse being applied", async () => {
     const w = await setup();
     w.bk.submit(w.genesis);

@@ -121,3 +121,46 @@ describe("JSON-RPC server", () => {
     await assert.rejects(second.start(), /port \d+ on 127\.0\.0\.1 is in use/);
   });
 });
+
+describe("JSON-RPC server: stopping", () => {
+  it("finishes a call in flight, closes its kept-alive connection, refuses new ones, and does not hang", async () => {
+    const { Agent, request } = await import("node:http");
+    let release!: () => void;
+    const s = new RpcServer({
+      token: TOKEN,
+      methods: { node_wait: () => new Promise<string>((r) => (release = () => r("done"))) },
+    });
+    await s.start();
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const post = (body: string) =>
+      new Promise<{ status: number; headers: Record<string, unknown>; text: string }>((resolve, reject) => {
+        const req = request(
+          s.url,
+          {
+            method: "POST",
+            agent,
+            headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+          },
+          (res) => {
+            let text = "";
+            res.on("data", (c) => (text += c));
+            res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
+    const inFlight = post(call("node_wait"));
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = performance.now();
+    const stopped = s.stop(2000);
+    release();
+    const r = await inFlight;
+    assert.equal(JSON.parse(r.text).result, "done");
+    assert.equal(r.headers.connection, "close", "a response sent while stopping closes its connection");
+    await stopped;
+    assert.ok(performance.now() - t0 < 1500, "stop does not wait for the keep-alive timeout");
+    await assert.rejects(post(call("node_wait")), /ECONNREFUSED|socket hang up|ECONNRESET/);
+    agent.destroy();
+  });
+});

@@ -24,6 +24,17 @@ interface StartOpts {
   passphraseFile?: string;
 }
 
+/** The flag of each configuration field `start` takes, for error messages. */
+const FLAG_NAMES: Record<string, string> = {
+  "rpc.port": "--rpc-port",
+  "pulse.periodMs": "--pulse-ms",
+  "log.level": "--log-level",
+  "log.modules": "--log-modules",
+  "verify.threads": "--verify-threads",
+  "org.name": "--org-name",
+  "org.autoFound": "--no-found",
+};
+
 /** Registers `start`. */
 export function registerStartCommand(program: Command): void {
   program
@@ -56,6 +67,7 @@ export function registerStartCommand(program: Command): void {
         node = await startNode({
           dataDir: dataDir(opts.dataDir),
           flags,
+          flagNames: FLAG_NAMES,
           ...(passphrase === undefined ? {} : { passphrase }),
         });
       } catch (err) {

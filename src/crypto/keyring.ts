@@ -22,6 +22,7 @@ export interface KeyInfo {
 /** The node's keys, by account id. */
 export class Keyring {
   private readonly signers = new Map<string, Signer>();
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly node: Signer,
@@ -58,8 +59,17 @@ export class Keyring {
     }));
   }
 
-  /** Makes a new key pair, writes it to `keys/<id>.json` (mode 0600) and holds it. */
-  async create(): Promise<KeyInfo> {
+  /**
+   * Makes a new key pair, writes it to `keys/<id>.json` (mode 0600) and holds it. One at a time: with
+   * a passphrase each key costs a scrypt of about 128 MiB, and a burst of calls must not add up.
+   */
+  create(): Promise<KeyInfo> {
+    const run = this.queue.then(() => this.createOne());
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async createOne(): Promise<KeyInfo> {
     const kp = generateKeyPair();
     const id = kp.id.toString("hex");
     await writeKeyFile(

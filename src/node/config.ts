@@ -155,6 +155,8 @@ export interface ConfigInputs {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Flag values by field name (`"rpc.port": "7700"`). @default {} */
   readonly flags?: Readonly<Record<string, string | undefined>>;
+  /** How the CLI spells each flag, for error messages. @default `--a-bC` for field `a.bC` */
+  readonly flagNames?: Readonly<Record<string, string>>;
 }
 
 /** The merged configuration and where each field's value came from. */
@@ -191,7 +193,8 @@ export function loadConfig(inputs: ConfigInputs): LoadedConfig {
   for (const [k, v] of Object.entries(inputs.flags ?? {})) {
     if (v === undefined) continue;
     if (FIELDS[k] === undefined) throw new ConfigError("UNKNOWN_FIELD", `unknown configuration flag "${k}"`);
-    flat.set(k, FIELDS[k]!.parse(v, `--${k.replace(/\./g, "-")}`));
+    const flag = inputs.flagNames?.[k] ?? `--${k.replace(/\./g, "-")}`;
+    flat.set(k, FIELDS[k]!.parse(v, flag));
     sources[k] = "flag";
   }
   const config: Record<string, Record<string, unknown>> = {};

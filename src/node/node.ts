@@ -13,10 +13,8 @@ import { type BatchVerifier, InlineVerifier } from "../crypto/verify-batch.js";
 import { LazyVerifyPool } from "../crypto/verify-lazy.js";
 import { Ledger } from "../ledger/ledger.js";
 import { LevelKV } from "../ledger/level-kv.js";
-import { FoundError, foundOrganization } from "../org/found.js";
-import { Bookkeeper, SubmitError } from "../pulse/bookkeeper.js";
+import { Bookkeeper } from "../pulse/bookkeeper.js";
 import type { PulseEvents } from "../pulse/events.js";
-import { RpcError, RpcErrorCode } from "../rpc/errors.js";
 import { EventStream } from "../rpc/events.js";
 import { handlers } from "../rpc/methods.js";
 import { NodeMetrics } from "../rpc/metrics.js";
@@ -26,6 +24,7 @@ import { VERSION } from "../version.js";
 import { TypedBus } from "./bus.js";
 import { type LoadedConfig, loadConfig } from "./config.js";
 import { dataDirPaths, initDataDir } from "./data-dir.js";
+import { founder } from "./founder.js";
 import { type Startable, startAll, stopAll } from "./lifecycle.js";
 import { createLogger, type LogOptions, type NodeLog } from "./log.js";
 
@@ -34,6 +33,8 @@ export interface NodeOptions {
   readonly dataDir: string;
   /** Config flags by field (`"rpc.port": "0"`), the top layer. */
   readonly flags?: Readonly<Record<string, string | undefined>>;
+  /** How the CLI spells those flags, for error messages. */
+  readonly flagNames?: Readonly<Record<string, string>>;
   /** @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The passphrase of sealed key files. */
@@ -60,8 +61,15 @@ export interface RunningNode {
 /** Builds and starts a node on `opts.dataDir`; fails with a clear message if it cannot. */
 export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const startedAt = Date.now();
-  const paths = (await initDataDir(opts.dataDir)).paths;
-  const config = loadConfig({ dataDir: opts.dataDir, env: opts.env ?? process.env, flags: opts.flags ?? {} });
+  const paths = (
+    await initDataDir(opts.dataDir, opts.passphrase === undefined ? {} : { passphrase: opts.passphrase })
+  ).paths;
+  const config = loadConfig({
+    dataDir: opts.dataDir,
+    env: opts.env ?? process.env,
+    flags: opts.flags ?? {},
+    ...(opts.flagNames === undefined ? {} : { flagNames: opts.flagNames }),
+  });
   const c = config.config;
   const log = createLogger({ level: c.log.level, modules: c.log.modules, ...opts.log });
   const keys = await Keyring.open(paths.key, join(paths.root, "keys"), opts.passphrase);
@@ -90,6 +98,13 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     throw err;
   }
 
+  // An organization's period is its own (its genesis says it); the config only sets a new one's.
+  const periodMs = ledger.org?.params.pulsePeriodMs ?? c.pulse.periodMs;
+  if (periodMs !== c.pulse.periodMs && config.sources["pulse.periodMs"] !== "default")
+    log.root.warn(
+      { configured: c.pulse.periodMs, organization: periodMs },
+      "pulse.periodMs is ignored: the organization's genesis fixes its period",
+    );
   const bus = new TypedBus<PulseEvents>((err, event) =>
     log.root.error({ err, event }, "a bus listener failed"),
   );
@@ -99,7 +114,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     signer: keys.node,
     bus,
     log: pulseLog,
-    periodMs: c.pulse.periodMs,
+    periodMs,
   });
   bus.on("pulse.final", (p) =>
     pulseLog.info(
@@ -124,51 +139,24 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     ),
   );
   const rpcLog = log.module("rpc");
-  const metrics = new NodeMetrics(bus, () => bookkeeper.pending);
+  const metrics = new NodeMetrics(bus, () => bookkeeper.pending, ledger.head);
   const events = new EventStream(bus);
-  const createOrg = async (
-    o: { name: string; supply?: bigint; founderAmount?: bigint },
-    signal: AbortSignal,
-  ) => {
-    let genesis: Buffer;
-    try {
-      genesis = (
-        await foundOrganization({
-          ...o,
-          founder: keys.node.id,
-          pulsePeriodMs: c.pulse.periodMs,
-          keyDir: join(paths.root, "orgs"),
-          ...(opts.passphrase === undefined ? {} : { passphrase: opts.passphrase }),
-        })
-      ).genesis;
-    } catch (err) {
-      if (err instanceof FoundError) throw new RpcError(RpcErrorCode.INVALID_PARAMS, err.message);
-      throw err;
-    }
-    let s: Awaited<ReturnType<Bookkeeper["verdict"]>>;
-    try {
-      const { txId } = bookkeeper.submit(genesis);
-      // Founding is a pulse of its own: apply it now rather than at the end of the slot.
-      void bookkeeper.closeNow();
-      s = await bookkeeper.verdict(txId, signal);
-    } catch (err) {
-      if (err instanceof SubmitError && err.code === "ORG_EXISTS")
-        throw new RpcError(RpcErrorCode.ORG_EXISTS, err.message);
-      throw err;
-    }
-    if (s.state === "rejected") {
-      const code = s.reason === "ORG_EXISTS" ? RpcErrorCode.ORG_EXISTS : RpcErrorCode.INVALID_PARAMS;
-      throw new RpcError(code, `the genesis was rejected: ${s.message}`, { reason: s.reason });
-    }
-    log.root.info({ org: ledger.org?.id.toString("hex") }, "organization founded");
-  };
+  const createOrg = founder({
+    ledger,
+    bookkeeper,
+    founder: keys.node.id,
+    pulsePeriodMs: periodMs,
+    keyDir: join(paths.root, "orgs"),
+    ...(opts.passphrase === undefined ? {} : { passphrase: opts.passphrase }),
+    log: log.root,
+  });
   let server!: RpcServer;
   const methods = serverMethods(
     handlers({
       version: VERSION,
       dataDir: paths.root,
       startedAt,
-      periodMs: c.pulse.periodMs,
+      periodMs,
       rpcUrl: () => server.url,
       peers: () => 0,
       ledger,

@@ -36,7 +36,9 @@ export class FoundError extends Error {
 }
 
 /** Makes the organization key and the signed genesis; returns the genesis bytes and the org id. */
-export async function foundOrganization(o: FoundOptions): Promise<{ org: Buffer; genesis: Buffer }> {
+export async function foundOrganization(
+  o: FoundOptions,
+): Promise<{ org: Buffer; genesis: Buffer; keyPath: string }> {
   const supply = o.supply ?? 1_000_000_000n;
   const founderAmount = o.founderAmount ?? 1_000_000n;
   if (founderAmount > supply)
@@ -63,10 +65,7 @@ export async function foundOrganization(o: FoundOptions): Promise<{ org: Buffer;
     throw new FoundError((err as Error).message);
   }
   await mkdir(o.keyDir, { recursive: true, mode: 0o700 });
-  await writeKeyFile(
-    join(o.keyDir, `${kp.id.toString("hex")}.json`),
-    kp,
-    o.passphrase === undefined ? {} : { passphrase: o.passphrase },
-  );
-  return { org: kp.id, genesis: bytes };
+  const keyPath = join(o.keyDir, `${kp.id.toString("hex")}.json`);
+  await writeKeyFile(keyPath, kp, o.passphrase === undefined ? {} : { passphrase: o.passphrase });
+  return { org: kp.id, genesis: bytes, keyPath };
 }

@@ -5,6 +5,7 @@
  * whole slot applied at its end. The pulse number grows only when the state changed; a slot that
  * changed nothing gets a signed heartbeat instead (heartbeat.ts).
  */
+import { hash } from "node:crypto";
 import type { Signer } from "../crypto/ed25519.js";
 import { type CheckedBatch, Ledger } from "../ledger/ledger.js";
 import { type Tx, TxKind } from "../ledger/tx.js";
@@ -59,12 +60,14 @@ export class Bookkeeper {
   private unchecked: Tx[] = [];
   /** Handed to the verifier; applied at the end of the slot. */
   private checks: Promise<CheckedBatch>[] = [];
-  /** Ids of the slot's transactions (unchecked or checking). */
-  private slotIds = new Set<string>();
-  /** Ids of the batch being applied. */
-  private applyingIds = new Set<string>();
+  /** The slot's transactions (unchecked or checking): copies by their whole bytes, and ids. */
+  private slot = new SlotSet();
+  /** The ids of the batch being applied. */
+  private applyingIds = new Map<string, number>();
+  /** The last slot closed (closeNow closes one early: its end then needs no heartbeat). */
+  private lastClosed = -1;
   private readonly verdicts = new Map<string, TxVerdict>();
-  private readonly waiters = new Map<string, ((v: TxVerdict) => void)[]>();
+  private readonly waiters = new Map<string, ((v: TxStatus) => void)[]>();
   private flushTimer: NodeJS.Timeout | undefined;
   private applying: Promise<void> | undefined;
   private stopped = true;
@@ -90,13 +93,14 @@ export class Bookkeeper {
     this.clock.stop();
     clearTimeout(this.flushTimer);
     await this.settled();
-    const dropped = this.slotIds.size;
+    const dropped = this.slot.copies;
     if (dropped > 0) this.opts.log.info({ dropped }, "stopped with transactions not yet applied");
     // Let outstanding checks settle so no verifier call outlives the service.
     await Promise.allSettled(this.checks);
     this.unchecked = [];
     this.checks = [];
-    this.slotIds.clear();
+    this.wake(this.slot.ids.keys());
+    this.slot = new SlotSet();
   }
 
   /**
@@ -105,7 +109,7 @@ export class Bookkeeper {
    */
   async closeNow(): Promise<void> {
     if (this.stopped || this.applying !== undefined) return this.settled();
-    this.onTick({ index: this.clock.current(), missed: 0 });
+    this.close(this.clock.current());
     return this.settled();
   }
 
@@ -116,11 +120,11 @@ export class Bookkeeper {
 
   /** Transactions waiting for a pulse (this slot's and the one being applied). */
   get pending(): number {
-    return this.slotIds.size + this.applyingIds.size;
+    return this.slot.copies + this.applyingIds.size;
   }
 
   /** The clock's current slot. */
-  get slot(): number {
+  get currentSlot(): number {
     return this.clock.current();
   }
 
@@ -144,7 +148,9 @@ export class Bookkeeper {
       throw err;
     }
     const txId = tx.id.toString("hex");
-    if (this.slotIds.has(txId) || this.applyingIds.has(txId)) return { txId, state: "pending" };
+    // A copy is the same only if its signatures are too: a broken copy must not shadow a good one.
+    const copy = hash("sha256", bytes, "base64");
+    if (this.slot.has(copy)) return { txId, state: "pending" };
     const org = this.opts.ledger.org;
     if (tx.body.kind === TxKind.Genesis) {
       if (org !== undefined)
@@ -159,7 +165,7 @@ export class Bookkeeper {
     if (found !== undefined) return { txId, state: "accepted", pulse: found.pulse };
     if (this.pending >= (this.opts.maxPending ?? 100_000))
       throw new SubmitError("BUSY", "too many transactions are waiting for a pulse; try again shortly");
-    this.slotIds.add(txId);
+    this.slot.add(copy, txId);
     this.verdicts.delete(txId);
     this.unchecked.push(tx);
     if (this.unchecked.length >= (this.opts.chunk ?? 256)) this.flushChecks();
@@ -169,7 +175,7 @@ export class Bookkeeper {
 
   /** A transaction's status by id (64 hex digits). */
   status(txId: string): TxStatus {
-    if (this.slotIds.has(txId) || this.applyingIds.has(txId)) return { txId, state: "pending" };
+    if (this.slot.ids.has(txId) || this.applyingIds.has(txId)) return { txId, state: "pending" };
     const v = this.verdicts.get(txId);
     if (v !== undefined) return v;
     const found = this.opts.ledger.findTx(Buffer.from(txId, "hex"));
@@ -177,10 +183,14 @@ export class Bookkeeper {
     return { txId, state: "unknown" };
   }
 
-  /** The verdict on a pending transaction, when it comes; rejects if `signal` aborts first. */
+  /**
+   * The verdict on a pending transaction, when it comes (`unknown` if its pulse failed or the
+   * service stopped first); rejects if `signal` aborts first.
+   */
   verdict(txId: string, signal: AbortSignal): Promise<TxStatus> {
     const now = this.status(txId);
     if (now.state !== "pending") return Promise.resolve(now);
+    if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const list = this.waiters.get(txId) ?? [];
       const onAbort = () => {
@@ -190,7 +200,7 @@ export class Bookkeeper {
         if (l?.length === 0) this.waiters.delete(txId);
         reject(signal.reason);
       };
-      const done = (v: TxVerdict) => {
+      const done = (v: TxStatus) => {
         signal.removeEventListener("abort", onAbort);
         resolve(v);
       };
@@ -215,16 +225,35 @@ export class Bookkeeper {
   private onTick(t: Tick): void {
     if (t.missed > 0)
       this.opts.log.warn({ missed: t.missed }, "pulse slots missed (the event loop was late)");
+    // The tick starts slot `index`: the one that ended is index - 1.
+    const ended = t.index - 1;
+    // Closed early by closeNow, and nothing came since: nothing to apply and no heartbeat owed.
+    if (ended <= this.lastClosed && this.slot.copies === 0) return;
+    this.close(ended);
+  }
+
+  private close(slot: number): void {
     // A pulse still being written takes the next slot's transactions along with it at the next tick.
     if (this.applying !== undefined) return;
-    this.applying = this.closeSlot(t.index)
-      .catch((err) =>
-        this.opts.log.error({ err }, "the pulse could not be applied; its transactions are dropped"),
-      )
+    this.lastClosed = Math.max(this.lastClosed, slot);
+    this.applying = this.closeSlot(slot)
+      .catch((err) => {
+        this.opts.log.error({ err }, "the pulse could not be applied; its transactions are dropped");
+        this.wake(this.applyingIds.keys());
+      })
       .finally(() => {
         this.applyingIds.clear();
         this.applying = undefined;
       });
+  }
+
+  /** Tells the waiters of `ids` that their transactions will get no verdict. */
+  private wake(ids: Iterable<string>): void {
+    for (const txId of ids) {
+      const ws = this.waiters.get(txId);
+      this.waiters.delete(txId);
+      for (const w of ws ?? []) w({ txId, state: "unknown" });
+    }
   }
 
   private async closeSlot(slot: number): Promise<void> {
@@ -232,8 +261,8 @@ export class Bookkeeper {
     this.flushChecks();
     const checks = this.checks;
     this.checks = [];
-    this.applyingIds = this.slotIds;
-    this.slotIds = new Set();
+    this.applyingIds = this.slot.ids;
+    this.slot = new SlotSet();
     const { ledger, bus } = this.opts;
     if (checks.length === 0) {
       this.heartbeat(slot, 0);
@@ -243,22 +272,28 @@ export class Bookkeeper {
     const pulse = ledger.head === undefined ? 0 : ledger.head + 1;
     const out = await ledger.applyPulse(pulse, batch, { proofs: false, skipUnchanged: true });
     // From here every verdict is known: nobody should see these as pending any more.
-    this.applyingIds = new Set();
+    this.applyingIds = new Map();
+    // One verdict per id: of several copies of one transaction, an accepted one is the verdict.
+    const byId = new Map<string, TxVerdict>();
     let rejected = 0;
     for (const r of out.results) {
       // Every transaction decoded on arrival, so each result has its id.
       const txId = r.txId!.toString("hex");
-      const v: TxVerdict = r.ok
-        ? { txId, state: "accepted", pulse }
-        : { txId, state: "rejected", reason: r.reason, message: r.message, slot };
       if (!r.ok) rejected++;
+      if (byId.get(txId)?.state === "accepted") continue;
+      byId.set(
+        txId,
+        r.ok
+          ? { txId, state: "accepted", pulse }
+          : { txId, state: "rejected", reason: r.reason, message: r.message, slot },
+      );
+    }
+    for (const v of byId.values()) {
       this.remember(v);
       bus.emit("tx.verdict", v);
-      const ws = this.waiters.get(txId);
-      if (ws !== undefined) {
-        this.waiters.delete(txId);
-        for (const w of ws) w(v);
-      }
+      const ws = this.waiters.get(v.txId);
+      this.waiters.delete(v.txId);
+      for (const w of ws ?? []) w(v);
     }
     if (!out.committed) {
       this.heartbeat(slot, rejected);
@@ -277,7 +312,11 @@ export class Bookkeeper {
       rejected,
       applyMs: performance.now() - t0,
     });
-    await ledger.pruneAll();
+    try {
+      await ledger.pruneAll();
+    } catch (err) {
+      this.opts.log.error({ err, pulse }, "pruning after the pulse failed (the pulse itself is final)");
+    }
   }
 
   private heartbeat(slot: number, rejected: number): void {
@@ -304,5 +343,25 @@ export class Bookkeeper {
       const oldest = this.verdicts.keys().next().value;
       if (oldest !== undefined) this.verdicts.delete(oldest);
     }
+  }
+}
+
+/** The transactions of one slot: each distinct copy once (by its bytes' hash), and their ids. */
+class SlotSet {
+  private readonly keys = new Set<string>();
+  /** Id -> number of copies. */
+  readonly ids = new Map<string, number>();
+
+  get copies(): number {
+    return this.keys.size;
+  }
+
+  has(copy: string): boolean {
+    return this.keys.has(copy);
+  }
+
+  add(copy: string, txId: string): void {
+    this.keys.add(copy);
+    this.ids.set(txId, (this.ids.get(txId) ?? 0) + 1);
   }
 }

@@ -26,7 +26,7 @@ export class RpcCallError extends Error {
 
 /** Options of RpcClient. */
 export interface RpcClientOptions {
-  /** Deadline of one HTTP request in milliseconds. @default 30000 */
+  /** Deadline of one HTTP request in milliseconds (past the server's own 30 s). @default 35000 */
   readonly timeoutMs?: number;
 }
 
@@ -83,7 +83,7 @@ export class RpcClient {
         headers: { "content-type": "application/json", authorization: `Bearer ${this.token}` },
         // Amounts may be bigints: they go as decimal strings, as the API takes them.
         body: JSON.stringify(body, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 35_000),
       });
     } catch (err) {
       throw new RpcCallError(0, `cannot reach the node at ${this.url}: ${(err as Error).message}`);
@@ -131,8 +131,13 @@ export class LeitherClient extends RpcClient {
   static async fromDataDir(dataDir: string, opts: RpcClientOptions = {}): Promise<LeitherClient> {
     let url: string;
     try {
-      const doc = JSON.parse(await readFile(join(dataDir, "rpc.json"), "utf8")) as { url?: unknown };
+      const doc = JSON.parse(await readFile(join(dataDir, "rpc.json"), "utf8")) as {
+        url?: unknown;
+        pid?: unknown;
+      };
       if (typeof doc.url !== "string") throw new Error("no url");
+      // Left behind by a node that died: do not send the token to whatever listens there now.
+      if (typeof doc.pid === "number" && !alive(doc.pid)) throw new Error("not running");
       url = doc.url;
     } catch {
       throw new RpcCallError(
@@ -198,5 +203,15 @@ export class LeitherClient extends RpcClient {
       if (signal.aborted) return;
       throw err;
     }
+  }
+}
+
+/** True if process `pid` exists (EPERM: it does, as another user's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === "EPERM";
   }
 }

@@ -18,6 +18,7 @@ const MAX_BUFFERED = 1024 * 1024;
 /** The event stream route and its open connections. */
 export class EventStream {
   private readonly open = new Set<ServerResponse>();
+  private closed = false;
 
   constructor(private readonly bus: PulseSource) {}
 
@@ -30,7 +31,13 @@ export class EventStream {
   serve(req: IncomingMessage, res: ServerResponse): void {
     const query = new URL(req.url ?? "/", "http://localhost").searchParams.get("topics");
     const names = query === null ? Object.keys(TOPICS) : query.split(",").filter((t) => t !== "");
-    const unknown = names.filter((n) => TOPICS[n] === undefined);
+    if (this.closed) {
+      res
+        .writeHead(503, { "content-type": "text/plain; charset=utf-8", connection: "close" })
+        .end("the node is stopping\n");
+      return;
+    }
+    const unknown = names.filter((n) => !Object.hasOwn(TOPICS, n));
     if (unknown.length > 0 || names.length === 0) {
       res
         .writeHead(400, { "content-type": "text/plain; charset=utf-8" })
@@ -62,6 +69,7 @@ export class EventStream {
 
   /** Ends every stream (before the server stops, which waits for open connections). */
   close(): void {
+    this.closed = true;
     for (const res of this.open) res.end();
     this.open.clear();
   }

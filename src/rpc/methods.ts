@@ -26,7 +26,7 @@ export interface RpcDeps {
   rpcUrl(): string;
   peers(): number;
   readonly ledger: Pick<Ledger, "org" | "head" | "account" | "prove" | "rootAt" | "retained" | "findTx">;
-  readonly pulse: Pick<Bookkeeper, "submit" | "status" | "verdict" | "pending" | "slot" | "last">;
+  readonly pulse: Pick<Bookkeeper, "submit" | "status" | "verdict" | "pending" | "currentSlot" | "last">;
   readonly keys: Pick<Keyring, "get" | "list" | "create" | "node">;
   /** Founds an organization and resolves once its genesis pulse is final. */
   createOrg(o: { name: string; supply?: bigint; founderAmount?: bigint }, signal: AbortSignal): Promise<void>;
@@ -91,7 +91,7 @@ export function handlers(d: RpcDeps): Handlers {
         // Healthy while the pulse service keeps up: a node with an organization answers each slot.
         ok: d.ledger.org === undefined || (ago !== null && ago < 10 * d.periodMs) || d.pulse.pending === 0,
         pulse: d.ledger.head ?? null,
-        slot: d.pulse.slot,
+        slot: d.pulse.currentSlot,
         pending: d.pulse.pending,
         lastPulseMsAgo: ago === null ? null : Math.round(ago),
       };
@@ -152,7 +152,7 @@ export function handlers(d: RpcDeps): Handlers {
       return {
         pulse: d.ledger.head ?? null,
         root: d.ledger.head === undefined ? null : rootJson(d.ledger.rootAt()),
-        slot: d.pulse.slot,
+        slot: d.pulse.currentSlot,
         periodMs: d.periodMs,
         retained: { first: r[0] ?? null, last: r.at(-1) ?? null, count: r.length },
       };

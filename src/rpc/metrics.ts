@@ -18,10 +18,12 @@ export class NodeMetrics {
   private readonly rpcLatency: Histogram<"method" | "ok">;
   private readonly offs: (() => void)[] = [];
 
-  constructor(bus: PulseSource, pending: () => number) {
+  /** @param head the newest final pulse at start, if any (so a restart does not show 0). */
+  constructor(bus: PulseSource, pending: () => number, head?: number) {
     const r = this.registry;
     collectDefaultMetrics({ register: r, prefix: "leither_" });
     const height = new Gauge({ name: "leither_pulse_height", help: "newest final pulse", registers: [r] });
+    if (head !== undefined) height.set(head);
     const apply = new Histogram({
       name: "leither_pulse_apply_seconds",
       help: "time from the pulse tick to its commit",

@@ -78,7 +78,8 @@ export function validate(s: Schema, v: unknown, where = "value"): string | undef
     const o = v as Record<string, unknown>;
     for (const r of s.required ?? []) if (!Object.hasOwn(o, r)) return `${where}.${r} is required`;
     for (const [k, x] of Object.entries(o)) {
-      const sub = s.properties?.[k];
+      // Own properties only: "constructor" or "__proto__" must not pass for a declared field.
+      const sub = s.properties !== undefined && Object.hasOwn(s.properties, k) ? s.properties[k] : undefined;
       if (sub === undefined) {
         if (s.additionalProperties === false) return `${where}.${k} is not a known field`;
         continue;

@@ -6,6 +6,7 @@
  * its stack, and passed to `onError` for the logs.
  */
 import { timingSafeEqual } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { RpcError, RpcErrorCode } from "./errors.js";
@@ -59,6 +60,10 @@ export class RpcServer {
   readonly name = "rpc";
   private server: Server | undefined;
   private readonly token: Buffer;
+  private address: string | undefined;
+  private stopping = false;
+  /** Responses not yet sent: at stop they are told to close their connection. */
+  private readonly open = new Set<ServerResponse>();
 
   constructor(private readonly opts: RpcServerOptions) {
     if (opts.token.length < 16) throw new RangeError("the RPC token must be at least 16 characters");
@@ -67,9 +72,8 @@ export class RpcServer {
 
   /** The server's URL once started. */
   get url(): string {
-    const a = this.server?.address() as AddressInfo | null | undefined;
-    if (!a) throw new Error("the RPC server is not started");
-    return `http://127.0.0.1:${a.port}/`;
+    if (this.address === undefined) throw new Error("the RPC server is not started");
+    return this.address;
   }
 
   /** Listens on 127.0.0.1; a port in use fails at once with a clear message. */
@@ -79,30 +83,51 @@ export class RpcServer {
     server.requestTimeout = (this.opts.timeoutMs ?? 30_000) + 10_000;
     this.server = server;
     return new Promise((resolve, reject) => {
-      server.once("error", (err: NodeJS.ErrnoException) => {
+      const onListenError = (err: NodeJS.ErrnoException) => {
         this.server = undefined;
         reject(
           err.code === "EADDRINUSE"
             ? new Error(`port ${this.opts.port} on 127.0.0.1 is in use (is another leither running?)`)
             : err,
         );
+      };
+      server.once("error", onListenError);
+      server.listen(this.opts.port ?? 0, "127.0.0.1", () => {
+        // Once listening, an error (EMFILE on accept, say) is reported, and the server goes on.
+        server.off("error", onListenError);
+        server.on("error", (err) => this.opts.onError?.(err, "(server)"));
+        this.address = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+        resolve();
       });
-      server.listen(this.opts.port ?? 0, "127.0.0.1", () => resolve());
     });
   }
 
-  /** Stops listening and waits for the requests in flight. */
-  stop(): Promise<void> {
+  /**
+   * Stops: new requests get 503, the ones in flight finish and close their connections, and kept-alive
+   * connections are closed as they fall idle; after `graceMs` whatever is left is cut.
+   */
+  stop(graceMs = 5000): Promise<void> {
     const s = this.server;
     this.server = undefined;
     if (s === undefined) return Promise.resolve();
+    this.stopping = true;
+    for (const res of this.open) if (!res.headersSent) res.shouldKeepAlive = false;
     return new Promise((resolve) => {
-      s.close(() => resolve());
+      const sweep = setInterval(() => s.closeIdleConnections(), 50);
+      const cut = setTimeout(() => s.closeAllConnections(), graceMs);
+      s.close(() => {
+        clearInterval(sweep);
+        clearTimeout(cut);
+        resolve();
+      });
       s.closeIdleConnections();
     });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.stopping) return plain(res, 503, "the node is stopping");
+    this.open.add(res);
+    res.on("close", () => this.open.delete(res));
     try {
       const path = (req.url ?? "/").split("?")[0];
       const route = req.method === "GET" && path !== undefined ? this.opts.routes?.[path] : undefined;
@@ -139,6 +164,8 @@ export class RpcServer {
       const r = await this.withDeadline((dl) => this.call(doc, dl));
       return r === undefined ? void res.writeHead(204).end() : json(res, r);
     } catch (err) {
+      // A client that hung up mid-request is not the server's failure.
+      if (req.destroyed || res.destroyed) return;
       this.opts.onError?.(err, "(http)");
       if (!res.headersSent) plain(res, 500, "internal error");
       else res.destroy();
@@ -157,6 +184,8 @@ export class RpcServer {
    */
   private async withDeadline<T>(fn: (dl: Deadline) => Promise<T>): Promise<T> {
     const ac = new AbortController();
+    // Every call of a batch may wait on the one signal.
+    setMaxListeners((this.opts.maxBatch ?? 100) + 1, ac.signal);
     const ms = this.opts.timeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {

@@ -1,0 +1,84 @@
+/**
+ * Founding an organization on this node, for `org_create` and for the start of a node with none:
+ * make the organization's key and genesis (src/org), submit it, apply it at once, and wait for its
+ * verdict. One founding at a time: each seals a key with scrypt (about 128 MiB with a passphrase),
+ * and only one genesis can win anyway. A founding that fails leaves no key file behind.
+ */
+import { rm } from "node:fs/promises";
+import type { Ledger } from "../ledger/ledger.js";
+import { FoundError, foundOrganization } from "../org/found.js";
+import { type Bookkeeper, SubmitError, type TxStatus } from "../pulse/bookkeeper.js";
+import { RpcError, RpcErrorCode } from "../rpc/errors.js";
+import type { Logger } from "./log.js";
+
+/** What founding needs. */
+export interface FounderDeps {
+  readonly ledger: Pick<Ledger, "org">;
+  readonly bookkeeper: Pick<Bookkeeper, "submit" | "closeNow" | "verdict">;
+  /** This node's account: the first supervisor. */
+  readonly founder: Buffer;
+  readonly pulsePeriodMs: number;
+  readonly keyDir: string;
+  readonly passphrase?: string;
+  readonly log: Logger;
+}
+
+/** What the founder chooses. */
+export interface FoundRequest {
+  readonly name: string;
+  readonly supply?: bigint;
+  readonly founderAmount?: bigint;
+}
+
+/** A function that founds an organization and resolves once its genesis pulse is final. */
+export function founder(d: FounderDeps): (o: FoundRequest, signal: AbortSignal) => Promise<void> {
+  let queue: Promise<unknown> = Promise.resolve();
+  return (o, signal) => {
+    const run = queue.then(() => found(d, o, signal));
+    queue = run.catch(() => undefined);
+    return run;
+  };
+}
+
+async function found(d: FounderDeps, o: FoundRequest, signal: AbortSignal): Promise<void> {
+  const org = d.ledger.org;
+  if (org !== undefined)
+    throw new RpcError(
+      RpcErrorCode.ORG_EXISTS,
+      `this node already keeps organization ${org.id.toString("hex")}`,
+    );
+  let made: Awaited<ReturnType<typeof foundOrganization>>;
+  try {
+    made = await foundOrganization({
+      ...o,
+      founder: d.founder,
+      pulsePeriodMs: d.pulsePeriodMs,
+      keyDir: d.keyDir,
+      ...(d.passphrase === undefined ? {} : { passphrase: d.passphrase }),
+    });
+  } catch (err) {
+    if (err instanceof FoundError) throw new RpcError(RpcErrorCode.INVALID_PARAMS, err.message);
+    throw err;
+  }
+  let s: TxStatus | undefined;
+  try {
+    const { txId } = d.bookkeeper.submit(made.genesis);
+    // Founding is a pulse of its own: apply it now rather than at the end of the slot.
+    void d.bookkeeper.closeNow();
+    s = await d.bookkeeper.verdict(txId, signal);
+  } catch (err) {
+    await rm(made.keyPath, { force: true });
+    if (err instanceof SubmitError && err.code === "ORG_EXISTS")
+      throw new RpcError(RpcErrorCode.ORG_EXISTS, err.message);
+    throw err;
+  }
+  if (s.state !== "accepted") {
+    await rm(made.keyPath, { force: true });
+    if (s.state === "rejected") {
+      const code = s.reason === "ORG_EXISTS" ? RpcErrorCode.ORG_EXISTS : RpcErrorCode.INVALID_PARAMS;
+      throw new RpcError(code, `the genesis was rejected: ${s.message}`, { reason: s.reason });
+    }
+    throw new RpcError(RpcErrorCode.STOPPING, "the genesis got no verdict (the node is stopping?)");
+  }
+  d.log.info({ org: made.org.toString("hex") }, "organization founded");
+}
