@@ -13,6 +13,7 @@ import { ClockCache } from "../util/clock-cache.js";
 import { type Account, accountDataHash, decodeAccountData, encodeAccountData } from "./account.js";
 import { dataKey, dataStaleTarget, metaKey, txKey } from "./keys.js";
 import type { KV } from "./kv.js";
+import type { ApplyOptions, LedgerOptions, PulseOutcome } from "./ledger-types.js";
 import { keysMatch, partiesOf } from "./rules.js";
 import {
   type BatchItem,
@@ -22,81 +23,17 @@ import {
   type TxResult,
   transition,
 } from "./state-machine.js";
-import { VersionedTree, type VersionedTreeOptions } from "./store.js";
+import { VersionedTree } from "./store.js";
 import type { Tx } from "./tx.js";
 import { decodeTx, signerIds, txBytes } from "./tx-codec.js";
 
-/** Options of a Ledger. */
-export interface LedgerOptions extends VersionedTreeOptions {
-  /** Verifies a batch's signatures (a VerifyPool uses every core). @default an InlineVerifier */
-  verifier?: BatchVerifier;
-  /**
-   * Bytes of head-state accounts kept decoded in memory, so an active account costs no tree walk and
-   * no LevelDB read (0 turns it off). @default 32 MiB
-   */
-  accountCacheBytes?: number;
-  /**
-   * Keep an index of accepted transactions (txId -> pulse and bytes) in the same atomic batch as the
-   * pulse, so a receipt can be rebuilt after a restart (findTx). @default false
-   */
-  indexTxs?: boolean;
-}
+export type { ApplyOptions, LedgerOptions, PulseOutcome, PulseTimings, Receipt } from "./ledger-types.js";
 
 /** Rough bytes of one cached account (its object, id key and dataHash). */
 const ACCOUNT_ENTRY_BYTES = 400;
 
 /** A head-state account as cached: undefined when it has no leaf. */
 type CachedAccount = { readonly account: Account; readonly dataHash: Buffer } | undefined;
-
-/** Options of one pulse. */
-export interface ApplyOptions {
-  /** Put each party's proof in the receipts (costs a proof per party). @default true */
-  proofs?: boolean;
-  /**
-   * Commit nothing when no transaction changes the state (every one rejected, or none): the pulse
-   * number then does not grow (DESIGN.md: the pulse number grows only when the state changes), and
-   * the outcome says `committed: false`. @default false
-   */
-  skipUnchanged?: boolean;
-}
-
-/** What an accepted transaction's parties get: the pulse, its root synopsis and their proofs. */
-export interface Receipt {
-  readonly txId: Buffer;
-  readonly pulse: number;
-  readonly root: Summary;
-  /** Each party's inclusion proof at `pulse` (empty when proofs were not asked for). */
-  readonly proofs: readonly { readonly id: Buffer; readonly proof: Proof }[];
-}
-
-/** The outcome of one pulse. */
-export interface PulseOutcome {
-  readonly pulse: number;
-  /** False when `skipUnchanged` kept an unchanged pulse out of the store (root is the head's then). */
-  readonly committed: boolean;
-  readonly root: Summary;
-  /** One verdict per submitted transaction, in submission order. */
-  readonly results: readonly TxResult[];
-  /** One receipt per accepted transaction, in order of application. */
-  readonly receipts: readonly Receipt[];
-  readonly accountsChanged: number;
-  readonly issued: bigint;
-  /** Tree pages the pulse wrote. */
-  readonly pagesWritten: number;
-  /** Bytes of the pulse's atomic write (keys and values). */
-  readonly bytesWritten: number;
-  /** Where the time went, in milliseconds (for operators and benchmarks; not part of the result). */
-  readonly timings: PulseTimings;
-}
-
-/** Milliseconds spent in each step of a pulse. */
-export interface PulseTimings {
-  readonly decode: number;
-  readonly verify: number;
-  readonly transition: number;
-  readonly commit: number;
-  readonly receipts: number;
-}
 
 const CHECKED = Symbol("checked");
 
