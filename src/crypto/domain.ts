@@ -38,6 +38,10 @@ export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 export const NodeMessageKind = {
   /** A bookkeeper's heartbeat for a pulse slot that changed nothing (src/pulse/heartbeat.ts). */
   Heartbeat: 0x40,
+  /** An organization's public record in the DHT (src/dht/records.ts). */
+  OrgRecord: 0x41,
+  /** A member's node record in the DHT: account id to peer id and addresses (src/dht/records.ts). */
+  MemberRecord: 0x42,
 } as const;
 
 /** The bytes a signature covers: the tag, then the message (which starts with format, kind, org). */
