@@ -5,16 +5,15 @@ import { join } from "node:path";
 import { after } from "node:test";
 
 const dirs: string[] = [];
-let hooked = false;
+
+// Registered when the file's imports run, so at the file's top level: registered lazily from inside a
+// hook, `after` would belong to that hook and remove the folders as soon as it ended.
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** A new empty folder under the OS temp dir, removed after the file's tests. */
 export function tmpDir(prefix = "leither-test-"): string {
-  if (!hooked) {
-    hooked = true;
-    after(() => {
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    });
-  }
   const d = mkdtempSync(join(tmpdir(), prefix));
   dirs.push(d);
   return d;
