@@ -49,6 +49,8 @@ export class EventStream {
       "cache-control": "no-cache",
       connection: "keep-alive",
     });
+    // A write racing the client's hang-up must not become an unhandled 'error' event.
+    res.on("error", () => undefined);
     res.write(": leither events\n\n");
     this.open.add(res);
     const offs = names.map((n) => {
