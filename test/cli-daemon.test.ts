@@ -18,12 +18,17 @@ let daemon: ChildProcess | undefined;
 let exited: Promise<number | null> | undefined;
 let daemonOut = "";
 
-// Registered before tmpDir's own `after` (hooks run in order), so the daemon stops before its dir goes.
+// tmpDir removes its folders when the process exits, after every hook: the daemon stops first.
 after(async () => {
   const d = daemon;
   if (d === undefined || exited === undefined) return;
   if (d.exitCode === null && d.signalCode === null) d.kill("SIGTERM");
-  const code = await Promise.race([exited, sleep(10_000, "timeout" as const)]);
+  const ac = new AbortController();
+  const code = await Promise.race([
+    exited,
+    sleep(10_000, "timeout" as const, { signal: ac.signal }).catch(() => "timeout" as const),
+  ]);
+  ac.abort();
   if (code === "timeout") d.kill("SIGKILL");
   assert.equal(code, 0, `the daemon exits 0 within 10 s of SIGTERM; its output:\n${daemonOut}`);
   assert.equal(existsSync(join(data, "rpc.json")), false, "a stopped node removes rpc.json");

@@ -6,7 +6,6 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { generateKeyPair, Signer } from "../src/crypto/ed25519.js";
 import { TxKind } from "../src/ledger/tx.js";
 import { countersign, signTx } from "../src/ledger/tx-codec.js";
@@ -375,10 +374,10 @@ describe("leither start, over JSON-RPC", { timeout: 40_000 }, () => {
 
   it("events stream pulses and verdicts; /events refuses unknown topics; /metrics serves Prometheus text", async () => {
     const k = await req("keys_new");
-    const log = new EventLog(client, ["pulse", "tx"]);
+    const log = new EventLog(client, ["pulse", "heartbeat", "tx"]);
     try {
-      // Let the stream open before the transfer is made.
-      await sleep(300);
+      // The stream is open once it carries an event (a heartbeat comes every idle slot).
+      await log.waitFor(() => true, 10_000, "the first event");
       const t = await req("tx_transfer", { to: k.id, amount: "5", wait: true });
       assert.equal(t.state, "accepted");
       const v = await log.waitFor(

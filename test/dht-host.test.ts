@@ -24,8 +24,16 @@ describe("libp2p host on loopback", { timeout: 60_000 }, () => {
     hosts.push(b);
     const c = await Host.start({ peerKeyPath: join(dir, "c.key"), bootstrap: b.addrs });
     hosts.push(c);
-    // Let identify and the routing tables settle.
-    await new Promise((r) => setTimeout(r, 1000));
+    // Wait (bounded) until identify has filled every routing table.
+    for (
+      let i = 0;
+      i < 100 &&
+      hosts.some(
+        (h) => (h.node.services.dht as unknown as { routingTable: { size: number } }).routingTable.size === 0,
+      );
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
     const key = orgRecordKey(orgKey.id);
     await a.put(key, rec(1n, "first"), AbortSignal.timeout(10_000));
     const got = await c.get(key, AbortSignal.timeout(10_000));
@@ -38,6 +46,16 @@ describe("libp2p host on loopback", { timeout: 60_000 }, () => {
     await assert.rejects(a.put(key, forged, AbortSignal.timeout(5000)), /signature/);
     const after = await a.get(key, AbortSignal.timeout(10_000));
     assert.equal(after?.seq, 2n);
+    // A peer replays the older, validly signed record straight into the DHT: it cannot roll it back.
+    await b.node.contentRouting
+      .put(key, rec(1n, "first"), { signal: AbortSignal.timeout(10_000) })
+      .catch(() => undefined);
+    assert.equal((await c.get(key, AbortSignal.timeout(10_000)))?.seq, 2n);
+    assert.equal((await a.get(key, AbortSignal.timeout(10_000)))?.seq, 2n);
+  });
+
+  it("a malformed bootstrap address fails the start before anything listens", async () => {
+    await assert.rejects(Host.start({ peerKeyPath: join(dir, "e.key"), bootstrap: ["not-a-multiaddr"] }));
   });
 
   it("keeps its peer id across restarts", async () => {

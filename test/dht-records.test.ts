@@ -70,6 +70,22 @@ describe("DHT records", () => {
     );
   });
 
+  it("the signer refuses what the decoder would refuse: an empty name, a pulse period of 0", () => {
+    const base = { org: orgKey.id, seq: 1n, name: "x", pulsePeriodMs: 1000, supervisor: alice.id };
+    assert.throws(() => signOrgRecord({ ...base, name: "" }, orgKey), /name/);
+    assert.throws(() => signOrgRecord({ ...base, pulsePeriodMs: 0 }, orgKey), /pulsePeriodMs/);
+    // Signed by hand with a period of 0: refused on the way in.
+    const good = signOrgRecord(base, orgKey);
+    const message = Buffer.from(good.subarray(0, good.length - 96));
+    message.writeUInt32BE(0, message.length - 24);
+    const bytes = Buffer.concat([
+      message,
+      orgKey.publicKey,
+      orgKey.sign(Buffer.concat([Buffer.from("LEITHER\0", "latin1"), message])),
+    ]);
+    refused(() => validateRecord(orgRecordKey(orgKey.id), bytes), /pulsePeriodMs/);
+  });
+
   it("any bytes from a peer are refused with a RecordError, never another error", () => {
     const keys = [orgRecordKey(orgKey.id), memberRecordKey(orgKey.id, alice.id)];
     const good = [org(1n), member(1n)];

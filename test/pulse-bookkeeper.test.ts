@@ -241,3 +241,30 @@ describe("heartbeat encoding", () => {
     assert.throws(() => decodeHeartbeat(kind), /not a heartbeat/);
   });
 });
+
+describe("bookkeeper: a copy sent again while its pulse is written", () => {
+  it("is not queued again, and a different copy refused later never turns the acceptance into a rejection", async () => {
+    const w = await setup();
+    w.bk.submit(w.genesis);
+    await w.slot();
+    const good = w.txs.transfer(w.alice, w.bob, 5n, 1n, { cosign: w.bob });
+    const t = w.bk.submit(good);
+    const verdicts: string[] = [];
+    w.bus.on("tx.verdict", (v) =>
+      verdicts.push(v.state === "rejected" ? `rejected:${v.reason}` : `accepted:${v.pulse}`),
+    );
+    await w.bk.settled();
+    w.time.advance(PERIOD); // the pulse starts being written
+    assert.equal(w.bk.submit(good).state, "pending", "the same bytes, while their pulse is written");
+    // Another copy of the same body, with the payer's signature alone: other bytes, so it is queued.
+    const payerOnly = w.txs.transfer(w.alice, w.bob, 5n, 1n);
+    w.bk.submit(payerOnly);
+    await w.bk.settled();
+    assert.equal(w.bk.pending, 1, "only the other copy waits");
+    await w.slot();
+    assert.deepEqual(w.bk.status(t.txId), { txId: t.txId, state: "accepted", pulse: 1 });
+    assert.deepEqual(verdicts, ["accepted:1"], "announced once");
+    assert.equal(w.ledger.account(w.bob.id)?.amount, 5n);
+    await w.bk.stop();
+  });
+});

@@ -55,7 +55,7 @@ const callArb = fc.record(
 );
 
 const dir = tmpDir("leither-fuzz-");
-let node: RunningNode;
+let node: RunningNode | undefined;
 let token: string;
 before(async () => {
   node = await startNode({
@@ -64,13 +64,13 @@ before(async () => {
     env: {},
     log: { pretty: false, destination: { write: () => true } },
   });
-  for (let i = 0; i < 100 && node.ledger.org === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && node!.ledger.org === undefined; i++) await new Promise((r) => setTimeout(r, 50));
   token = readFileSync(join(dir, "rpc.cookie"), "utf8").trim();
 });
-after(() => node.stop());
+after(() => node?.stop());
 
 async function post(body: unknown) {
-  const res = await fetch(node.url, {
+  const res = await fetch(node!.url, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: JSON.stringify(body),

@@ -126,9 +126,17 @@ describe("JSON-RPC server: stopping", () => {
   it("finishes a call in flight, closes its kept-alive connection, refuses new ones, and does not hang", async () => {
     const { Agent, request } = await import("node:http");
     let release!: () => void;
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
     const s = new RpcServer({
       token: TOKEN,
-      methods: { node_wait: () => new Promise<string>((r) => (release = () => r("done"))) },
+      methods: {
+        node_wait: () =>
+          new Promise<string>((r) => {
+            release = () => r("done");
+            entered();
+          }),
+      },
     });
     await s.start();
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -151,7 +159,7 @@ describe("JSON-RPC server: stopping", () => {
         req.end(body);
       });
     const inFlight = post(call("node_wait"));
-    await new Promise((r) => setTimeout(r, 50));
+    await inside;
     const t0 = performance.now();
     const stopped = s.stop(2000);
     release();

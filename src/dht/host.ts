@@ -17,6 +17,7 @@ import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
 import { multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p, type Libp2p } from "libp2p";
+import { ClockCache } from "../util/clock-cache.js";
 import { type DhtRecord, RecordError, selectRecord, validateRecord } from "./records.js";
 
 /** The kad-dht protocol id of Leither's DHT. */
@@ -59,6 +60,19 @@ export class Host {
 
   /** Creates and starts a host; bootstrap peers that cannot be dialled are skipped. */
   static async start(o: HostOptions): Promise<Host> {
+    // Parsed first: a bad address must fail before anything listens.
+    const bootstrap = (o.bootstrap ?? []).map((a) => multiaddr(a));
+    // The highest seq this host has accepted per key: kad-dht stores whatever valid record a peer
+    // PUTs (its selector only runs on reads), so an older record replayed by a peer is refused here.
+    const newest = new ClockCache<bigint>(10_000);
+    const validate = (key: Uint8Array, value: Uint8Array) => {
+      const rec = validateRecord(key, value);
+      const k = Buffer.from(key).toString("latin1");
+      const seen = newest.get(k);
+      if (seen !== undefined && rec.seq < seen)
+        throw new RecordError(`a stale record: seq ${rec.seq}, and seq ${seen} is known`);
+      if (seen === undefined || rec.seq > seen) newest.set(k, rec.seq, 1);
+    };
     const node = await createLibp2p({
       privateKey: await loadPeerKey(o.peerKeyPath),
       addresses: { listen: [...(o.listen ?? ["/ip4/127.0.0.1/tcp/0"])] },
@@ -73,7 +87,7 @@ export class Host {
           // A node on loopback or a LAN must answer queries and keep private addresses.
           clientMode: false,
           peerInfoMapper: passthroughMapper,
-          validators: { leither: async (key, value) => void validateRecord(key, value) },
+          validators: { leither: async (key, value) => validate(key, value) },
           selectors: { leither: (key, records) => selectRecord(key, records) },
         }),
         pubsub: gossipsub(),
@@ -81,9 +95,7 @@ export class Host {
     });
     const host = new Host(node);
     await Promise.all(
-      (o.bootstrap ?? []).map((a) =>
-        node.dial(multiaddr(a), { signal: AbortSignal.timeout(5000) }).catch(() => undefined),
-      ),
+      bootstrap.map((a) => node.dial(a, { signal: AbortSignal.timeout(5000) }).catch(() => undefined)),
     );
     return host;
   }
@@ -99,21 +111,31 @@ export class Host {
     await this.node.contentRouting.put(key, record, { signal });
   }
 
-  /** The best valid record under `key`, or undefined if the DHT has none. */
+  /**
+   * The best valid record under `key`, or undefined if the DHT has none. The records peers answered
+   * with are kept as they come, so a failure late in the query (kad-dht throws when it cannot send
+   * a peer the correction of an outdated record) does not lose the answer.
+   */
   async get(key: Uint8Array, signal: AbortSignal): Promise<DhtRecord | undefined> {
-    let bytes: Uint8Array;
+    const values: Uint8Array[] = [];
     try {
-      bytes = await this.node.contentRouting.get(key, { signal });
+      for await (const e of this.node.services.dht.get(key, { signal })) {
+        if (e.name === "VALUE") values.push(e.value);
+        else if (e.name === "PEER_RESPONSE" && e.record !== undefined) values.push(e.record.value);
+      }
     } catch (err) {
-      if (signal.aborted) throw err;
-      return undefined;
+      if (signal.aborted || (values.length === 0 && (err as Error).name !== "NotFoundError")) throw err;
     }
-    try {
-      return validateRecord(key, bytes);
-    } catch (err) {
-      if (err instanceof RecordError) return undefined;
-      throw err;
-    }
+    const valid = values.filter((v) => {
+      try {
+        validateRecord(key, v);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (valid.length === 0) return undefined;
+    return validateRecord(key, valid[selectRecord(key, valid)]!);
   }
 
   async stop(): Promise<void> {

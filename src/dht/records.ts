@@ -5,7 +5,7 @@
  * selector (below) refuse unsigned, forged, malformed and oversized records and keep the newest
  * sequence number. Peers' bytes: every field is bounded and the whole record is at most 2 KiB.
  *
- *   org record    = u8 1 | u8 0x41 | org[20] | u64 seq | text name | u32 pulsePeriodMs | supervisor[20]
+ *   org record    = u8 1 | u8 0x41 | org[20] | u64 seq | text name | u32 pulsePeriodMs (1-3,600,000) | supervisor[20]
  *                   | publicKey[32] | signature[64]                 key: "/leither/org/<org hex>"
  *   member record = u8 1 | u8 0x42 | org[20] | account[20] | u64 seq | u8 n | peerId[n]
  *                   | u8 k | k x (u8 m | multiaddr[m]) | publicKey[32] | signature[64]
@@ -26,6 +26,13 @@ const MAX_PEER_ID_BYTES = 64;
 const MAX_ADDRS = 8;
 const MAX_ADDR_BYTES = 128;
 const NAME_BYTES = 64;
+/** An hour: the longest pulse period the node's configuration takes. */
+const MAX_PERIOD_MS = 3_600_000;
+
+function period(ms: number): number {
+  if (ms < 1 || ms > MAX_PERIOD_MS) throw new DecodeError(`pulsePeriodMs: ${ms}, not 1 to ${MAX_PERIOD_MS}`);
+  return ms;
+}
 
 /** An organization's public information. */
 export interface OrgRecord {
@@ -91,6 +98,9 @@ function sign(w: Writer, signer: Signer): Buffer {
 /** Encodes and signs an organization record with the organization's key. */
 export function signOrgRecord(r: OrgRecord, orgKey: Signer): Buffer {
   if (!orgKey.id.equals(r.org)) throw new RangeError("an org record is signed by the organization's key");
+  if (r.name === "") throw new RangeError("an organization's name is not empty");
+  if (!Number.isInteger(r.pulsePeriodMs) || r.pulsePeriodMs < 1 || r.pulsePeriodMs > MAX_PERIOD_MS)
+    throw new RangeError(`pulsePeriodMs must be 1 to ${MAX_PERIOD_MS}`);
   const w = new Writer(160);
   w.u8(MESSAGE_FORMAT_V1)
     .u8(NodeMessageKind.OrgRecord)
@@ -140,7 +150,7 @@ export function decodeRecord(bytes: Uint8Array): DhtRecord & { readonly message:
       org,
       seq,
       name,
-      pulsePeriodMs: r.u32("pulsePeriodMs"),
+      pulsePeriodMs: period(r.u32("pulsePeriodMs")),
       supervisor: Buffer.from(r.bytes(20, "supervisor")),
     };
   } else if (kind === NodeMessageKind.MemberRecord) {

@@ -34,13 +34,17 @@ export interface FoundRequest {
 export function founder(d: FounderDeps): (o: FoundRequest, signal: AbortSignal) => Promise<void> {
   let queue: Promise<unknown> = Promise.resolve();
   return (o, signal) => {
-    const run = queue.then(() => found(d, o, signal));
+    const run = queue.then(() => {
+      if (signal.aborted)
+        throw new RpcError(RpcErrorCode.TIMEOUT, "the call ended before the founding could begin");
+      return found(d, o);
+    });
     queue = run.catch(() => undefined);
     return run;
   };
 }
 
-async function found(d: FounderDeps, o: FoundRequest, signal: AbortSignal): Promise<void> {
+async function found(d: FounderDeps, o: FoundRequest): Promise<void> {
   const org = d.ledger.org;
   if (org !== undefined)
     throw new RpcError(
@@ -60,18 +64,26 @@ async function found(d: FounderDeps, o: FoundRequest, signal: AbortSignal): Prom
     if (err instanceof FoundError) throw new RpcError(RpcErrorCode.INVALID_PARAMS, err.message);
     throw err;
   }
-  let s: TxStatus | undefined;
+  let txId: string;
   try {
-    const { txId } = d.bookkeeper.submit(made.genesis);
-    // Founding is a pulse of its own: apply it now rather than at the end of the slot.
-    void d.bookkeeper.closeNow();
-    s = await d.bookkeeper.verdict(txId, signal);
+    txId = d.bookkeeper.submit(made.genesis).txId;
   } catch (err) {
     await rm(made.keyPath, { force: true });
-    if (err instanceof SubmitError && err.code === "ORG_EXISTS")
-      throw new RpcError(RpcErrorCode.ORG_EXISTS, err.message);
-    throw err;
+    if (!(err instanceof SubmitError)) throw err;
+    const code =
+      err.code === "ORG_EXISTS"
+        ? RpcErrorCode.ORG_EXISTS
+        : err.code === "BUSY"
+          ? RpcErrorCode.BUSY
+          : RpcErrorCode.STOPPING;
+    throw new RpcError(code, err.message);
   }
+  // Founding is a pulse of its own: apply it now rather than at the end of the slot.
+  void d.bookkeeper.closeNow();
+  // Once submitted, the genesis may still be applied: never give up on its verdict (the caller's
+  // deadline only ends the call), or a founded organization could lose its key. A verdict always
+  // comes: at worst `unknown` when the pulse fails or the node stops.
+  const s: TxStatus = await d.bookkeeper.verdict(txId, new AbortController().signal);
   if (s.state !== "accepted") {
     await rm(made.keyPath, { force: true });
     if (s.state === "rejected") {

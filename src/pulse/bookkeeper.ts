@@ -62,8 +62,8 @@ export class Bookkeeper {
   private checks: Promise<CheckedBatch>[] = [];
   /** The slot's transactions (unchecked or checking): copies by their whole bytes, and ids. */
   private slot = new SlotSet();
-  /** The ids of the batch being applied. */
-  private applyingIds = new Map<string, number>();
+  /** The batch being applied (its copies and ids). */
+  private inFlight = new SlotSet();
   /** The last slot closed (closeNow closes one early: its end then needs no heartbeat). */
   private lastClosed = -1;
   private readonly verdicts = new Map<string, TxVerdict>();
@@ -120,7 +120,7 @@ export class Bookkeeper {
 
   /** Transactions waiting for a pulse (this slot's and the one being applied). */
   get pending(): number {
-    return this.slot.copies + this.applyingIds.size;
+    return this.slot.copies + this.inFlight.copies;
   }
 
   /** The clock's current slot. */
@@ -150,7 +150,7 @@ export class Bookkeeper {
     const txId = tx.id.toString("hex");
     // A copy is the same only if its signatures are too: a broken copy must not shadow a good one.
     const copy = hash("sha256", bytes, "base64");
-    if (this.slot.has(copy)) return { txId, state: "pending" };
+    if (this.slot.has(copy) || this.inFlight.has(copy)) return { txId, state: "pending" };
     const org = this.opts.ledger.org;
     if (tx.body.kind === TxKind.Genesis) {
       if (org !== undefined)
@@ -175,12 +175,13 @@ export class Bookkeeper {
 
   /** A transaction's status by id (64 hex digits). */
   status(txId: string): TxStatus {
-    if (this.slot.ids.has(txId) || this.applyingIds.has(txId)) return { txId, state: "pending" };
+    if (this.slot.ids.has(txId) || this.inFlight.ids.has(txId)) return { txId, state: "pending" };
     const v = this.verdicts.get(txId);
-    if (v !== undefined) return v;
+    if (v?.state === "accepted") return v;
+    // The ledger's index first: a rejected later copy never hides an accepted transaction.
     const found = this.opts.ledger.findTx(Buffer.from(txId, "hex"));
     if (found !== undefined) return { txId, state: "accepted", pulse: found.pulse };
-    return { txId, state: "unknown" };
+    return v ?? { txId, state: "unknown" };
   }
 
   /**
@@ -239,10 +240,10 @@ export class Bookkeeper {
     this.applying = this.closeSlot(slot)
       .catch((err) => {
         this.opts.log.error({ err }, "the pulse could not be applied; its transactions are dropped");
-        this.wake(this.applyingIds.keys());
+        this.wake([...this.inFlight.ids.keys()].filter((id) => !this.slot.ids.has(id)));
       })
       .finally(() => {
-        this.applyingIds.clear();
+        this.inFlight = new SlotSet();
         this.applying = undefined;
       });
   }
@@ -261,7 +262,7 @@ export class Bookkeeper {
     this.flushChecks();
     const checks = this.checks;
     this.checks = [];
-    this.applyingIds = this.slot.ids;
+    this.inFlight = this.slot;
     this.slot = new SlotSet();
     const { ledger, bus } = this.opts;
     if (checks.length === 0) {
@@ -272,7 +273,7 @@ export class Bookkeeper {
     const pulse = ledger.head === undefined ? 0 : ledger.head + 1;
     const out = await ledger.applyPulse(pulse, batch, { proofs: false, skipUnchanged: true });
     // From here every verdict is known: nobody should see these as pending any more.
-    this.applyingIds = new Map();
+    this.inFlight = new SlotSet();
     // One verdict per id: of several copies of one transaction, an accepted one is the verdict.
     const byId = new Map<string, TxVerdict>();
     let rejected = 0;
@@ -281,16 +282,22 @@ export class Bookkeeper {
       const txId = r.txId!.toString("hex");
       if (!r.ok) rejected++;
       if (byId.get(txId)?.state === "accepted") continue;
+      // A copy of a transaction an earlier pulse accepted (sent again while that pulse was being
+      // written) is refused here, but the transaction stands: its verdict stays the acceptance.
+      const earlier = r.ok ? undefined : ledger.findTx(r.txId!);
       byId.set(
         txId,
         r.ok
           ? { txId, state: "accepted", pulse }
-          : { txId, state: "rejected", reason: r.reason, message: r.message, slot },
+          : earlier !== undefined
+            ? { txId, state: "accepted", pulse: earlier.pulse }
+            : { txId, state: "rejected", reason: r.reason, message: r.message, slot },
       );
     }
     for (const v of byId.values()) {
       this.remember(v);
-      bus.emit("tx.verdict", v);
+      // An earlier pulse's acceptance was announced then: not again (nor counted twice).
+      if (v.state === "rejected" || v.pulse === pulse) bus.emit("tx.verdict", v);
       const ws = this.waiters.get(v.txId);
       this.waiters.delete(v.txId);
       for (const w of ws ?? []) w(v);

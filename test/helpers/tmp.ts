@@ -2,13 +2,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after } from "node:test";
 
 const dirs: string[] = [];
 
-// Registered when the file's imports run, so at the file's top level: registered lazily from inside a
-// hook, `after` would belong to that hook and remove the folders as soon as it ended.
-after(() => {
+// At the process's exit (each test file runs in its own process): after every hook, so a node a test
+// file stops in its own `after` is stopped before its folder goes. (An `after` registered here would
+// run first; one registered lazily from inside a hook would run when that hook ended.)
+process.on("exit", () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
