@@ -30,7 +30,9 @@ export class EventStream {
   /** The `GET /events` route. */
   serve(req: IncomingMessage, res: ServerResponse): void {
     const query = new URL(req.url ?? "/", "http://localhost").searchParams.get("topics");
-    const names = query === null ? Object.keys(TOPICS) : query.split(",").filter((t) => t !== "");
+    // Each topic once: "pulse,pulse" must not send every event twice.
+    const names =
+      query === null ? Object.keys(TOPICS) : [...new Set(query.split(",").filter((t) => t !== ""))];
     if (this.closed) {
       res
         .writeHead(503, { "content-type": "text/plain; charset=utf-8", connection: "close" })
