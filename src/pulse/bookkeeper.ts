@@ -92,6 +92,7 @@ export class Bookkeeper {
     this.stopped = true;
     this.clock.stop();
     clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     await this.settled();
     const dropped = this.slot.copies;
     if (dropped > 0) this.opts.log.info({ dropped }, "stopped with transactions not yet applied");
