@@ -13,8 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { signingPayload } from "../src/crypto/domain.js";
-import { generateKeyPair, Signer, Verifier } from "../src/crypto/ed25519.js";
+import { generateKeyPair, Signer } from "../src/crypto/ed25519.js";
 import { VerifyPool } from "../src/crypto/verify-pool.js";
 import { accountDataHash, encodeAccountData, freshAccountData } from "../src/ledger/account.js";
 import { dataKey } from "../src/ledger/keys.js";
@@ -24,7 +23,16 @@ import { VersionedTree } from "../src/ledger/store.js";
 import { TxKind } from "../src/ledger/tx.js";
 import { signTx } from "../src/ledger/tx-codec.js";
 import type { LeafOp } from "../src/smt/tree.js";
-import { benchId, dirBytes, intFlag, parseFlags, peakRssMb, perSec, verifyLimit } from "./common.js";
+import {
+  benchId,
+  benchSeed,
+  dirBytes,
+  intFlag,
+  parseFlags,
+  peakRssMb,
+  perSec,
+  verifyLimit,
+} from "./common.js";
 
 const flags = parseFlags(process.argv.slice(2));
 const accounts = intFlag(flags, "accounts", 1_000_000);
@@ -38,7 +46,7 @@ if (active < 2 || batch < 1 || pulses < 1) {
 }
 const log = (s: string) => process.stderr.write(`[ledger] ${s}\n`);
 
-const keySeed = (i: number) => Buffer.concat([benchId(91, i), Buffer.alloc(12)]);
+const keySeed = (i: number) => benchSeed(91, i);
 
 // 1. The machine's limit: one core's node:crypto verifications/s on a transfer-sized message.
 const { perCore, cores, transfersPerSec: verifyLimitPerSec } = verifyLimit(2000);

@@ -24,10 +24,7 @@ import { generateKeyPair, Signer } from "../src/crypto/ed25519.js";
 import { TxKind } from "../src/ledger/tx.js";
 import { countersign, signTx } from "../src/ledger/tx-codec.js";
 import { LeitherClient } from "../src/rpc/client.js";
-import { benchId, intFlag, parseFlags, verifyLimit } from "./common.js";
-
-/** A 32-byte key seed from a bench id, so runs sign for the same accounts. */
-const seed = (s: number, i: number) => Buffer.concat([benchId(s, i), Buffer.alloc(12)]);
+import { benchSeed, intFlag, parseFlags, verifyLimit } from "./common.js";
 
 const flags = parseFlags(process.argv.slice(2));
 const runs = Math.max(1, intFlag(flags, "runs", 5));
@@ -37,6 +34,12 @@ const transfers = Math.max(1, intFlag(flags, "transfers", 60_000));
 const batch = Math.min(100, Math.max(1, intFlag(flags, "batch", 100)));
 const connections = Math.max(1, intFlag(flags, "connections", 8));
 const log = (s: string) => process.stderr.write(`[rpc] ${s}\n`);
+// An account's next nonce must not overtake its last across a pulse boundary: a round of accounts
+// must span many more batches than are in flight at once, or transfers are refused with NONCE.
+if (accounts < 4 * batch * connections)
+  log(
+    `warning: --accounts ${accounts} < 4 x batch x connections: expect NONCE refusals (out-of-order nonces)`,
+  );
 const MAIN = new URL("../src/cli/main.js", import.meta.url).pathname;
 const dirs: string[] = [];
 
@@ -197,9 +200,9 @@ async function load(): Promise<{
     const client = await waitFor("the RPC server", () => LeitherClient.fromDataDir(dir));
     cookie = readFileSync(join(dir, "rpc.cookie"), "utf8").trim();
     await waitFor("node_status", () => client.request("node_status"));
-    const orgKey = new Signer(generateKeyPair(seed(7, 0)));
+    const orgKey = new Signer(generateKeyPair(benchSeed(7, 0)));
     log(`signing ${transfers} transfers of ${accounts} accounts (payer and payee; not timed)`);
-    const users = Array.from({ length: accounts }, (_, i) => new Signer(generateKeyPair(seed(8, i))));
+    const users = Array.from({ length: accounts }, (_, i) => new Signer(generateKeyPair(benchSeed(8, i))));
     const params = {
       name: "bench",
       supervisor: users[0]!.id,

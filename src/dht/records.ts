@@ -83,11 +83,6 @@ export function memberRecordKey(org: Uint8Array, account: Uint8Array): Uint8Arra
   return new TextEncoder().encode(`/leither/member/${hex(org)}/${hex(account)}`);
 }
 
-function fixed(b: Uint8Array, n: number, what: string): Uint8Array {
-  if (b.length !== n) throw new RangeError(`${what} must be ${n} bytes, got ${b.length}`);
-  return b;
-}
-
 function sign(w: Writer, signer: Signer): Buffer {
   const message = w.finish();
   const out = Buffer.concat([message, signer.publicKey, signer.sign(signingPayload(message))]);
@@ -102,12 +97,9 @@ export function signOrgRecord(r: OrgRecord, orgKey: Signer): Buffer {
   if (!Number.isInteger(r.pulsePeriodMs) || r.pulsePeriodMs < 1 || r.pulsePeriodMs > MAX_PERIOD_MS)
     throw new RangeError(`pulsePeriodMs must be 1 to ${MAX_PERIOD_MS}`);
   const w = new Writer(160);
-  w.u8(MESSAGE_FORMAT_V1)
-    .u8(NodeMessageKind.OrgRecord)
-    .bytes(fixed(r.org, 20, "org"))
-    .u64(r.seq);
+  w.u8(MESSAGE_FORMAT_V1).u8(NodeMessageKind.OrgRecord).exact(r.org, 20, "org").u64(r.seq);
   writeText(w, r.name, NAME_BYTES, "name");
-  w.u32(r.pulsePeriodMs).bytes(fixed(r.supervisor, 20, "supervisor"));
+  w.u32(r.pulsePeriodMs).exact(r.supervisor, 20, "supervisor");
   return sign(w, orgKey);
 }
 
@@ -120,9 +112,7 @@ export function signMemberRecord(r: MemberRecord, accountKey: Signer): Buffer {
   if (r.addrs.length > MAX_ADDRS) throw new RangeError(`at most ${MAX_ADDRS} addresses`);
   const w = new Writer(256);
   w.u8(MESSAGE_FORMAT_V1).u8(NodeMessageKind.MemberRecord);
-  w.bytes(fixed(r.org, 20, "org"))
-    .bytes(fixed(r.account, 20, "account"))
-    .u64(r.seq);
+  w.exact(r.org, 20, "org").exact(r.account, 20, "account").u64(r.seq);
   w.u8(r.peerId.length).bytes(r.peerId).u8(r.addrs.length);
   for (const a of r.addrs) {
     if (a.length === 0 || a.length > MAX_ADDR_BYTES)

@@ -290,7 +290,7 @@ export class Ledger implements LedgerView {
       proofs:
         opts.proofs === false
           ? []
-          : uniqueIds(partiesOf(tx.body, t.org?.id)).map((id) => ({ id, proof: this.tree.prove(id, pulse) })),
+          : partiesOf(tx.body, t.org?.id).map((id) => ({ id, proof: this.tree.prove(id, pulse) })),
     }));
     return {
       pulse,
@@ -346,16 +346,6 @@ export class Ledger implements LedgerView {
   close(): Promise<void> {
     return this.tree.close();
   }
-}
-
-function uniqueIds(ids: readonly Buffer[]): Buffer[] {
-  const seen = new Set<string>();
-  return ids.filter((id) => {
-    const k = id.toString("latin1");
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }
 
 function corrupt<T>(what: string, fn: () => T): T {

@@ -164,8 +164,19 @@ export function paramsProblem(org: Buffer, p: OrgParams): string | undefined {
   return undefined;
 }
 
-/** The account ids a transaction touches: its receipt carries their proofs. */
+/** The account ids a transaction touches, each once: its receipt carries their proofs. */
 export function partiesOf(b: TxBody, org: Buffer | undefined): Buffer[] {
+  const ids = touched(b, org);
+  const seen = new Set<string>();
+  return ids.filter((id) => {
+    const k = id.toString("latin1");
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function touched(b: TxBody, org: Buffer | undefined): Buffer[] {
   switch (b.kind) {
     case TxKind.Genesis:
       return [b.org, b.params.supervisor, ...b.params.distribution.map((l) => l.to)];

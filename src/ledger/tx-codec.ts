@@ -302,9 +302,7 @@ function readParams(r: Reader): OrgParams {
 }
 
 function id(w: Writer, v: Uint8Array, what: string): void {
-  if (!(v instanceof Uint8Array) || v.length !== 20)
-    throw new RangeError(`${what} must be a 20-byte account id`);
-  w.bytes(v);
+  w.exact(v, 20, `${what} (an account id)`);
 }
 
 function u64(w: Writer, v: bigint, what: string): void {

@@ -11,6 +11,7 @@ import { type CheckedBatch, Ledger } from "../ledger/ledger.js";
 import { type Tx, TxKind } from "../ledger/tx.js";
 import { decodeTx } from "../ledger/tx-codec.js";
 import type { Logger } from "../node/log.js";
+import { summaryJson } from "../smt/proof.js";
 import { DecodeError } from "../util/bytes.js";
 import { CodedError } from "../util/errors.js";
 import { PulseClock, systemTime, type Tick, type TimeSource } from "./clock.js";
@@ -310,11 +311,7 @@ export class Bookkeeper {
     this.lastFinal = { pulse, at: Date.now() };
     bus.emit("pulse.final", {
       pulse,
-      root: {
-        hash: Buffer.from(out.root.hash).toString("hex"),
-        sum: out.root.sum.toString(),
-        count: out.root.count,
-      },
+      root: summaryJson(out.root),
       slot,
       accepted: out.receipts.length,
       rejected,

@@ -3,15 +3,10 @@
  * forwards these to subscribers; the payloads are plain JSON-ready values.
  */
 import type { RejectReason } from "../ledger/transition-types.js";
+import type { SummaryJson } from "../smt/proof.js";
 
-/** A root synopsis in JSON form. */
-export interface RootJson {
-  /** 64 hex digits. */
-  readonly hash: string;
-  /** Decimal u64. */
-  readonly sum: string;
-  readonly count: number;
-}
+/** A root synopsis in JSON form (hash hex, sum decimal). */
+export type RootJson = SummaryJson;
 
 /** A final pulse: its state is committed. */
 export interface PulseFinal {

@@ -38,16 +38,11 @@ function message(h: Heartbeat): Buffer {
   const w = new Writer(MESSAGE_BYTES);
   w.u8(MESSAGE_FORMAT_V1);
   w.u8(NodeMessageKind.Heartbeat);
-  w.bytes(fixed(h.org, 20, "org"));
+  w.exact(h.org, 20, "org");
   w.u64n(h.slot);
   w.u64n(h.pulse);
-  w.bytes(fixed(h.rootHash, 32, "rootHash"));
+  w.exact(h.rootHash, 32, "rootHash");
   return w.finish();
-}
-
-function fixed(b: Uint8Array, n: number, what: string): Uint8Array {
-  if (b.length !== n) throw new RangeError(`${what} must be ${n} bytes, got ${b.length}`);
-  return b;
 }
 
 /** Encodes and signs a heartbeat. */

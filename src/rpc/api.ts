@@ -5,6 +5,7 @@
  * a test checks every handler's results against the result schemas. Amounts are decimal strings
  * (u64 does not fit a JSON number); ids and bytes are lowercase hex.
  */
+import type { SummaryJson } from "../smt/proof.js";
 import type { Schema } from "./schema.js";
 
 const hex = (bytes: number, what: string): Schema => ({
@@ -240,11 +241,7 @@ export const METHODS = {
 export type MethodName = keyof typeof METHODS;
 
 /** A root synopsis. */
-export interface RootJson {
-  hash: string;
-  sum: string;
-  count: number;
-}
+export type RootJson = SummaryJson;
 
 /** A transaction's status. */
 export interface TxStatusJson {

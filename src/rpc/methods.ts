@@ -11,10 +11,9 @@ import { TxKind } from "../ledger/tx.js";
 import { countersign, decodeTx, signTx, txBytes } from "../ledger/tx-codec.js";
 import type { Bookkeeper, TxStatus } from "../pulse/bookkeeper.js";
 import { SubmitError } from "../pulse/bookkeeper.js";
-import type { Summary } from "../smt/hash.js";
-import { proofToJson } from "../smt/proof.js";
+import { proofToJson, summaryJson } from "../smt/proof.js";
 import { DecodeError } from "../util/bytes.js";
-import type { LeitherApi, MethodName, OrgJson, RootJson } from "./api.js";
+import type { LeitherApi, MethodName, OrgJson } from "./api.js";
 import { RpcError, RpcErrorCode } from "./errors.js";
 
 /** What the handlers need from the node. */
@@ -70,7 +69,7 @@ export function handlers(d: RpcDeps): Handlers {
     }
     queued?.(s);
     if (wait === true && s.state === "pending") s = await d.pulse.verdict(s.txId, signal);
-    return status(s);
+    return s;
   };
 
   return {
@@ -98,7 +97,7 @@ export function handlers(d: RpcDeps): Handlers {
     },
     node_status: () => ({
       pulse: d.ledger.head ?? null,
-      root: d.ledger.head === undefined ? null : rootJson(d.ledger.rootAt()),
+      root: d.ledger.head === undefined ? null : summaryJson(d.ledger.rootAt()),
       org: orgId(),
       account: nodeId,
       peers: d.peers(),
@@ -138,20 +137,20 @@ export function handlers(d: RpcDeps): Handlers {
       return readAt(d, pulse, () => ({
         account,
         pulse,
-        root: rootJson(d.ledger.rootAt(pulse)),
+        root: summaryJson(d.ledger.rootAt(pulse)),
         proof: proofToJson(d.ledger.prove(Buffer.from(account, "hex"), pulse)),
       }));
     },
     ledger_getRoot: (p) => {
       needOrg();
       const pulse = p.pulse ?? d.ledger.head!;
-      return readAt(d, pulse, () => rootJson(d.ledger.rootAt(pulse)));
+      return readAt(d, pulse, () => summaryJson(d.ledger.rootAt(pulse)));
     },
     pulse_current: () => {
       const r = d.ledger.retained();
       return {
         pulse: d.ledger.head ?? null,
-        root: d.ledger.head === undefined ? null : rootJson(d.ledger.rootAt()),
+        root: d.ledger.head === undefined ? null : summaryJson(d.ledger.rootAt()),
         slot: d.pulse.currentSlot,
         periodMs: d.periodMs,
         retained: { first: r[0] ?? null, last: r.at(-1) ?? null, count: r.length },
@@ -159,7 +158,7 @@ export function handlers(d: RpcDeps): Handlers {
     },
     pulse_get: (p) => {
       needOrg();
-      return readAt(d, p.pulse, () => ({ pulse: p.pulse, root: rootJson(d.ledger.rootAt(p.pulse)) }));
+      return readAt(d, p.pulse, () => ({ pulse: p.pulse, root: summaryJson(d.ledger.rootAt(p.pulse)) }));
     },
     tx_transfer: async (p, { signal }) => {
       const org = needOrg();
@@ -212,20 +211,20 @@ export function handlers(d: RpcDeps): Handlers {
       }
     },
     tx_submit: (p, { signal }) => submit(Buffer.from(p.tx, "hex"), p.wait, signal),
-    tx_status: (p) => status(d.pulse.status(p.txId)),
+    tx_status: (p) => d.pulse.status(p.txId),
     tx_receipt: (p) => {
       const found = d.ledger.findTx(Buffer.from(p.txId, "hex"));
       if (found === undefined) {
         const s = d.pulse.status(p.txId);
-        throw new RpcError(RpcErrorCode.NOT_FOUND, `no receipt: the transaction is ${s.state}`, status(s));
+        throw new RpcError(RpcErrorCode.NOT_FOUND, `no receipt: the transaction is ${s.state}`, s);
       }
       const { pulse, tx } = found;
       return readAt(d, pulse, () => ({
         txId: p.txId,
         pulse,
-        root: rootJson(d.ledger.rootAt(pulse)),
+        root: summaryJson(d.ledger.rootAt(pulse)),
         tx: txBytes(tx).toString("hex"),
-        proofs: unique(partiesOf(tx.body, d.ledger.org?.id)).map((id) => ({
+        proofs: partiesOf(tx.body, d.ledger.org?.id).map((id) => ({
           account: id.toString("hex"),
           proof: proofToJson(d.ledger.prove(id, pulse)),
         })),
@@ -284,15 +283,6 @@ function submitError(err: unknown): unknown {
   return new RpcError(code, err.message, { reason: err.code });
 }
 
-function status(s: TxStatus): LeitherApi["tx_status"]["result"] {
-  return { ...s };
-}
-
-/** A root synopsis as JSON. */
-export function rootJson(s: Summary): RootJson {
-  return { hash: Buffer.from(s.hash).toString("hex"), sum: s.sum.toString(), count: s.count };
-}
-
 function orgJson(d: RpcDeps): OrgJson {
   const org = d.ledger.org!;
   const p = org.params;
@@ -335,14 +325,4 @@ function accountJson(
     vote: a?.vote ? { candidate: a.vote.candidate.toString("hex"), weight: a.vote.weight.toString() } : null,
     updated: a?.updated ?? 0,
   };
-}
-
-function unique(ids: readonly Buffer[]): Buffer[] {
-  const seen = new Set<string>();
-  return ids.filter((id) => {
-    const k = id.toString("hex");
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }

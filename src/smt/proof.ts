@@ -149,7 +149,8 @@ export interface SummaryJson {
   count: number;
 }
 
-const summaryJson = (s: Summary): SummaryJson => ({
+/** A summary as JSON (hex hash, decimal sum). */
+export const summaryJson = (s: Summary): SummaryJson => ({
   hash: Buffer.from(s.hash).toString("hex"),
   sum: s.sum.toString(),
   count: s.count,

@@ -117,6 +117,12 @@ export class Writer {
     return this;
   }
 
+  /** Exactly `n` raw bytes: a field of fixed width (throws RangeError naming `what` otherwise). */
+  exact(b: Uint8Array, n: number, what: string): this {
+    if (!(b instanceof Uint8Array) || b.length !== n) throw new RangeError(`${what} must be ${n} bytes`);
+    return this.bytes(b);
+  }
+
   /** Raw bytes. */
   bytes(b: Uint8Array): this {
     this.room(b.length);
