@@ -199,13 +199,13 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     { dataDir: paths.root, account: keys.node.id.toString("hex"), pulse: ledger.head ?? null, threads },
     "node started",
   );
-  if (ledger.org === undefined && c.org.autoFound) {
-    const ac = new AbortController();
-    closers.push(async () => ac.abort());
-    createOrg({ name: c.org.name }, ac.signal).catch((err) => {
-      if (!ac.signal.aborted) log.root.error({ err }, "could not found the local organization");
+  // The node's one AbortController: aborted first thing at stop, so work the node started on its own
+  // (founding at start) gives up quietly instead of failing against services being stopped.
+  const shutdown = new AbortController();
+  if (ledger.org === undefined && c.org.autoFound)
+    createOrg({ name: c.org.name }, shutdown.signal).catch((err) => {
+      if (!shutdown.signal.aborted) log.root.error({ err }, "could not found the local organization");
     });
-  }
 
   let stopping: Promise<void> | undefined;
   return {
@@ -218,6 +218,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     stop() {
       stopping ??= (async () => {
         log.root.info("stopping");
+        shutdown.abort();
         const errors = await stopAll(services);
         for (const e of errors) log.root.error({ err: e.error, service: e.service }, "stop failed");
         metrics.close();
