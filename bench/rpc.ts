@@ -59,7 +59,7 @@ function startDaemon(
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
   const child = spawn(
     process.execPath,
-    [...nodeArgs, MAIN, "start", "--data-dir", dir, "--rpc-port", "0", ...extra],
+    [...nodeArgs, MAIN, "start", "--data-dir", dir, "--rpc-port", "0", "--no-net", ...extra],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },

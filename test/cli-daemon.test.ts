@@ -96,7 +96,18 @@ let txId: string;
 before(async () => {
   daemon = spawn(
     process.execPath,
-    [cli, "start", "--data-dir", data, "--rpc-port", "0", "--log-level", "warn"],
+    [
+      cli,
+      "start",
+      "--data-dir",
+      data,
+      "--rpc-port",
+      "0",
+      "--log-level",
+      "warn",
+      "--listen",
+      "/ip4/127.0.0.1/tcp/0",
+    ],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LEITHER_HOME: join(dir, "home") } },
   );
   exited = new Promise((resolve) => daemon!.once("exit", (code) => resolve(code)));

@@ -249,6 +249,22 @@ describe("leither start, over JSON-RPC", { timeout: 40_000 }, () => {
     assert.equal((await req("ledger_getAccount", { account: k.id })).amount, "1007");
     assert.equal((await req("ledger_getAccount", { account: xId })).amount, "493");
 
+    // The network's methods on a lone node (test/net-e2e.test.ts runs them across nodes).
+    const net = await req("net_info");
+    assert.equal(net.enabled, true);
+    assert.match(net.peerId!, /^12D3KooW/);
+    assert.ok(net.addrs.every((a) => a.startsWith("/ip4/127.0.0.1/tcp/")));
+    assert.equal(net.joined, null);
+    assert.deepEqual(await req("org_applications"), { applications: [] });
+    // x never applied: the approval is signed and rejected by the state machine.
+    const approval = await req("org_approve", { account: xId, role: "guest" });
+    assert.equal(approval.state, "rejected");
+    assert.equal(approval.reason, "NOT_APPLICANT");
+    assert.deepEqual(await req("msg_send", { text: "to the group, nobody listening yet" }), { sent: true });
+    assert.deepEqual(await req("msg_list"), { messages: [] });
+    await reqError("org_join", { org: xId }, RpcErrorCode.ORG_EXISTS);
+    covered.add("org_join");
+
     assert.deepEqual(
       NAMES.filter((n) => !covered.has(n)),
       [],

@@ -11,7 +11,12 @@ const quiet = { log: { pretty: false, destination: { write: () => true } } } as 
 describe("startNode (in process)", () => {
   it("with a passphrase seals every key it makes; a restart keeps the organization's period and metrics", async () => {
     const dir = tmpDir("leither-node-");
-    const flags = { "rpc.port": "0", "pulse.periodMs": "200", "log.level": "silent" };
+    const flags = {
+      "rpc.port": "0",
+      "pulse.periodMs": "200",
+      "log.level": "silent",
+      "net.listen": "/ip4/127.0.0.1/tcp/0",
+    };
     let node = await startNode({ dataDir: dir, flags, env: {}, passphrase: "correct horse", ...quiet });
     try {
       for (let i = 0; i < 100 && node.ledger.org === undefined; i++)

@@ -60,7 +60,12 @@ let token: string;
 before(async () => {
   node = await startNode({
     dataDir: dir,
-    flags: { "rpc.port": "0", "pulse.periodMs": "100", "log.level": "silent" },
+    flags: {
+      "rpc.port": "0",
+      "pulse.periodMs": "100",
+      "log.level": "silent",
+      "net.listen": "/ip4/127.0.0.1/tcp/0",
+    },
     env: {},
     log: { pretty: false, destination: { write: () => true } },
   });

@@ -5,6 +5,7 @@ import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
 import { CliError } from "./errors.js";
 import { registerInitCommand } from "./init.js";
+import { registerNetCommands } from "./net-commands.js";
 import { registerNodeCommands } from "./node-commands.js";
 import { registerStartCommand } from "./start.js";
 import { registerTreeCommands } from "./tree-commands.js";
@@ -19,6 +20,7 @@ registerStartCommand(program);
 registerTreeCommands(program);
 // After the tree commands: `proof get` joins their `proof` group.
 registerNodeCommands(program);
+registerNetCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -49,7 +49,7 @@ export function registerNodeCommands(program: Command): void {
     },
   );
 
-  const org = program.command("org").description("the organization this node keeps");
+  const org = program.command("org").description("organizations: found, inspect, join, approve");
   node(org, "create", "found an organization kept by this node; waits for its genesis pulse")
     .argument("<name>", "its name (1 to 64 characters)")
     .option("--supply <n>", "tokens issued (default 1000000000)")
@@ -65,12 +65,16 @@ export function registerNodeCommands(program: Command): void {
       });
       print(opts, o, () => orgLines(o));
     });
-  node(org, "info", "the organization's parameters and genesis distribution").action(
-    async (opts: NodeOpts) => {
-      const o = await rpc(opts, "org_info", {});
+  node(org, "info", "an organization's parameters and genesis distribution (any organization, with its id)")
+    .argument("[id]", "an organization's id (default: this node's), found through the DHT")
+    .action(async (id: string | undefined, opts: NodeOpts) => {
+      const o = await rpc(
+        opts,
+        "org_info",
+        id === undefined ? {} : { id: accountArg(id, "the organization") },
+      );
       print(opts, o, () => orgLines(o));
-    },
-  );
+    });
 
   node(program, "balance", "an account's amount, spendable part, nonce and role")
     .argument("[account]", "account id (default: this node's account)")
@@ -220,7 +224,7 @@ export function registerNodeCommands(program: Command): void {
 }
 
 /** Prints a submitted transaction's status; a rejection is a failure (exit 1) after the output. */
-function printVerdict(opts: NodeOpts, s: TxStatusJson, what: string): void {
+export function printVerdict(opts: NodeOpts, s: TxStatusJson, what: string): void {
   if (opts.json) console.log(JSON.stringify(s));
   if (s.state === "rejected") throw new CliError(`${what} ${s.txId} ${stateText(s)}`, 1);
   if (!opts.json) console.log(`${s.txId}: ${stateText(s)}`);

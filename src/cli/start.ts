@@ -22,6 +22,10 @@ interface StartOpts {
   orgName?: string;
   found: boolean;
   passphraseFile?: string;
+  net: boolean;
+  listen?: string;
+  bootstrap?: string;
+  autoApprove?: string;
 }
 
 /** The flag of each configuration field `start` takes, for error messages. */
@@ -33,6 +37,10 @@ const FLAG_NAMES: Record<string, string> = {
   "verify.threads": "--verify-threads",
   "org.name": "--org-name",
   "org.autoFound": "--no-found",
+  "org.autoApprove": "--auto-approve",
+  "net.enabled": "--no-net",
+  "net.listen": "--listen",
+  "net.bootstrap": "--bootstrap",
 };
 
 /** Registers `start`. */
@@ -51,6 +59,10 @@ export function registerStartCommand(program: Command): void {
     .option("--org-name <name>", 'name of an organization founded at start (default "Local organization")')
     .option("--no-found", "do not found an organization at start (org create does it later)")
     .option("--passphrase-file <file>", "the passphrase of sealed key files, on this file's first line")
+    .option("--listen <addrs>", "multiaddrs to listen on, comma-separated (default /ip4/0.0.0.0/tcp/7621)")
+    .option("--bootstrap <addrs>", "peers to dial at start: multiaddrs with /p2p/<peer id>, comma-separated")
+    .option("--auto-approve <role>", "approve join applications as: off, guest or member (default off)")
+    .option("--no-net", "stay off the peer-to-peer network (JSON-RPC and the local organization only)")
     .action(async (opts: StartOpts) => {
       const passphrase = opts.passphraseFile === undefined ? undefined : readPassphrase(opts.passphraseFile);
       const flags: Record<string, string | undefined> = {
@@ -61,6 +73,10 @@ export function registerStartCommand(program: Command): void {
         "verify.threads": opts.verifyThreads,
         "org.name": opts.orgName,
         "org.autoFound": opts.found ? undefined : "false",
+        "org.autoApprove": opts.autoApprove,
+        "net.enabled": opts.net ? undefined : "false",
+        "net.listen": opts.listen,
+        "net.bootstrap": opts.bootstrap,
       };
       let node: Awaited<ReturnType<typeof startNode>>;
       try {

@@ -42,6 +42,12 @@ export const NodeMessageKind = {
   OrgRecord: 0x41,
   /** A member's node record in the DHT: account id to peer id and addresses (src/dht/records.ts). */
   MemberRecord: 0x42,
+  /** A request from one node to another, signed by the asking account (src/dht/wire.ts). */
+  NetRequest: 0x43,
+  /** A bookkeeper's statement that a pulse is final with a root (src/dht/wire.ts). */
+  PulseFinal: 0x44,
+  /** A message to every member of an organization, on its group topic (src/dht/wire.ts). */
+  GroupMessage: 0x45,
 } as const;
 
 /** The bytes a signature covers: the tag, then the message (which starts with format, kind, org). */

@@ -8,20 +8,59 @@ import "../polyfill.js";
 import { readFile, writeFile } from "node:fs/promises";
 import { noise } from "@chainsafe/libp2p-noise";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
-import { gossipsub } from "@libp2p/gossipsub";
+import { gossipsub, TopicValidatorResult } from "@libp2p/gossipsub";
 import { identify } from "@libp2p/identify";
-import type { PrivateKey } from "@libp2p/interface";
+import type { PrivateKey, Stream } from "@libp2p/interface";
 import { type KadDHT, kadDHT, passthroughMapper } from "@libp2p/kad-dht";
+import { peerIdFromMultihash, peerIdFromString } from "@libp2p/peer-id";
 import { ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
+import { lpStream } from "@libp2p/utils";
 import { yamux } from "@libp2p/yamux";
 import { multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p, type Libp2p } from "libp2p";
+import * as Digest from "multiformats/hashes/digest";
 import { ClockCache } from "../util/clock-cache.js";
 import { type DhtRecord, RecordError, selectRecord, validateRecord } from "./records.js";
+import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from "./wire.js";
 
 /** The kad-dht protocol id of Leither's DHT. */
 export const DHT_PROTOCOL = "/leither/kad/1.0.0";
+/** The request/response protocol id: one request frame, one response frame per stream. */
+export const REQUEST_PROTOCOL = "/leither/req/1.0.0";
+/** The longest a DHT lookup runs. */
+const GET_TIMEOUT_MS = 10_000;
+/** How long a peer has to send its request, and a request to be answered. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** Answers one request from a peer (bytes as received) with the response's bytes. */
+export type RequestHandler = (request: Uint8Array, peer: string, signal: AbortSignal) => Promise<Uint8Array>;
+
+/** A gossip message that passed its topic's check. */
+export type GossipHandler = (topic: string, data: Uint8Array, from: string) => void;
+
+/** A token bucket per peer: `rate` requests a second, bursts of `burst`. */
+export class PeerThrottle {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** True if `peer` may make one more request now. */
+  take(peer: string): boolean {
+    const t = this.now();
+    const b = this.buckets.get(peer) ?? { tokens: this.burst, at: t };
+    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rate);
+    b.at = t;
+    if (this.buckets.size > 10_000) this.buckets.clear();
+    this.buckets.set(peer, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+}
 
 /** Options of a Host. */
 export interface HostOptions {
@@ -52,7 +91,12 @@ export async function loadPeerKey(path: string): Promise<PrivateKey> {
   return key;
 }
 
-type Services = { dht: KadDHT; identify: unknown; ping: unknown; pubsub: unknown };
+type Services = {
+  dht: KadDHT;
+  identify: unknown;
+  ping: unknown;
+  pubsub: ReturnType<ReturnType<typeof gossipsub>>;
+};
 
 /** A started libp2p host with Leither's DHT records. */
 export class Host {
@@ -86,11 +130,18 @@ export class Host {
           protocol: DHT_PROTOCOL,
           // A node on loopback or a LAN must answer queries and keep private addresses.
           clientMode: false,
+          // A lone node (the first of an organization) answers from its own store at once instead
+          // of holding every query until a peer appears.
+          allowQueryWithZeroPeers: true,
           peerInfoMapper: passthroughMapper,
           validators: { leither: async (key, value) => validate(key, value) },
           selectors: { leither: (key, records) => selectRecord(key, records) },
         }),
-        pubsub: gossipsub(),
+        pubsub: gossipsub({
+          // Leither's messages carry their own account signatures; gossipsub's own are kept too.
+          allowPublishToZeroTopicPeers: true,
+          maxInboundDataLength: MAX_RESPONSE_BYTES,
+        }),
       },
     });
     const host = new Host(node);
@@ -103,6 +154,21 @@ export class Host {
   /** This host's peer id and addresses. */
   get addrs(): string[] {
     return this.node.getMultiaddrs().map((m) => m.toString());
+  }
+
+  /** Where a member record says its node listens (see Host.targetsOf). */
+  targetsOf(rec: { peerId: Uint8Array; addrs: readonly Uint8Array[] }): string[] {
+    return Host.targetsOf(rec);
+  }
+
+  /** Validates and stores a signed record in the DHT (this host keeps a copy too). */
+  putRecord(key: Uint8Array, record: Uint8Array, signal: AbortSignal): Promise<void> {
+    return this.put(key, record, signal);
+  }
+
+  /** The best valid record under `key` (see get). */
+  getRecord(key: Uint8Array, signal: AbortSignal): Promise<DhtRecord | undefined> {
+    return this.get(key, signal);
   }
 
   /** Validates and stores a signed record in the DHT. */
@@ -118,13 +184,17 @@ export class Host {
    */
   async get(key: Uint8Array, signal: AbortSignal): Promise<DhtRecord | undefined> {
     const values: Uint8Array[] = [];
+    // A lookup that finds nothing within its bound is "not found", not a hung caller.
+    const bounded = AbortSignal.any([signal, AbortSignal.timeout(GET_TIMEOUT_MS)]);
     try {
-      for await (const e of this.node.services.dht.get(key, { signal })) {
+      for await (const e of this.node.services.dht.get(key, { signal: bounded })) {
         if (e.name === "VALUE") values.push(e.value);
         else if (e.name === "PEER_RESPONSE" && e.record !== undefined) values.push(e.record.value);
       }
     } catch (err) {
-      if (signal.aborted || (values.length === 0 && (err as Error).name !== "NotFoundError")) throw err;
+      const name = (err as Error).name;
+      if (signal.aborted) throw err;
+      if (values.length === 0 && name !== "NotFoundError" && !bounded.aborted) throw err;
     }
     const valid = values.filter((v) => {
       try {
@@ -136,6 +206,123 @@ export class Host {
     });
     if (valid.length === 0) return undefined;
     return validateRecord(key, valid[selectRecord(key, valid)]!);
+  }
+
+  /** This host's peer id. */
+  get peerId(): string {
+    return this.node.peerId.toString();
+  }
+
+  /** What this host's member record says: its peer id's bytes and up to 8 addresses' bytes. */
+  recordParts(): { peerId: Uint8Array; addrs: Uint8Array[] } {
+    return {
+      peerId: this.node.peerId.toMultihash().bytes,
+      addrs: this.node
+        .getMultiaddrs()
+        .map((m) => m.bytes)
+        .filter((b) => b.length <= 128)
+        .slice(0, 8),
+    };
+  }
+
+  /** Where a member record says its node listens, as dialable strings (peer id last). */
+  static targetsOf(rec: { peerId: Uint8Array; addrs: readonly Uint8Array[] }): string[] {
+    let id: string;
+    try {
+      id = peerIdFromMultihash(Digest.decode(rec.peerId)).toString();
+    } catch {
+      return [];
+    }
+    const out: string[] = [];
+    for (const b of rec.addrs) {
+      try {
+        const a = multiaddr(b).toString();
+        out.push(a.includes("/p2p/") ? a : `${a}/p2p/${id}`);
+      } catch {
+        // A malformed address in a signed record is the signer's loss; the others may work.
+      }
+    }
+    out.push(id);
+    return out;
+  }
+
+  /** Peers with an open connection. */
+  get peerCount(): number {
+    return this.node.getPeers().length;
+  }
+
+  /** Dials an address (with /p2p/<peer id>) or a known peer id. */
+  async dial(target: string, signal: AbortSignal): Promise<void> {
+    await this.node.dial(target.startsWith("/") ? multiaddr(target) : peerIdFromString(target), { signal });
+  }
+
+  /**
+   * Serves the request protocol: each stream carries one request (at most MAX_REQUEST_BYTES) and
+   * gets one response. A peer over its rate gets nothing but a closed stream; a handler's error
+   * only closes that stream.
+   */
+  handleRequests(handler: RequestHandler, throttle = new PeerThrottle(100, 200)): Promise<void> {
+    return this.node.handle(
+      REQUEST_PROTOCOL,
+      async (stream: Stream, connection) => {
+        const peer = connection.remotePeer.toString();
+        const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+        try {
+          if (!throttle.take(peer)) throw new Error("throttled");
+          const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
+          const request = (await lp.read({ signal })).subarray();
+          await lp.write(await handler(request, peer, signal), { signal });
+          await stream.close({ signal });
+        } catch (err) {
+          stream.abort(err as Error);
+        }
+      },
+      { maxInboundStreams: 16 },
+    );
+  }
+
+  /** Sends one request to a peer (id or address) and returns the response's bytes. */
+  async request(target: string, request: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
+    const to = target.startsWith("/") ? multiaddr(target) : peerIdFromString(target);
+    const sig = AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]);
+    const stream = await this.node.dialProtocol(to, REQUEST_PROTOCOL, { signal: sig });
+    try {
+      const lp = lpStream(stream, { maxDataLength: MAX_RESPONSE_BYTES });
+      await lp.write(request, { signal: sig });
+      const response = (await lp.read({ signal: sig })).subarray();
+      await stream.close({ signal: sig }).catch(() => undefined);
+      return response;
+    } catch (err) {
+      stream.abort(err as Error);
+      throw err;
+    }
+  }
+
+  /**
+   * Joins a gossip topic. `check` runs on each message before gossipsub forwards it: a message it
+   * refuses (throws) is dropped and counts against its sender's score; one it accepts goes to `on`.
+   */
+  subscribe(topic: string, check: (data: Uint8Array) => void | Promise<void>, on: GossipHandler): void {
+    const pubsub = this.node.services.pubsub;
+    pubsub.topicValidators.set(topic, async (_peer, msg) => {
+      try {
+        await check(msg.data);
+        return TopicValidatorResult.Accept;
+      } catch {
+        return TopicValidatorResult.Reject;
+      }
+    });
+    pubsub.addEventListener("message", (evt) => {
+      const m = evt.detail;
+      if (m.topic !== topic) return;
+      on(topic, m.data, m.type === "signed" ? m.from.toString() : "");
+    });
+    pubsub.subscribe(topic);
+  }
+
+  /** Publishes on a gossip topic (a topic with no peers yet is not an error). */
+  async publish(topic: string, data: Uint8Array): Promise<void> {
+    await this.node.services.pubsub.publish(topic, data);
   }
 
   async stop(): Promise<void> {

@@ -92,6 +92,12 @@ export class Ledger implements LedgerView {
     return this.orgInfo;
   }
 
+  /** The genesis transaction's bytes, once it is applied (what a peer checks the organization by). */
+  genesisBytes(): Buffer | undefined {
+    const raw = this.tree.get(metaKey("genesis"));
+    return raw === undefined ? undefined : Buffer.from(raw);
+  }
+
   /** The newest committed pulse. */
   get head(): number | undefined {
     return this.tree.head;

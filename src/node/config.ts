@@ -50,6 +50,18 @@ export interface NodeConfig {
     readonly autoFound: boolean;
     /** The name of an organization founded at start. @default "Local organization" */
     readonly name: string;
+    /** How this node, as supervisor, answers join applications: "off" (by hand), "guest" or "member". @default "off" */
+    readonly autoApprove: "off" | "guest" | "member";
+    /** Countersign incoming transfers to this node's accounts automatically. @default true */
+    readonly autoCountersign: boolean;
+  };
+  readonly net: {
+    /** Join the peer-to-peer network (libp2p). @default true */
+    readonly enabled: boolean;
+    /** Multiaddrs to listen on. @default ["/ip4/0.0.0.0/tcp/7621"] */
+    readonly listen: readonly string[];
+    /** Multiaddrs (with /p2p/<peer id>) of peers to dial at start. @default [] */
+    readonly bootstrap: readonly string[];
   };
 }
 
@@ -119,6 +131,34 @@ const moduleLevels: Parse = (raw, where) => {
   return out;
 };
 
+const choice =
+  (...options: string[]): Parse =>
+  (raw, where) => {
+    if (typeof raw !== "string" || !options.includes(raw))
+      throw new ConfigError("BAD_FIELD", `${where} must be one of ${options.join(", ")}, got ${show(raw)}`);
+    return raw;
+  };
+
+/** A list of multiaddrs: an array, or a comma-separated string (env and flags). */
+const addrs: Parse = (raw, where) => {
+  const list =
+    typeof raw === "string"
+      ? raw
+          .split(",")
+          .map((a) => a.trim())
+          .filter((a) => a !== "")
+      : raw;
+  if (!Array.isArray(list) || list.length > 32)
+    throw new ConfigError("BAD_FIELD", `${where} must be a list of up to 32 multiaddrs, got ${show(raw)}`);
+  for (const a of list)
+    if (typeof a !== "string" || !/^\/[!-~]{1,255}$/.test(a))
+      throw new ConfigError(
+        "BAD_FIELD",
+        `${where}: ${show(a)} is not a multiaddr (like /ip4/127.0.0.1/tcp/7621)`,
+      );
+  return list;
+};
+
 /** Every field: its parser and default. */
 const FIELDS: Record<string, { parse: Parse; dflt: unknown }> = {
   "rpc.port": { parse: int(0, 65_535), dflt: 7620 },
@@ -132,6 +172,11 @@ const FIELDS: Record<string, { parse: Parse; dflt: unknown }> = {
   "pulse.periodMs": { parse: int(50, 3_600_000), dflt: 1000 },
   "org.autoFound": { parse: bool, dflt: true },
   "org.name": { parse: name, dflt: "Local organization" },
+  "org.autoApprove": { parse: choice("off", "guest", "member"), dflt: "off" },
+  "org.autoCountersign": { parse: bool, dflt: true },
+  "net.enabled": { parse: bool, dflt: true },
+  "net.listen": { parse: addrs, dflt: ["/ip4/0.0.0.0/tcp/7621"] },
+  "net.bootstrap": { parse: addrs, dflt: [] },
 };
 
 /** The environment variable of a field: `ledger.keepLast` is `LEITHER_LEDGER_KEEP_LAST`. */

@@ -8,15 +8,20 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import { Signer } from "../crypto/ed25519.js";
+import { readKeyFile } from "../crypto/keyfile.js";
 import { Keyring } from "../crypto/keyring.js";
 import { type BatchVerifier, InlineVerifier } from "../crypto/verify-batch.js";
 import { LazyVerifyPool } from "../crypto/verify-lazy.js";
 import { Ledger } from "../ledger/ledger.js";
 import { LevelKV } from "../ledger/level-kv.js";
+import type { OrgEvents } from "../org/events.js";
+import { OrgService } from "../org/service.js";
 import { Bookkeeper } from "../pulse/bookkeeper.js";
 import type { PulseEvents } from "../pulse/events.js";
+import { NonceBook } from "../pulse/nonces.js";
 import { EventStream } from "../rpc/events.js";
-import { handlers } from "../rpc/methods.js";
+import { handlers, type NetDeps } from "../rpc/methods-net.js";
 import { NodeMetrics } from "../rpc/metrics.js";
 import { serverMethods } from "../rpc/openrpc.js";
 import { RpcServer } from "../rpc/server.js";
@@ -45,13 +50,17 @@ export interface NodeOptions {
 
 /** The file a running node writes so that the CLI finds its RPC server. */
 export const RPC_FILE = "rpc.json";
+/** The libp2p peer key (the node's peer id), in the data dir. */
+export const PEER_KEY_FILE = "peer-key.json";
+/** The organization this node joined, in the data dir. */
+export const MEMBERSHIP_FILE = "membership.json";
 
 /** A running node. */
 export interface RunningNode {
   readonly url: string;
   readonly config: LoadedConfig;
   readonly log: NodeLog;
-  readonly bus: TypedBus<PulseEvents>;
+  readonly bus: TypedBus<PulseEvents & OrgEvents>;
   readonly ledger: Ledger;
   readonly keys: Keyring;
   /** Stops every service (in reverse order) and closes the store; safe to call twice. */
@@ -105,7 +114,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       { configured: c.pulse.periodMs, organization: periodMs },
       "pulse.periodMs is ignored: the organization's genesis fixes its period",
     );
-  const bus = new TypedBus<PulseEvents>((err, event) =>
+  const bus = new TypedBus<PulseEvents & OrgEvents>((err, event) =>
     log.root.error({ err, event }, "a bus listener failed"),
   );
   const pulseLog = log.module("pulse");
@@ -150,20 +159,70 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     ...(opts.passphrase === undefined ? {} : { passphrase: opts.passphrase }),
     log: log.root,
   });
+  const nonces = new NonceBook();
+  let net: { service: OrgService; deps: NetDeps } | undefined;
+  if (c.net.enabled) {
+    try {
+      net = await startNetwork();
+    } catch (err) {
+      await closeAll();
+      throw err;
+    }
+  }
+  /** The libp2p host (imported only when the network is on: it costs about 50 MB) and the org service. */
+  async function startNetwork(): Promise<{ service: OrgService; deps: NetDeps }> {
+    const { Host } = await import("../dht/host.js");
+    const host = await Host.start({
+      peerKeyPath: join(paths.root, PEER_KEY_FILE),
+      listen: c.net.listen,
+      bootstrap: c.net.bootstrap,
+    });
+    closers.push(() => host.stop());
+    const netLog = log.module("net");
+    netLog.info({ peerId: host.peerId, addrs: host.addrs }, "peer-to-peer network joined");
+    const service = new OrgService({
+      host,
+      keys,
+      orgKey: async (org) =>
+        new Signer(
+          await readKeyFile(
+            join(paths.root, "orgs", `${org.toString("hex")}.json`),
+            opts.passphrase === undefined ? {} : { passphrase: opts.passphrase },
+          ),
+        ),
+      ledger,
+      bookkeeper,
+      bus,
+      nonces,
+      membershipFile: join(paths.root, MEMBERSHIP_FILE),
+      autoApprove: c.org.autoApprove,
+      autoCountersign: c.org.autoCountersign,
+      log: netLog,
+    });
+    return {
+      service,
+      deps: { org: service, info: () => ({ peerId: host.peerId, addrs: host.addrs, peers: host.peerCount }) },
+    };
+  }
   let server!: RpcServer;
   const methods = serverMethods(
-    handlers({
-      version: VERSION,
-      dataDir: paths.root,
-      startedAt,
-      periodMs,
-      rpcUrl: () => server.url,
-      peers: () => 0,
-      ledger,
-      pulse: bookkeeper,
-      keys,
-      createOrg,
-    }),
+    handlers(
+      {
+        version: VERSION,
+        dataDir: paths.root,
+        startedAt,
+        periodMs,
+        rpcUrl: () => server.url,
+        peers: () => net?.deps.info().peers ?? 0,
+        ledger,
+        pulse: bookkeeper,
+        keys,
+        nonces,
+        createOrg,
+        ...(net === undefined ? {} : { countersign: net.service.countersign.bind(net.service) }),
+      },
+      net?.deps,
+    ),
     VERSION,
   );
   server = new RpcServer({
@@ -188,7 +247,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       await rm(rpcFile, { force: true });
     },
   };
-  const services: Startable[] = [bookkeeper, rpcService];
+  const services: Startable[] = [bookkeeper, ...(net === undefined ? [] : [net.service]), rpcService];
   try {
     await startAll(services);
   } catch (err) {

@@ -6,104 +6,32 @@
  * (u64 does not fit a JSON number); ids and bytes are lowercase hex.
  */
 import type { SummaryJson } from "../smt/proof.js";
+import { NET_METHODS, type NetApi } from "./api-net.js";
+import {
+  ACCOUNT,
+  ACCOUNT_STATE,
+  AT,
+  COUNT,
+  HASH,
+  KEY,
+  type MethodSpec,
+  nullable,
+  ORG,
+  obj,
+  type ParamSpec,
+  PROOF,
+  PULSE,
+  ROOT,
+  TX_HEX,
+  TX_STATUS,
+  U64,
+  WAIT,
+  WHO,
+} from "./api-schemas.js";
 import type { Schema } from "./schema.js";
 
-const hex = (bytes: number, what: string): Schema => ({
-  type: "string",
-  pattern: `^[0-9a-f]{${bytes * 2}}$`,
-  description: `${what}: ${bytes * 2} hex digits`,
-});
-const ACCOUNT = hex(20, "account id");
-const HASH = hex(32, "hash");
-const U64: Schema = { type: "string", pattern: "^(0|[1-9][0-9]{0,19})$", description: "decimal u64" };
-const PULSE: Schema = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
-const COUNT: Schema = { type: "integer", minimum: 0 };
-const TX_HEX: Schema = {
-  type: "string",
-  pattern: "^(?:[0-9a-f][0-9a-f])+$",
-  maxLength: 1_048_576,
-  description: "an encoded transaction (docs/PROTOCOL.md), hex",
-};
-const obj = (
-  properties: Record<string, Schema>,
-  required: readonly string[] = Object.keys(properties),
-): Schema => ({
-  type: "object",
-  properties,
-  required,
-  additionalProperties: false,
-});
-const nullable = (s: Schema): Schema => ({ ...s, type: [s.type as "object", "null"] });
-
-const ROOT = obj({ hash: HASH, sum: U64, count: COUNT });
-const TX_STATUS = obj(
-  {
-    txId: HASH,
-    state: { type: "string", enum: ["pending", "accepted", "rejected", "unknown"] },
-    pulse: PULSE,
-    reason: { type: "string", description: "why it was rejected (docs/PROTOCOL.md, State machine)" },
-    message: { type: "string" },
-    slot: COUNT,
-  },
-  ["txId", "state"],
-);
-const ORG = obj({
-  id: ACCOUNT,
-  name: { type: "string" },
-  supervisor: ACCOUNT,
-  pulsePeriodMs: COUNT,
-  electionCycle: COUNT,
-  publicityPeriod: COUNT,
-  committeeSize: COUNT,
-  minDeposit: U64,
-  supply: U64,
-  distribution: { type: "array", items: obj({ to: ACCOUNT, amount: U64, reason: { type: "string" } }) },
-  head: nullable(PULSE),
-});
-const ACCOUNT_STATE = obj({
-  account: ACCOUNT,
-  pulse: PULSE,
-  exists: { type: "boolean" },
-  amount: U64,
-  spendable: U64,
-  nonce: U64,
-  frozen: U64,
-  deposit: U64,
-  role: { type: "string", enum: ["none", "applicant", "guest", "member", "supervisor"] },
-  candidate: { type: "boolean" },
-  policy: { type: "string", enum: ["countersign", "acceptAll"] },
-  vote: nullable(obj({ candidate: ACCOUNT, weight: U64 })),
-  updated: PULSE,
-});
-const PROOF: Schema = {
-  type: "object",
-  description: "a proof as JSON (SPEC-smt.md; `leither proof verify` reads it)",
-};
-const KEY = obj({ id: ACCOUNT, publicKey: HASH, node: { type: "boolean" } });
-const AT = { name: "pulse", schema: PULSE, description: "a retained pulse (default: the newest)" } as const;
-const WHO = { name: "account", schema: ACCOUNT, description: "default: this node's account" } as const;
-const WAIT = {
-  name: "wait",
-  schema: { type: "boolean" } as Schema,
-  description: "answer with the verdict (at the end of the pulse) instead of `pending`",
-} as const;
-
-/** One param of a method. */
-export interface ParamSpec {
-  readonly name: string;
-  readonly schema: Schema;
-  readonly required?: boolean;
-  readonly description?: string;
-}
-
-/** One method: what it does, its params (by name) and its result. */
-export interface MethodSpec {
-  readonly summary: string;
-  readonly params: readonly ParamSpec[];
-  readonly result: Schema;
-  /** Error codes (errors.ts) it may answer with, besides the protocol's own. */
-  readonly errors?: readonly number[];
-}
+export type { MessageJson } from "./api-net.js";
+export type { MethodSpec, ParamSpec };
 
 /** Every method, by name (`namespace_verb`). `rpc.discover` is added by the server. */
 export const METHODS = {
@@ -155,7 +83,12 @@ export const METHODS = {
     ],
     result: ORG,
   },
-  org_info: { summary: "the organization this node keeps", params: [], result: ORG },
+  org_info: {
+    summary:
+      "the organization this node keeps or joined, or (with `id`) any organization, found through the DHT",
+    params: [{ name: "id", schema: ACCOUNT, description: "default: this node's organization" }],
+    result: ORG,
+  },
   ledger_getAccount: {
     summary: "an account's state at a retained pulse",
     params: [WHO, AT],
@@ -235,6 +168,7 @@ export const METHODS = {
     result: obj({ keys: { type: "array", items: KEY } }),
   },
   keys_new: { summary: "make a new local account key (keys/<id>.json)", params: [], result: KEY },
+  ...NET_METHODS,
 } as const satisfies Record<string, MethodSpec>;
 
 /** A method's name. */
@@ -296,7 +230,7 @@ export interface KeyJson {
 type Amount = string | bigint;
 
 /** Each method's params and result, for the typed client. */
-export interface LeitherApi {
+export interface LeitherApi extends NetApi {
   node_info: {
     params: Record<string, never>;
     result: {
@@ -333,7 +267,7 @@ export interface LeitherApi {
     };
   };
   org_create: { params: { name: string; supply?: Amount; founderAmount?: Amount }; result: OrgJson };
-  org_info: { params: Record<string, never>; result: OrgJson };
+  org_info: { params: { id?: string }; result: OrgJson };
   ledger_getAccount: { params: { account?: string; pulse?: number }; result: AccountJson };
   ledger_getProof: {
     params: { account?: string; pulse?: number };

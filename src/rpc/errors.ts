@@ -27,6 +27,12 @@ export const RpcErrorCode = {
   PAYEE_SIGNATURE: -32008,
   /** The node is shutting down. */
   STOPPING: -32009,
+  /** The network is off, or the peer that could answer cannot be reached. */
+  NET_UNAVAILABLE: -32010,
+  /** A peer refused: the asking account's role, or an account's privacy, does not allow it. */
+  FORBIDDEN: -32011,
+  /** A peer refused the request as malformed or against its policy; data: {code}. */
+  PEER_REFUSED: -32012,
 } as const;
 
 /** An error a method returns to its caller: `rpcCode` and `data` go into the reply as they are. */

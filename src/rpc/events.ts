@@ -5,13 +5,23 @@
  * rather than let the node buffer without bound.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { OrgEvents } from "../org/events.js";
 import type { PulseEvents } from "../pulse/events.js";
-import type { PulseSource } from "./metrics.js";
 
-const TOPICS: Record<string, keyof PulseEvents> = {
+type Events = PulseEvents & OrgEvents;
+
+/** The bus, as the event stream listens to it. */
+export interface EventSource {
+  on<K extends keyof Events>(event: K, fn: (p: Events[K]) => void): () => void;
+}
+
+const TOPICS: Record<string, keyof Events> = {
   pulse: "pulse.final",
   heartbeat: "pulse.heartbeat",
   tx: "tx.verdict",
+  msg: "msg.received",
+  application: "org.application",
+  "org-pulse": "org.pulse",
 };
 const MAX_BUFFERED = 1024 * 1024;
 
@@ -20,7 +30,7 @@ export class EventStream {
   private readonly open = new Set<ServerResponse>();
   private closed = false;
 
-  constructor(private readonly bus: PulseSource) {}
+  constructor(private readonly bus: EventSource) {}
 
   /** Open streams. */
   get connections(): number {

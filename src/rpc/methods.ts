@@ -7,13 +7,15 @@ import { type Account, Policy, Role, spendable } from "../ledger/account.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { partiesOf } from "../ledger/rules.js";
 import { PulseError } from "../ledger/store-types.js";
-import { TxKind } from "../ledger/tx.js";
+import { type OrgParams, type Tx, TxKind } from "../ledger/tx.js";
 import { countersign, decodeTx, signTx, txBytes } from "../ledger/tx-codec.js";
 import type { Bookkeeper, TxStatus } from "../pulse/bookkeeper.js";
 import { SubmitError } from "../pulse/bookkeeper.js";
+import type { NonceBook } from "../pulse/nonces.js";
 import { proofToJson, summaryJson } from "../smt/proof.js";
 import { DecodeError } from "../util/bytes.js";
 import type { LeitherApi, MethodName, OrgJson } from "./api.js";
+import type { NetApi } from "./api-net.js";
 import { RpcError, RpcErrorCode } from "./errors.js";
 
 /** What the handlers need from the node. */
@@ -27,6 +29,10 @@ export interface RpcDeps {
   readonly ledger: Pick<Ledger, "org" | "head" | "account" | "prove" | "rootAt" | "retained" | "findTx">;
   readonly pulse: Pick<Bookkeeper, "submit" | "status" | "verdict" | "pending" | "currentSlot" | "last">;
   readonly keys: Pick<Keyring, "get" | "list" | "create" | "node">;
+  /** Has the payee's node countersign a transfer over the network (absent when the network is off). */
+  countersign?(bytes: Buffer, tx: Tx, signal: AbortSignal): Promise<Buffer>;
+  /** Nonces of transactions this node signed that wait for a pulse. */
+  readonly nonces: NonceBook;
   /** Founds an organization and resolves once its genesis pulse is final. */
   createOrg(o: { name: string; supply?: bigint; founderAmount?: bigint }, signal: AbortSignal): Promise<void>;
 }
@@ -42,11 +48,13 @@ export type Handlers = { [M in MethodName]: Handler<M> };
 const ROLE_NAMES = ["none", "applicant", "guest", "member", "supervisor"] as const;
 const MAX_U64 = (1n << 64n) - 1n;
 
-/** Builds every handler over `d`. */
-export function handlers(d: RpcDeps): Handlers {
+/** The handlers of the methods a node answers from its own books (methods-net.ts adds the network's). */
+export type LocalHandlers = Omit<Handlers, keyof NetApi>;
+
+/** Builds the handlers that answer from this node's own books over `d`. */
+export function localHandlers(d: RpcDeps): LocalHandlers {
   const nodeId = d.keys.node.id.toString("hex");
-  /** The last transfer this node signed per payer, while it waits for a pulse. */
-  const pendingNonces = new Map<string, { nonce: bigint; txId: string }>();
+  const nonces = d.nonces;
   const orgId = () => d.ledger.org?.id.toString("hex") ?? null;
   const needOrg = () => {
     const org = d.ledger.org;
@@ -180,18 +188,29 @@ export function handlers(d: RpcDeps): Handlers {
         to,
         amount,
       } as const;
-      let { bytes } = signTx(body, [payer]);
+      const signed = signTx(body, [payer]);
+      let bytes = signed.bytes;
       const payee = d.keys.get(p.to);
       if (payee !== undefined) bytes = countersign(bytes, payee);
-      else if (d.ledger.account(to)?.policy !== Policy.AcceptAll)
-        throw new RpcError(
-          RpcErrorCode.PAYEE_SIGNATURE,
-          `the payee ${p.to} countersigns incoming transfers and this node does not hold its key: have its node run tx_sign on data.tx, then tx_submit`,
-          { tx: bytes.toString("hex") },
-        );
+      else if (d.ledger.account(to)?.policy !== Policy.AcceptAll) {
+        // The payee's node countersigns over the network, if there is one and it answers.
+        let why = "this node does not hold its key";
+        try {
+          if (d.countersign === undefined) throw new Error("the network is off");
+          bytes = await d.countersign(bytes, signed.tx, signal);
+        } catch (err) {
+          why = `its node did not countersign: ${(err as Error).message}`;
+        }
+        if (bytes === signed.bytes)
+          throw new RpcError(
+            RpcErrorCode.PAYEE_SIGNATURE,
+            `the payee ${p.to} countersigns incoming transfers and ${why}: have its node run tx_sign on data.tx, then tx_submit`,
+            { tx: bytes.toString("hex") },
+          );
+      }
       // Recorded before any wait, so a concurrent transfer from the same payer takes the next nonce.
       return submit(bytes, p.wait, signal, (s) => {
-        if (s.state === "pending") pendingNonces.set(from, { nonce, txId: s.txId });
+        if (s.state === "pending") nonces.reserve(from, nonce, s.txId);
       });
     },
     tx_sign: (p) => {
@@ -234,23 +253,14 @@ export function handlers(d: RpcDeps): Handlers {
     keys_new: () => d.keys.create(),
   };
 
-  /** The payer's next nonce, counting its transfer still waiting for a pulse, so back-to-back transfers do not collide. */
   function nextNonce(deps: RpcDeps, id: Buffer): bigint {
-    const key = id.toString("hex");
     const committed = deps.ledger.account(id)?.nonce ?? 0n;
-    const queued = pendingNonces.get(key);
-    if (
-      queued !== undefined &&
-      queued.nonce > committed &&
-      deps.pulse.status(queued.txId).state === "pending"
-    )
-      return queued.nonce + 1n;
-    pendingNonces.delete(key);
-    return committed + 1n;
+    return nonces.next(id.toString("hex"), committed, (txId) => deps.pulse.status(txId).state === "pending");
   }
 }
 
-function u64(v: string | bigint, what: string): bigint {
+/** A decimal u64 param. */
+export function u64(v: string | bigint, what: string): bigint {
   const n = BigInt(v);
   if (n < 0n || n > MAX_U64) throw new RpcError(RpcErrorCode.INVALID_PARAMS, `${what} must fit a u64`);
   return n;
@@ -270,7 +280,8 @@ function readAt<T>(d: RpcDeps, pulse: number, fn: () => T): T {
   }
 }
 
-function submitError(err: unknown): unknown {
+/** The RPC error of a bookkeeper's refusal. */
+export function submitError(err: unknown): unknown {
   if (!(err instanceof SubmitError)) return err;
   const code = {
     DECODE: RpcErrorCode.TX_REFUSED,
@@ -285,9 +296,13 @@ function submitError(err: unknown): unknown {
 
 function orgJson(d: RpcDeps): OrgJson {
   const org = d.ledger.org!;
-  const p = org.params;
+  return orgParamsJson(org.id, org.params, d.ledger.head ?? null);
+}
+
+/** An organization's parameters as JSON. */
+export function orgParamsJson(id: Buffer, p: OrgParams, head: number | null): OrgJson {
   return {
-    id: org.id.toString("hex"),
+    id: id.toString("hex"),
     name: p.name,
     supervisor: p.supervisor.toString("hex"),
     pulsePeriodMs: p.pulsePeriodMs,
@@ -301,11 +316,12 @@ function orgJson(d: RpcDeps): OrgJson {
       amount: l.amount.toString(),
       reason: l.reason,
     })),
-    head: d.ledger.head ?? null,
+    head,
   };
 }
 
-function accountJson(
+/** An account's state as JSON. */
+export function accountJson(
   id: Buffer,
   pulse: number,
   a: Account | undefined,

@@ -37,6 +37,8 @@ export interface DaemonOptions {
   readonly pulseMs?: number;
   /** @default "warn" */
   readonly logLevel?: string;
+  /** More `start` flags (after the defaults, so they win). @default [] */
+  readonly args?: readonly string[];
 }
 
 const spawned = new Set<Daemon>();
@@ -64,6 +66,10 @@ export function spawnDaemon(dataDir: string, o: DaemonOptions = {}): Daemon {
     String(o.pulseMs ?? 200),
     "--log-level",
     o.logLevel ?? "warn",
+    // The peer-to-peer network on loopback only, on a free port.
+    "--listen",
+    "/ip4/127.0.0.1/tcp/0",
+    ...(o.args ?? []),
   ];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
   const out = { stdout: "", stderr: "" };

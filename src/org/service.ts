@@ -1,0 +1,524 @@
+/**
+ * The organization's life on the network, for this node: it answers peers' requests (server.ts), and
+ * either keeps the books of its own organization (publishes its records, announces each final pulse
+ * on the pulse topic, takes transactions from the tx topic, handles join applications) or follows an
+ * organization it joined (membership.ts). It sees the network through `OrgHost`, the ledger and the
+ * bookkeeper through narrow slices, and speaks to the rest of the node on the bus.
+ */
+
+import { NodeMessageKind } from "../crypto/domain.js";
+import type { Signer } from "../crypto/ed25519.js";
+import {
+  type DhtRecord,
+  memberRecordKey,
+  orgRecordKey,
+  signMemberRecord,
+  signOrgRecord,
+} from "../dht/records.js";
+import {
+  decodeGroupMessage,
+  encodeList,
+  NetError,
+  Op,
+  type PulseFinal,
+  signGroupMessage,
+  signPulseFinal,
+} from "../dht/wire.js";
+import { Role } from "../ledger/account.js";
+import type { Ledger } from "../ledger/ledger.js";
+import { type Tx, TxKind } from "../ledger/tx.js";
+import { decodeTx, signTx } from "../ledger/tx-codec.js";
+import type { Bookkeeper, TxStatus } from "../pulse/bookkeeper.js";
+import type { PulseEvents } from "../pulse/events.js";
+import { decodeHeartbeat, verifyHeartbeat } from "../pulse/heartbeat.js";
+import type { NonceBook } from "../pulse/nonces.js";
+import type { OrgEvents } from "./events.js";
+import {
+  askPayee,
+  checkInfo,
+  findBookkeeper,
+  groupTopic,
+  Membership,
+  type NetPort,
+  type OrgView,
+  pulseTopic,
+  txTopic,
+} from "./membership.js";
+import { decodeStatus } from "./protocol.js";
+import { type Application, type Books, orgServer, type Received } from "./server.js";
+
+/** What the service needs of the libp2p host. */
+export interface OrgHost extends NetPort {
+  putRecord(key: Uint8Array, record: Uint8Array, signal: AbortSignal): Promise<void>;
+  handleRequests(
+    handler: (bytes: Uint8Array, peer: string, signal: AbortSignal) => Promise<Uint8Array>,
+  ): Promise<void>;
+  subscribe(
+    topic: string,
+    check: (data: Uint8Array) => void | Promise<void>,
+    on: (topic: string, data: Uint8Array) => void,
+  ): void;
+  recordParts(): { peerId: Uint8Array; addrs: Uint8Array[] };
+  readonly peerCount: number;
+}
+
+/** A bus the service emits on. */
+export interface OrgBus {
+  emit<K extends keyof (OrgEvents & PulseEvents)>(event: K, payload: (OrgEvents & PulseEvents)[K]): void;
+  on<K extends keyof PulseEvents>(event: K, fn: (payload: PulseEvents[K]) => void): () => void;
+}
+
+/** What the service needs from the node. */
+export interface OrgServiceDeps {
+  readonly host: OrgHost;
+  readonly keys: { readonly node: Signer; get(id: string): Signer | undefined };
+  /** The key of an organization this node founded (it signs the organization's DHT record). */
+  orgKey(org: Buffer): Promise<Signer | undefined>;
+  readonly ledger: Pick<Ledger, "org" | "head" | "genesisBytes" | "account" | "prove" | "findTx" | "rootAt">;
+  readonly bookkeeper: Pick<Bookkeeper, "submit" | "status" | "verdict" | "currentSlot">;
+  readonly bus: OrgBus;
+  readonly nonces: NonceBook;
+  /** Where a joined organization is remembered. */
+  readonly membershipFile: string;
+  readonly autoApprove: "off" | "guest" | "member";
+  readonly autoCountersign: boolean;
+  readonly log: {
+    info(o: object, m: string): void;
+    warn(o: object, m: string): void;
+    debug(o: object, m: string): void;
+  };
+}
+
+const INBOX = 1000;
+const REPUBLISH_MS = 30 * 60_000;
+const RETRY_MS = 5000;
+
+/** The node's organization on the network. */
+export class OrgService {
+  readonly name = "org-net";
+  private member: Membership | undefined;
+  private readonly applications = new Map<string, Application>();
+  private readonly inbox: (Received & { group: boolean })[] = [];
+  private readonly stop$ = new AbortController();
+  private latest: { pulse: number; bytes: Buffer } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private offBus: (() => void)[] = [];
+  private keeping = false;
+
+  constructor(private readonly d: OrgServiceDeps) {}
+
+  async start(): Promise<void> {
+    const server = orgServer({
+      books: () => this.books(),
+      joined: () => this.member,
+      key: (id) => this.d.keys.get(id),
+      autoCountersign: this.d.autoCountersign,
+      applied: (a) => this.applied(a),
+      received: (m) => this.deliver({ ...m, group: false }),
+    });
+    await this.d.host.handleRequests((bytes, _peer, signal) => server(bytes, signal));
+    if (this.d.ledger.org !== undefined) this.keepBooks();
+    else {
+      // An organization founded later (at start, or by org_create) is kept from its first pulse on.
+      const off = this.d.bus.on("pulse.final", () => {
+        if (this.keeping || this.d.ledger.org === undefined) return;
+        off();
+        this.keepBooks();
+      });
+      this.offBus.push(off);
+      this.restoreMembership();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stop$.abort();
+    clearTimeout(this.timer);
+    for (const off of this.offBus) off();
+    this.member?.close();
+  }
+
+  /** Peers with an open connection. */
+  peers(): number {
+    return this.d.host.peerCount;
+  }
+
+  /** The organization this node joined (not the one it keeps), if any. */
+  joined(): Membership | undefined {
+    return this.member;
+  }
+
+  private books(): Books | undefined {
+    const { ledger, bookkeeper } = this.d;
+    const org = ledger.org;
+    const head = ledger.head;
+    if (org === undefined || head === undefined) return undefined;
+    return {
+      org,
+      head,
+      genesis: () => ledger.genesisBytes()!,
+      account: (id, pulse) => ledger.account(id, pulse),
+      prove: (id, pulse) => ledger.prove(id, pulse),
+      findTx: (id) => ledger.findTx(id),
+      submit: (bytes) => bookkeeper.submit(bytes),
+      status: (txId) => bookkeeper.status(txId),
+      final: (pulse = head) => this.statement(pulse, 0),
+    };
+  }
+
+  /** The signed statement of a final pulse (the head's is kept, the rest signed on demand). */
+  private statement(pulse: number, slot: number): Buffer {
+    if (this.latest?.pulse === pulse) return this.latest.bytes;
+    const org = this.d.ledger.org!;
+    return signPulseFinal({ org: org.id, slot, pulse, root: this.d.ledger.rootAt(pulse) }, this.d.keys.node);
+  }
+
+  /** This node keeps its organization's books: announce pulses, take gossiped transactions, publish records. */
+  private keepBooks(): void {
+    this.keeping = true;
+    const org = this.d.ledger.org!.id;
+    this.offBus.push(
+      this.d.bus.on("pulse.final", (p) => {
+        const bytes = signPulseFinal(
+          { org, slot: p.slot, pulse: p.pulse, root: this.d.ledger.rootAt(p.pulse) },
+          this.d.keys.node,
+        );
+        this.latest = { pulse: p.pulse, bytes };
+        this.publish(pulseTopic(org), bytes);
+      }),
+      this.d.bus.on("pulse.heartbeat", (h) => this.publish(pulseTopic(org), Buffer.from(h.heartbeat, "hex"))),
+    );
+    this.d.host.subscribe(
+      txTopic(org),
+      (data) => {
+        const tx = decodeTx(data);
+        if (tx.body.kind === TxKind.Genesis || !tx.body.org.equals(org))
+          throw new Error("not for this organization");
+        if ((this.d.ledger.account(tx.body.actor)?.role ?? Role.None) < Role.Member)
+          throw new Error("only members' transactions are taken from gossip");
+      },
+      (_t, data) => {
+        try {
+          this.d.bookkeeper.submit(data);
+        } catch (err) {
+          this.d.log.debug({ err }, "a gossiped transaction was refused");
+        }
+      },
+    );
+    this.followGroup(org);
+    const publish = async () => {
+      const o = this.d.ledger.org!;
+      const orgKey = await this.d.orgKey(o.id).catch(() => undefined);
+      const signal = AbortSignal.any([this.stop$.signal, AbortSignal.timeout(30_000)]);
+      let ok = true;
+      if (orgKey !== undefined) {
+        const rec = signOrgRecord(
+          {
+            org: o.id,
+            seq: BigInt(Date.now()),
+            name: o.params.name,
+            pulsePeriodMs: o.params.pulsePeriodMs,
+            supervisor: o.params.supervisor,
+          },
+          orgKey,
+        );
+        ok = await this.put(orgRecordKey(o.id), rec, signal);
+      }
+      ok = (await this.publishSelf(o.id, signal)) && ok;
+      this.schedule(publish, ok ? REPUBLISH_MS : RETRY_MS);
+    };
+    void publish();
+  }
+
+  private schedule(fn: () => Promise<void>, ms: number): void {
+    if (this.stop$.signal.aborted) return;
+    this.timer = setTimeout(() => void fn(), ms);
+    this.timer.unref();
+  }
+
+  private async put(key: Uint8Array, rec: Uint8Array, signal: AbortSignal): Promise<boolean> {
+    try {
+      await this.d.host.putRecord(key, rec, signal);
+      return true;
+    } catch (err) {
+      if (!this.stop$.signal.aborted) this.d.log.debug({ err }, "a DHT record could not be stored yet");
+      return false;
+    }
+  }
+
+  /** Publishes this node's member record for `org`. */
+  private publishSelf(org: Buffer, signal: AbortSignal): Promise<boolean> {
+    const parts = this.d.host.recordParts();
+    const rec = signMemberRecord(
+      { org, account: this.d.keys.node.id, seq: BigInt(Date.now()), ...parts },
+      this.d.keys.node,
+    );
+    return this.put(memberRecordKey(org, this.d.keys.node.id), rec, signal);
+  }
+
+  private publish(topic: string, data: Uint8Array): void {
+    this.d.host.publish(topic, data).catch((err) => this.d.log.debug({ err, topic }, "publish failed"));
+  }
+
+  private deliver(m: Received & { group: boolean }): void {
+    this.inbox.push(m);
+    if (this.inbox.length > INBOX) this.inbox.shift();
+    this.d.bus.emit("msg.received", m);
+  }
+
+  /** Messages received, oldest first (the last 1,000). */
+  messages(): readonly (Received & { group: boolean })[] {
+    return this.inbox;
+  }
+
+  private followGroup(org: Buffer): void {
+    this.d.host.subscribe(
+      groupTopic(org),
+      async (data) => {
+        const m = decodeGroupMessage(data);
+        if (!m.org.equals(org)) throw new Error("another organization's message");
+        if ((await this.roleOf(m.from)) < Role.Member) throw new Error("only members send group messages");
+      },
+      (_t, data) => {
+        const m = decodeGroupMessage(data);
+        this.deliver({ from: m.from.toString("hex"), to: "", text: m.text, at: m.timeMs, group: true });
+      },
+    );
+  }
+
+  private roleOf(id: Buffer): Promise<Role> {
+    if (this.d.ledger.org !== undefined) return Promise.resolve(this.d.ledger.account(id)?.role ?? Role.None);
+    if (this.member === undefined) return Promise.resolve(Role.None);
+    return this.member.role(id, AbortSignal.any([this.stop$.signal, AbortSignal.timeout(10_000)]));
+  }
+
+  // ---- the supervisor's side of joining ----
+
+  private applied(a: Application): void {
+    const k = a.account.toString("hex");
+    this.applications.set(k, a);
+    if (this.applications.size > 10_000) this.applications.delete(this.applications.keys().next().value!);
+    this.d.bus.emit("org.application", { account: k, txId: a.txId });
+    this.d.log.info({ account: k }, "a join application arrived");
+    if (this.d.autoApprove === "off") return;
+    const role = this.d.autoApprove === "member" ? Role.Member : Role.Guest;
+    void (async () => {
+      const s = await this.d.bookkeeper.verdict(a.txId, this.stop$.signal);
+      if (s.state !== "accepted") return;
+      const out = await this.approve(a.account, role, this.stop$.signal);
+      this.d.log.info({ account: k, state: out.state }, "application approved by policy");
+    })().catch((err) => {
+      if (!this.stop$.signal.aborted)
+        this.d.log.warn({ err, account: k }, "could not approve an application");
+    });
+  }
+
+  /** Join applications waiting for approval. */
+  pendingApplications(): { account: string; txId: string; at: number }[] {
+    return [...this.applications.values()].map((a) => ({
+      account: a.account.toString("hex"),
+      txId: a.txId,
+      at: a.at,
+    }));
+  }
+
+  /** Approves an applicant (this node keeps the books and holds the supervisor's key); waits for the verdict. */
+  async approve(
+    applicant: Buffer,
+    role: typeof Role.Guest | typeof Role.Member,
+    signal: AbortSignal,
+  ): Promise<TxStatus> {
+    const org = this.d.ledger.org;
+    if (org === undefined) throw new NetError("UNAVAILABLE", "this node keeps no organization");
+    const sup = this.d.keys.get(org.params.supervisor.toString("hex"));
+    if (sup === undefined) throw new NetError("FORBIDDEN", "this node does not hold the supervisor's key");
+    const id = sup.id.toString("hex");
+    const committed = this.d.ledger.account(sup.id)?.nonce ?? 0n;
+    const nonce = this.d.nonces.next(id, committed, (t) => this.d.bookkeeper.status(t).state === "pending");
+    const { bytes } = signTx(
+      {
+        kind: TxKind.Approve,
+        org: org.id,
+        actor: sup.id,
+        nonce,
+        expiry: (this.d.ledger.head ?? 0) + 20,
+        applicant,
+        role,
+      },
+      [sup],
+    );
+    let s = this.d.bookkeeper.submit(bytes);
+    if (s.state === "pending") {
+      this.d.nonces.reserve(id, nonce, s.txId);
+      s = await this.d.bookkeeper.verdict(s.txId, signal);
+    }
+    const app = this.applications.get(applicant.toString("hex"));
+    if (s.state === "accepted" && app !== undefined) {
+      this.applications.delete(applicant.toString("hex"));
+      await this.put(
+        memberRecordKey(org.id, applicant),
+        app.record,
+        AbortSignal.any([signal, AbortSignal.timeout(30_000)]),
+      );
+    }
+    return s;
+  }
+
+  // ---- the member's side ----
+
+  private restoreMembership(): void {
+    const attempt = async () => {
+      try {
+        const m = await Membership.load(
+          this.memberDeps(),
+          AbortSignal.any([this.stop$.signal, AbortSignal.timeout(30_000)]),
+        );
+        if (m !== undefined) await this.follow(m);
+      } catch (err) {
+        if (this.stop$.signal.aborted) return;
+        this.d.log.warn({ err }, "cannot reach the organization this node joined yet; retrying");
+        this.schedule(attempt, RETRY_MS);
+      }
+    };
+    void attempt();
+  }
+
+  private memberDeps() {
+    return {
+      net: this.d.host,
+      node: this.d.keys.node,
+      key: (id: string) => this.d.keys.get(id),
+      file: this.d.membershipFile,
+      onPulse: (f: PulseFinal) =>
+        this.d.bus.emit("org.pulse", {
+          pulse: f.pulse,
+          slot: f.slot,
+          root: {
+            hash: Buffer.from(f.root.hash).toString("hex"),
+            sum: f.root.sum.toString(),
+            count: f.root.count,
+          },
+        }),
+      onVerdict: (s: TxStatus) => {
+        if (s.state === "accepted" || s.state === "rejected") this.d.bus.emit("tx.verdict", s);
+      },
+    };
+  }
+
+  /** State sync, then follow the pulses: this node's own accounts at the latest pulse, proven. */
+  private async follow(m: Membership): Promise<void> {
+    const signal = AbortSignal.any([this.stop$.signal, AbortSignal.timeout(30_000)]);
+    const own = await m.account(this.d.keys.node.id, signal);
+    this.member = m;
+    this.d.host.subscribe(
+      pulseTopic(m.org),
+      (data) => {
+        if (data[1] === NodeMessageKind.Heartbeat) {
+          if (!verifyHeartbeat(data) || !decodeHeartbeat(data).signer.equals(m.bookkeeper))
+            throw new Error("not the bookkeeper's heartbeat");
+        } else m.checkStatement(data);
+      },
+      (_t, data) => {
+        if (data[1] !== NodeMessageKind.Heartbeat) m.onStatement(m.checkStatement(data));
+      },
+    );
+    this.followGroup(m.org);
+    this.d.log.info(
+      {
+        org: m.org.toString("hex"),
+        pulse: own.final.pulse,
+        amount: own.account?.amount ?? 0n,
+        role: own.account?.role ?? 0,
+      },
+      "state synced with the bookkeeper; following the organization's pulses",
+    );
+    const republish = async () => {
+      const ok = await this.publishSelf(
+        m.org,
+        AbortSignal.any([this.stop$.signal, AbortSignal.timeout(30_000)]),
+      );
+      this.schedule(republish, ok ? REPUBLISH_MS : RETRY_MS);
+    };
+    void republish();
+  }
+
+  /** Finds organization `org` (through the DHT, or the peer `via`), applies to join, and follows it. */
+  async join(
+    org: Buffer,
+    via: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ org: OrgView; status: TxStatus }> {
+    if (this.d.ledger.org !== undefined)
+      throw new NetError(
+        "REFUSED",
+        `this node keeps organization ${this.d.ledger.org.id.toString("hex")}; a node is in one organization`,
+      );
+    if (this.member !== undefined && !this.member.org.equals(org))
+      throw new NetError(
+        "REFUSED",
+        `this node already joined organization ${this.member.org.toString("hex")}`,
+      );
+    const targets = via !== undefined ? [via] : await findBookkeeper(this.d.host, org, signal);
+    const m = this.member ?? (await Membership.connect(this.memberDeps(), org, targets, signal));
+    const me = this.d.keys.node;
+    const own = await m.account(me.id, signal);
+    const { bytes } = signTx(
+      {
+        kind: TxKind.Apply,
+        org,
+        actor: me.id,
+        nonce: (own.account?.nonce ?? 0n) + 1n,
+        expiry: m.latest.pulse + 20,
+        note: "",
+      },
+      [me],
+    );
+    const rec = signMemberRecord(
+      { org, account: me.id, seq: BigInt(Date.now()), ...this.d.host.recordParts() },
+      me,
+    );
+    const status = decodeStatus(await m.ask(Op.Apply, encodeList([bytes, rec]), signal));
+    if (this.member === undefined) await this.follow(m);
+    return { org: { org, params: m.params, genesis: m.info()[0], latest: m.latest }, status };
+  }
+
+  /** An organization's public information: through the DHT and its bookkeeper's Info answer. */
+  async orgInfo(org: Buffer, signal: AbortSignal): Promise<{ view: OrgView; record: DhtRecord | undefined }> {
+    if (this.member?.org.equals(org)) {
+      const [g, f] = this.member.info();
+      return { view: checkInfo(encodeList([g, f]), org), record: undefined };
+    }
+    const record = await this.d.host.getRecord(orgRecordKey(org), signal);
+    const targets = await findBookkeeper(this.d.host, org, signal);
+    let last: unknown;
+    for (const t of targets) {
+      try {
+        return { view: await Membership.info(this.d.host, this.d.keys.node, org, t, signal), record };
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  /** Has the payee's node countersign a transfer a local key signed (any organization this node is in). */
+  countersign(bytes: Buffer, tx: Tx, signal: AbortSignal): Promise<Buffer> {
+    const org = this.d.ledger.org?.id ?? this.member?.org;
+    if (org === undefined) throw new NetError("UNAVAILABLE", "this node is in no organization");
+    return askPayee(this.d.host, org, (id) => this.d.keys.get(id), bytes, tx, signal);
+  }
+
+  /** Sends a direct message from a local account to `to`'s node. */
+  async send(from: Signer, to: Buffer, text: string, signal: AbortSignal): Promise<void> {
+    const m = this.member;
+    if (m === undefined)
+      throw new NetError("UNAVAILABLE", "messages go between members: join an organization first");
+    await m.message(from, to, text, signal);
+  }
+
+  /** Publishes a group message on the organization's topic. */
+  async sendGroup(from: Signer, text: string): Promise<void> {
+    const org = this.d.ledger.org?.id ?? this.member?.org;
+    if (org === undefined) throw new NetError("UNAVAILABLE", "this node is in no organization");
+    await this.d.host.publish(groupTopic(org), signGroupMessage({ org, text }, from));
+  }
+}
