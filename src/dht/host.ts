@@ -182,7 +182,10 @@ export class Host {
    * with are kept as they come, so a failure late in the query (kad-dht throws when it cannot send
    * a peer the correction of an outdated record) does not lose the answer.
    */
-  async get(key: Uint8Array, signal: AbortSignal): Promise<DhtRecord | undefined> {
+  async get(
+    key: Uint8Array,
+    signal: AbortSignal,
+  ): Promise<(DhtRecord & { readonly bytes: Uint8Array }) | undefined> {
     const values: Uint8Array[] = [];
     // A lookup that finds nothing within its bound is "not found", not a hung caller.
     const bounded = AbortSignal.any([signal, AbortSignal.timeout(GET_TIMEOUT_MS)]);
@@ -205,7 +208,8 @@ export class Host {
       }
     });
     if (valid.length === 0) return undefined;
-    return validateRecord(key, valid[selectRecord(key, valid)]!);
+    const best = valid[selectRecord(key, valid)]!;
+    return { ...validateRecord(key, best), bytes: best };
   }
 
   /** This host's peer id. */

@@ -7,22 +7,13 @@
  */
 import { readFile, rename, writeFile } from "node:fs/promises";
 import type { Signer } from "../crypto/ed25519.js";
-import { type DhtRecord, memberRecordKey, orgRecordKey } from "../dht/records.js";
-import {
-  decodeList,
-  decodeResponse,
-  MAX_TEXT_BYTES,
-  NetError,
-  Op,
-  type PulseFinal,
-  signRequest,
-} from "../dht/wire.js";
+import { decodeList, decodeResponse, NetError, Op, type PulseFinal, signRequest } from "../dht/wire.js";
 import { Role } from "../ledger/account.js";
 import type { OrgParams, Tx } from "../ledger/tx.js";
 import { TxKind } from "../ledger/tx.js";
 import type { TxStatus } from "../pulse/bookkeeper.js";
-import { DecodeError, Reader, Writer } from "../util/bytes.js";
-import { writeText } from "../util/text.js";
+import { DecodeError, Reader } from "../util/bytes.js";
+import { checkInfo, findBookkeeper, type NetPort, type OrgView, txTopic } from "./discovery.js";
 import {
   type CheckedReceipt,
   checkedFinal,
@@ -34,15 +25,6 @@ import {
   verifiedTx,
 } from "./protocol.js";
 import type { Joined } from "./server.js";
-
-/** What a membership needs of the network. */
-export interface NetPort {
-  request(target: string, bytes: Uint8Array, signal: AbortSignal): Promise<Uint8Array>;
-  getRecord(key: Uint8Array, signal: AbortSignal): Promise<DhtRecord | undefined>;
-  publish(topic: string, data: Uint8Array): Promise<void>;
-  /** Dialable targets of a member record. */
-  targetsOf(rec: { peerId: Uint8Array; addrs: readonly Uint8Array[] }): string[];
-}
 
 /** Options of a Membership. */
 export interface MembershipDeps {
@@ -57,74 +39,6 @@ export interface MembershipDeps {
   onPulse?(f: PulseFinal): void;
   /** A tracked transaction got its verdict. */
   onVerdict?(s: TxStatus): void;
-}
-
-/** The gossip topic of an organization's pulse statements and heartbeats. */
-export const pulseTopic = (org: Buffer) => `/leither/1/${org.toString("hex")}/pulse`;
-/** The gossip topic of transactions for an organization's bookkeeper. */
-export const txTopic = (org: Buffer) => `/leither/1/${org.toString("hex")}/tx`;
-/** The gossip topic of an organization's group messages. */
-export const groupTopic = (org: Buffer) => `/leither/1/${org.toString("hex")}/group`;
-
-/** What Info answers, checked: the organization's parameters and its latest final pulse. */
-export interface OrgView {
-  readonly org: Buffer;
-  readonly params: OrgParams;
-  readonly genesis: Buffer;
-  readonly latest: PulseFinal;
-}
-
-/** Checks an Info answer for organization `org`. */
-export function checkInfo(body: Uint8Array, org: Buffer): OrgView {
-  const [genesis, final] = decodeList(body, 2, "info");
-  if (genesis === undefined || final === undefined) throw new DecodeError("info has a genesis and a pulse");
-  const tx = verifiedTx(genesis);
-  if (tx.body.kind !== TxKind.Genesis || !tx.body.org.equals(org))
-    throw new DecodeError("the genesis is not that organization's");
-  const params = tx.body.params;
-  return { org, params, genesis, latest: checkedFinal(final, org, params.supervisor) };
-}
-
-/** Finds where organization `org`'s bookkeeper listens: its org record, then the supervisor's member record. */
-export async function findBookkeeper(net: NetPort, org: Buffer, signal: AbortSignal): Promise<string[]> {
-  const rec = await net.getRecord(orgRecordKey(org), signal);
-  if (rec?.kind !== "org")
-    throw new NetError("NOT_FOUND", `no record of organization ${org.toString("hex")} in the DHT`);
-  const member = await net.getRecord(memberRecordKey(org, rec.supervisor), signal);
-  if (member?.kind !== "member")
-    throw new NetError("NOT_FOUND", "the organization's supervisor has no node record in the DHT");
-  return net.targetsOf(member);
-}
-
-/** Asks the payee's node (found through its member record) to countersign a transfer; checks the answer. */
-export async function askPayee(
-  net: NetPort,
-  org: Buffer,
-  key: (id: string) => Signer | undefined,
-  bytes: Buffer,
-  tx: Tx,
-  signal: AbortSignal,
-): Promise<Buffer> {
-  if (tx.body.kind !== TxKind.Transfer) throw new RangeError("only transfers are countersigned");
-  const payer = key(tx.body.actor.toString("hex"));
-  if (payer === undefined) throw new NetError("FORBIDDEN", "this node does not hold the payer's key");
-  const rec = await net.getRecord(memberRecordKey(org, tx.body.to), signal);
-  if (rec?.kind !== "member") throw new NetError("NOT_FOUND", "the payee has no node record in the DHT");
-  const req = signRequest({ org, op: Op.Countersign, body: bytes }, payer);
-  let last: unknown;
-  for (const t of net.targetsOf(rec)) {
-    try {
-      const signed = decodeResponse(await net.request(t, req, signal));
-      const back = verifiedTx(signed);
-      if (!back.id.equals(tx.id) || back.signatures.length !== 2)
-        throw new DecodeError("the payee's node answered with another transaction");
-      return signed;
-    } catch (err) {
-      if (err instanceof NetError || err instanceof DecodeError || signal.aborted) throw err;
-      last = err;
-    }
-  }
-  throw last ?? new NetError("UNAVAILABLE", "the payee's node cannot be reached");
 }
 
 const MAX_TRACKED = 10_000;
@@ -290,30 +204,18 @@ export class Membership implements Joined {
   /** Submits a transaction to the bookkeeper and follows it for its local parties' receipts. */
   async submit(bytes: Uint8Array, signal: AbortSignal): Promise<TxStatus> {
     const tx = verifiedTx(bytes);
-    const status = decodeStatus(await this.ask(Op.Submit, bytes, signal));
+    let status: TxStatus;
+    try {
+      status = decodeStatus(await this.ask(Op.Submit, bytes, signal));
+    } catch (err) {
+      if (err instanceof NetError || err instanceof DecodeError || signal.aborted) throw err;
+      // The bookkeeper cannot be reached directly: the organization's tx topic carries it there.
+      await this.d.net.publish(txTopic(this.org), bytes);
+      status = { txId: tx.id.toString("hex"), state: "pending" };
+    }
     this.trackTx(tx);
     if (status.state !== "pending") this.settle(status);
     return status;
-  }
-
-  /** Sends a direct message to `to`'s node (found in the DHT). */
-  async message(from: Signer, to: Buffer, text: string, signal: AbortSignal): Promise<void> {
-    const rec = await this.d.net.getRecord(memberRecordKey(this.org, to), signal);
-    if (rec?.kind !== "member") throw new NetError("NOT_FOUND", "the account has no node record in the DHT");
-    const w = new Writer(text.length + 32).exact(to, 20, "to");
-    writeText(w, text, MAX_TEXT_BYTES, "text");
-    const req = signRequest({ org: this.org, op: Op.Message, body: w.finish() }, from);
-    let last: unknown;
-    for (const t of this.d.net.targetsOf(rec)) {
-      try {
-        decodeResponse(await this.d.net.request(t, req, signal));
-        return;
-      } catch (err) {
-        if (err instanceof NetError || signal.aborted) throw err;
-        last = err;
-      }
-    }
-    throw last ?? new NetError("UNAVAILABLE", "the account's node cannot be reached");
   }
 
   countersigned(tx: Tx): void {
@@ -433,12 +335,6 @@ export class Membership implements Joined {
       if (signal.aborted) abort();
       else signal.addEventListener("abort", abort, { once: true });
     });
-  }
-
-  /** Publishes a transaction on the organization's tx topic (when the bookkeeper is not reachable directly). */
-  async gossipTx(bytes: Uint8Array): Promise<void> {
-    this.trackTx(verifiedTx(bytes));
-    await this.d.net.publish(txTopic(this.org), bytes);
   }
 
   /** Stops waiting: every waiter hears `unknown`. */

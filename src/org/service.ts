@@ -22,30 +22,31 @@ import {
   Op,
   type PulseFinal,
   signGroupMessage,
-  signPulseFinal,
 } from "../dht/wire.js";
 import { Role } from "../ledger/account.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { type Tx, TxKind } from "../ledger/tx.js";
-import { decodeTx, signTx } from "../ledger/tx-codec.js";
+import { signTx } from "../ledger/tx-codec.js";
 import type { Bookkeeper, TxStatus } from "../pulse/bookkeeper.js";
 import type { PulseEvents } from "../pulse/events.js";
 import { decodeHeartbeat, verifyHeartbeat } from "../pulse/heartbeat.js";
 import type { NonceBook } from "../pulse/nonces.js";
-import type { OrgEvents } from "./events.js";
+import { Approvals } from "./approvals.js";
+import { Bookkeeping } from "./bookkeeping.js";
 import {
   askPayee,
   checkInfo,
   findBookkeeper,
   groupTopic,
-  Membership,
   type NetPort,
   type OrgView,
   pulseTopic,
-  txTopic,
-} from "./membership.js";
+  sendDirect,
+} from "./discovery.js";
+import type { OrgEvents } from "./events.js";
+import { Membership } from "./membership.js";
 import { decodeStatus } from "./protocol.js";
-import { type Application, type Books, orgServer, type Received } from "./server.js";
+import { orgServer, type Received } from "./server.js";
 
 /** What the service needs of the libp2p host. */
 export interface OrgHost extends NetPort {
@@ -97,23 +98,39 @@ const RETRY_MS = 5000;
 export class OrgService {
   readonly name = "org-net";
   private member: Membership | undefined;
-  private readonly applications = new Map<string, Application>();
+  /** Applications and approvals (this node as the organization's supervisor). */
+  readonly approvals: Approvals;
   private readonly inbox: (Received & { group: boolean })[] = [];
   private readonly stop$ = new AbortController();
-  private latest: { pulse: number; bytes: Buffer } | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly bookkeeping: Bookkeeping;
+  private readonly timers = new Set<NodeJS.Timeout>();
   private offBus: (() => void)[] = [];
   private keeping = false;
 
-  constructor(private readonly d: OrgServiceDeps) {}
+  constructor(private readonly d: OrgServiceDeps) {
+    this.bookkeeping = new Bookkeeping(d);
+    this.approvals = new Approvals({
+      ledger: d.ledger,
+      bookkeeper: d.bookkeeper,
+      nonces: d.nonces,
+      key: (id) => d.keys.get(id),
+      put: (key, rec, signal) => this.put(key, rec, signal),
+      autoApprove: d.autoApprove,
+      log: d.log,
+      stopping: this.stop$.signal,
+    });
+  }
 
   async start(): Promise<void> {
     const server = orgServer({
-      books: () => this.books(),
+      books: () => this.bookkeeping.books(),
       joined: () => this.member,
       key: (id) => this.d.keys.get(id),
       autoCountersign: this.d.autoCountersign,
-      applied: (a) => this.applied(a),
+      applied: (a) => {
+        this.approvals.applied(a);
+        this.d.bus.emit("org.application", { account: a.account.toString("hex"), txId: a.txId });
+      },
       received: (m) => this.deliver({ ...m, group: false }),
     });
     await this.d.host.handleRequests((bytes, _peer, signal) => server(bytes, signal));
@@ -132,7 +149,7 @@ export class OrgService {
 
   async stop(): Promise<void> {
     this.stop$.abort();
-    clearTimeout(this.timer);
+    for (const t of this.timers) clearTimeout(t);
     for (const off of this.offBus) off();
     this.member?.close();
   }
@@ -147,63 +164,11 @@ export class OrgService {
     return this.member;
   }
 
-  private books(): Books | undefined {
-    const { ledger, bookkeeper } = this.d;
-    const org = ledger.org;
-    const head = ledger.head;
-    if (org === undefined || head === undefined) return undefined;
-    return {
-      org,
-      head,
-      genesis: () => ledger.genesisBytes()!,
-      account: (id, pulse) => ledger.account(id, pulse),
-      prove: (id, pulse) => ledger.prove(id, pulse),
-      findTx: (id) => ledger.findTx(id),
-      submit: (bytes) => bookkeeper.submit(bytes),
-      status: (txId) => bookkeeper.status(txId),
-      final: (pulse = head) => this.statement(pulse, 0),
-    };
-  }
-
-  /** The signed statement of a final pulse (the head's is kept, the rest signed on demand). */
-  private statement(pulse: number, slot: number): Buffer {
-    if (this.latest?.pulse === pulse) return this.latest.bytes;
-    const org = this.d.ledger.org!;
-    return signPulseFinal({ org: org.id, slot, pulse, root: this.d.ledger.rootAt(pulse) }, this.d.keys.node);
-  }
-
-  /** This node keeps its organization's books: announce pulses, take gossiped transactions, publish records. */
+  /** This node keeps its organization's books: announce its pulses, take gossiped transactions, publish its records. */
   private keepBooks(): void {
     this.keeping = true;
     const org = this.d.ledger.org!.id;
-    this.offBus.push(
-      this.d.bus.on("pulse.final", (p) => {
-        const bytes = signPulseFinal(
-          { org, slot: p.slot, pulse: p.pulse, root: this.d.ledger.rootAt(p.pulse) },
-          this.d.keys.node,
-        );
-        this.latest = { pulse: p.pulse, bytes };
-        this.publish(pulseTopic(org), bytes);
-      }),
-      this.d.bus.on("pulse.heartbeat", (h) => this.publish(pulseTopic(org), Buffer.from(h.heartbeat, "hex"))),
-    );
-    this.d.host.subscribe(
-      txTopic(org),
-      (data) => {
-        const tx = decodeTx(data);
-        if (tx.body.kind === TxKind.Genesis || !tx.body.org.equals(org))
-          throw new Error("not for this organization");
-        if ((this.d.ledger.account(tx.body.actor)?.role ?? Role.None) < Role.Member)
-          throw new Error("only members' transactions are taken from gossip");
-      },
-      (_t, data) => {
-        try {
-          this.d.bookkeeper.submit(data);
-        } catch (err) {
-          this.d.log.debug({ err }, "a gossiped transaction was refused");
-        }
-      },
-    );
+    this.offBus.push(...this.bookkeeping.start());
     this.followGroup(org);
     const publish = async () => {
       const o = this.d.ledger.org!;
@@ -231,8 +196,12 @@ export class OrgService {
 
   private schedule(fn: () => Promise<void>, ms: number): void {
     if (this.stop$.signal.aborted) return;
-    this.timer = setTimeout(() => void fn(), ms);
-    this.timer.unref();
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      void fn();
+    }, ms);
+    t.unref();
+    this.timers.add(t);
   }
 
   private async put(key: Uint8Array, rec: Uint8Array, signal: AbortSignal): Promise<boolean> {
@@ -289,78 +258,6 @@ export class OrgService {
     if (this.d.ledger.org !== undefined) return Promise.resolve(this.d.ledger.account(id)?.role ?? Role.None);
     if (this.member === undefined) return Promise.resolve(Role.None);
     return this.member.role(id, AbortSignal.any([this.stop$.signal, AbortSignal.timeout(10_000)]));
-  }
-
-  // ---- the supervisor's side of joining ----
-
-  private applied(a: Application): void {
-    const k = a.account.toString("hex");
-    this.applications.set(k, a);
-    if (this.applications.size > 10_000) this.applications.delete(this.applications.keys().next().value!);
-    this.d.bus.emit("org.application", { account: k, txId: a.txId });
-    this.d.log.info({ account: k }, "a join application arrived");
-    if (this.d.autoApprove === "off") return;
-    const role = this.d.autoApprove === "member" ? Role.Member : Role.Guest;
-    void (async () => {
-      const s = await this.d.bookkeeper.verdict(a.txId, this.stop$.signal);
-      if (s.state !== "accepted") return;
-      const out = await this.approve(a.account, role, this.stop$.signal);
-      this.d.log.info({ account: k, state: out.state }, "application approved by policy");
-    })().catch((err) => {
-      if (!this.stop$.signal.aborted)
-        this.d.log.warn({ err, account: k }, "could not approve an application");
-    });
-  }
-
-  /** Join applications waiting for approval. */
-  pendingApplications(): { account: string; txId: string; at: number }[] {
-    return [...this.applications.values()].map((a) => ({
-      account: a.account.toString("hex"),
-      txId: a.txId,
-      at: a.at,
-    }));
-  }
-
-  /** Approves an applicant (this node keeps the books and holds the supervisor's key); waits for the verdict. */
-  async approve(
-    applicant: Buffer,
-    role: typeof Role.Guest | typeof Role.Member,
-    signal: AbortSignal,
-  ): Promise<TxStatus> {
-    const org = this.d.ledger.org;
-    if (org === undefined) throw new NetError("UNAVAILABLE", "this node keeps no organization");
-    const sup = this.d.keys.get(org.params.supervisor.toString("hex"));
-    if (sup === undefined) throw new NetError("FORBIDDEN", "this node does not hold the supervisor's key");
-    const id = sup.id.toString("hex");
-    const committed = this.d.ledger.account(sup.id)?.nonce ?? 0n;
-    const nonce = this.d.nonces.next(id, committed, (t) => this.d.bookkeeper.status(t).state === "pending");
-    const { bytes } = signTx(
-      {
-        kind: TxKind.Approve,
-        org: org.id,
-        actor: sup.id,
-        nonce,
-        expiry: (this.d.ledger.head ?? 0) + 20,
-        applicant,
-        role,
-      },
-      [sup],
-    );
-    let s = this.d.bookkeeper.submit(bytes);
-    if (s.state === "pending") {
-      this.d.nonces.reserve(id, nonce, s.txId);
-      s = await this.d.bookkeeper.verdict(s.txId, signal);
-    }
-    const app = this.applications.get(applicant.toString("hex"));
-    if (s.state === "accepted" && app !== undefined) {
-      this.applications.delete(applicant.toString("hex"));
-      await this.put(
-        memberRecordKey(org.id, applicant),
-        app.record,
-        AbortSignal.any([signal, AbortSignal.timeout(30_000)]),
-      );
-    }
-    return s;
   }
 
   // ---- the member's side ----
@@ -509,10 +406,10 @@ export class OrgService {
 
   /** Sends a direct message from a local account to `to`'s node. */
   async send(from: Signer, to: Buffer, text: string, signal: AbortSignal): Promise<void> {
-    const m = this.member;
-    if (m === undefined)
+    const org = this.d.ledger.org?.id ?? this.member?.org;
+    if (org === undefined)
       throw new NetError("UNAVAILABLE", "messages go between members: join an organization first");
-    await m.message(from, to, text, signal);
+    await sendDirect(this.d.host, org, from, to, text, signal);
   }
 
   /** Publishes a group message on the organization's topic. */

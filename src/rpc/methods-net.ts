@@ -20,16 +20,10 @@ import { accountJson, type Handlers, localHandlers, orgParamsJson, type RpcDeps,
 export interface NetDeps {
   readonly org: Pick<
     OrgService,
-    | "joined"
-    | "join"
-    | "approve"
-    | "countersign"
-    | "pendingApplications"
-    | "send"
-    | "sendGroup"
-    | "messages"
-    | "orgInfo"
-  >;
+    "joined" | "join" | "countersign" | "send" | "sendGroup" | "messages" | "orgInfo"
+  > & {
+    readonly approvals: Pick<OrgService["approvals"], "approve" | "pending">;
+  };
   info(): { peerId: string; addrs: string[]; peers: number };
 }
 
@@ -205,13 +199,13 @@ export function handlers(d: RpcDeps, net: NetDeps | undefined): Handlers {
     },
     org_approve: (p, { signal }) =>
       wrap(
-        needNet().org.approve(
+        needNet().org.approvals.approve(
           Buffer.from(p.account, "hex"),
           p.role === "guest" ? Role.Guest : Role.Member,
           signal,
         ),
       ),
-    org_applications: () => ({ applications: needNet().org.pendingApplications() }),
+    org_applications: () => ({ applications: needNet().org.approvals.pending() }),
     msg_send: async (p, { signal }) => {
       const from = signerOf(p.from);
       if (p.to === undefined) await wrap(needNet().org.sendGroup(from, p.text));

@@ -105,7 +105,8 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
 
 /**
  * Waits (polling, at most `timeoutMs`) until the daemon has written its rpc.json and node_status
- * shows a final pulse of at least `minPulse`; returns its client.
+ * shows a final pulse of at least `minPulse` (-1: any answer, for a node with no organization yet);
+ * returns its client.
  */
 export async function waitReady(d: Daemon, minPulse = 0, timeoutMs = 10_000): Promise<LeitherClient> {
   const deadline = Date.now() + timeoutMs;
@@ -119,7 +120,7 @@ export async function waitReady(d: Daemon, minPulse = 0, timeoutMs = 10_000): Pr
       if (doc.pid === d.child.pid) {
         const client = await LeitherClient.fromDataDir(d.dataDir, { timeoutMs: 5_000 });
         const s = await client.request("node_status");
-        if (s.pulse !== null && s.pulse >= minPulse) return client;
+        if (minPulse < 0 || (s.pulse !== null && s.pulse >= minPulse)) return client;
         last = `pulse ${s.pulse}`;
       }
     } catch (err) {
