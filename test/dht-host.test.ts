@@ -52,6 +52,9 @@ describe("libp2p host on loopback", { timeout: 60_000 }, () => {
       .catch(() => undefined);
     assert.equal((await c.get(key, AbortSignal.timeout(10_000)))?.seq, 2n);
     assert.equal((await a.get(key, AbortSignal.timeout(10_000)))?.seq, 2n);
+    // Its own put of an older record is refused too: kad-dht would store it over the newer one locally.
+    await assert.rejects(a.put(key, rec(1n, "first"), AbortSignal.timeout(5000)), /stale/);
+    assert.equal((await a.get(key, AbortSignal.timeout(10_000)))?.seq, 2n);
   });
 
   it("a malformed bootstrap address fails the start before anything listens", async () => {

@@ -151,8 +151,10 @@ describe("the request server", () => {
     const mtx = sign({ kind: TxKind.Transfer, ...acting(member, 2n), to: sup.id, amount: 1n }, member);
     assert.equal(decodeStatus(await ask(s, member, Op.Submit, mtx)).state, "pending");
     assert.equal(submitted.length, n + 1);
-    await refused(ask(s, guest, Op.Role, member.id), "FORBIDDEN");
-    assert.deepEqual([...(await ask(s, guest, Op.Role, guest.id))].slice(0, 1), [Role.Guest]);
+    // Roles: to members and guests (a guest's node checks who messages it), not to outsiders.
+    await refused(ask(s, outsider, Op.Role, member.id), "FORBIDDEN");
+    assert.deepEqual([...(await ask(s, guest, Op.Role, member.id))].slice(0, 1), [Role.Member]);
+    assert.deepEqual([...(await ask(s, outsider, Op.Role, outsider.id))].slice(0, 1), [Role.None]);
     assert.deepEqual([...(await ask(s, member, Op.Role, sup.id))].slice(0, 1), [Role.Supervisor]);
   });
 
@@ -199,7 +201,7 @@ describe("the request server", () => {
     void memberRecordKey;
   });
 
-  it("a member without the books forwards what only the bookkeeper answers, as it was signed", async () => {
+  it("a member without the books forwards applications only, as they were signed", async () => {
     const bk = server();
     const forwarded: Uint8Array[] = [];
     const joined: Joined = {
@@ -213,12 +215,26 @@ describe("the request server", () => {
       countersigned: () => undefined,
     };
     const s = server({ joined });
-    const body = await ask(s, member, Op.Accounts, encodeIds([member.id]));
+    // An applicant that knows only this member: its application reaches the bookkeeper.
+    const applicant = new Signer(generateKeyPair());
+    const apply = sign({ kind: TxKind.Apply, ...acting(applicant, 1n), note: "" }, applicant);
+    const rec = signMemberRecord(
+      { org, account: applicant.id, seq: 1n, peerId: Buffer.from([9]), addrs: [] },
+      applicant,
+    );
+    await ask(s, applicant, Op.Apply, encodeList([apply, rec]));
     assert.equal(forwarded.length, 1);
-    const [final, entry] = decodeList(body, 2, "accounts");
-    assert.equal(checkProven(entry!, member.id, checkedFinal(final!, org, sup.id)).account?.amount, 500n);
-    // The bookkeeper still judges the original asker.
-    await refused(ask(s, guest, Op.Accounts, encodeIds([member.id])), "FORBIDDEN");
+    assert.ok(applied.at(-1)?.account.equals(applicant.id));
+    // What the forwarder would read in the clear (leaves, receipts) is not forwarded.
+    for (const [op, body] of [
+      [Op.Accounts, encodeIds([member.id])],
+      [Op.Receipt, transferId],
+      [Op.Submit, sign({ kind: TxKind.Transfer, ...acting(member, 2n), to: sup.id, amount: 1n }, member)],
+    ] as const)
+      await refused(ask(s, member, op, body), "UNAVAILABLE");
+    assert.equal(forwarded.length, 1);
+    // Info is public and answered from the member's own view.
+    assert.equal(checkInfo(await ask(s, outsider, Op.Info, Buffer.alloc(0)), org).latest.pulse, head);
   });
 
   it("requests from another organization, or too old, are refused", async () => {

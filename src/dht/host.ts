@@ -100,7 +100,11 @@ type Services = {
 
 /** A started libp2p host with Leither's DHT records. */
 export class Host {
-  private constructor(readonly node: Libp2p<Services>) {}
+  private constructor(
+    readonly node: Libp2p<Services>,
+    /** validateRecord, and no older seq than one this host accepted (the DHT's validator too). */
+    private readonly check: (key: Uint8Array, value: Uint8Array) => void,
+  ) {}
 
   /** Creates and starts a host; bootstrap peers that cannot be dialled are skipped. */
   static async start(o: HostOptions): Promise<Host> {
@@ -130,9 +134,10 @@ export class Host {
           protocol: DHT_PROTOCOL,
           // A node on loopback or a LAN must answer queries and keep private addresses.
           clientMode: false,
-          // A lone node (the first of an organization) answers from its own store at once instead
-          // of holding every query until a peer appears.
-          allowQueryWithZeroPeers: true,
+          // The first node of a network (no bootstrap peers) answers from its own store at once;
+          // a node with bootstrap peers holds its queries until one is in its routing table, so
+          // that its first query does not run before it knows anyone.
+          allowQueryWithZeroPeers: bootstrap.length === 0,
           peerInfoMapper: passthroughMapper,
           validators: { leither: async (key, value) => validate(key, value) },
           selectors: { leither: (key, records) => selectRecord(key, records) },
@@ -144,7 +149,7 @@ export class Host {
         }),
       },
     });
-    const host = new Host(node);
+    const host = new Host(node, validate);
     await Promise.all(
       bootstrap.map((a) => node.dial(a, { signal: AbortSignal.timeout(5000) }).catch(() => undefined)),
     );
@@ -171,9 +176,12 @@ export class Host {
     return this.get(key, signal);
   }
 
-  /** Validates and stores a signed record in the DHT. */
+  /**
+   * Validates and stores a signed record in the DHT. A record older than one this host knows is
+   * refused (RecordError): kad-dht would store it locally over the newer one.
+   */
   async put(key: Uint8Array, record: Uint8Array, signal: AbortSignal): Promise<void> {
-    validateRecord(key, record);
+    this.check(key, record);
     await this.node.contentRouting.put(key, record, { signal });
   }
 
@@ -304,14 +312,14 @@ export class Host {
 
   /**
    * Joins a gossip topic. `check` runs on each message before gossipsub forwards it: a message it
-   * refuses (throws) is dropped and counts against its sender's score; one it accepts goes to `on`.
+   * refuses (throws) is dropped as invalid, one it answers `false` is dropped quietly (genuine but
+   * not news), and one it accepts goes to `on` and on to the mesh.
    */
-  subscribe(topic: string, check: (data: Uint8Array) => void | Promise<void>, on: GossipHandler): void {
+  subscribe(topic: string, check: (data: Uint8Array) => unknown, on: GossipHandler): void {
     const pubsub = this.node.services.pubsub;
     pubsub.topicValidators.set(topic, async (_peer, msg) => {
       try {
-        await check(msg.data);
-        return TopicValidatorResult.Accept;
+        return (await check(msg.data)) === false ? TopicValidatorResult.Ignore : TopicValidatorResult.Accept;
       } catch {
         return TopicValidatorResult.Reject;
       }

@@ -18,8 +18,8 @@ import { readText, writeText } from "../util/text.js";
 
 /** Largest request a node reads (a request carries at most one transaction or message). */
 export const MAX_REQUEST_BYTES = 64 * 1024;
-/** Largest response a node reads. */
-export const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** Largest response a node sends or reads (Info carries the genesis: up to about 1.2 MB). */
+export const MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
 /** Largest text of a direct or group message, in UTF-8 bytes. */
 export const MAX_TEXT_BYTES = 4096;
 /** How far a request's time may be from the receiver's clock. */
@@ -33,7 +33,7 @@ export const Op = {
   Apply: 2,
   /** Members: a transaction for the bookkeeper. */
   Submit: 3,
-  /** The owner (or a bookkeeper): accounts' data and proofs at the latest pulse. */
+  /** The owner only: its accounts' data and proofs at the latest pulse. */
   Accounts: 4,
   /** A party of the transaction: its receipt. */
   Receipt: 5,
@@ -243,7 +243,10 @@ export function decodeResponse(bytes: Uint8Array): Buffer {
 // Error texts cross to peers: keep them short and printable.
 function safeText(s: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ").slice(0, 300);
+  return s
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, " ")
+    .slice(0, 300)
+    .toWellFormed();
 }
 
 /** Small length-prefixed lists used in bodies: u16 count | count x (u32 n | bytes[n]). */

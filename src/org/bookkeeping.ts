@@ -9,10 +9,10 @@ import { signPulseFinal } from "../dht/wire.js";
 import { Role } from "../ledger/account.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { TxKind } from "../ledger/tx.js";
-import { decodeTx } from "../ledger/tx-codec.js";
 import type { Bookkeeper } from "../pulse/bookkeeper.js";
 import type { PulseEvents } from "../pulse/events.js";
 import { pulseTopic, txTopic } from "./discovery.js";
+import { verifiedTx } from "./protocol.js";
 import type { Books } from "./server.js";
 
 /** What bookkeeping needs from the node. */
@@ -50,7 +50,8 @@ export class Bookkeeping {
     host.subscribe(
       txTopic(org),
       (data) => {
-        const tx = decodeTx(data);
+        // Signatures too: a forged transaction must not be forwarded, nor fill the queue.
+        const tx = verifiedTx(data);
         if (tx.body.kind === TxKind.Genesis || !tx.body.org.equals(org))
           throw new Error("not for this organization");
         if ((ledger.account(tx.body.actor)?.role ?? Role.None) < Role.Member)

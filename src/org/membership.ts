@@ -42,6 +42,10 @@ export interface MembershipDeps {
 }
 
 const MAX_TRACKED = 10_000;
+/** Followed transactions asked about per pulse. */
+const RECEIPTS_PER_PULSE = 512;
+/** Pulses past a transaction's expiry after which its receipt is no longer asked for. */
+const GIVE_UP_PULSES = 100;
 const MAX_RECEIPTS = 10_000;
 
 /** Membership of one organization. */
@@ -195,6 +199,8 @@ export class Membership implements Joined {
     const signer = this.d.key(k) ?? this.d.node;
     const r = new Reader(await this.ask(Op.Role, account, signal, signer));
     const role = r.u8("role");
+    r.u64Number("pulse");
+    r.end("role answer");
     if (role > Role.Supervisor) throw new DecodeError("unknown role");
     if (this.roles.size > 10_000) this.roles.clear();
     this.roles.set(k, { role: role as Role, at: Date.now() });
@@ -248,13 +254,25 @@ export class Membership implements Joined {
     return checkedFinal(bytes, this.org, this.bookkeeper);
   }
 
-  /** After each pulse: the verdicts of followed transactions, and the receipts of accepted ones. */
+  /**
+   * After each pulse: the verdicts of followed transactions, and the receipts of accepted ones, a
+   * bounded batch at a time (those still waiting go to the back, so none starves the others).
+   */
   private fetchReceipts(): void {
     this.fetching = this.fetching.then(async () => {
       const pulse = this.view.latest.pulse;
-      const batch = [...this.tracked].slice(0, 64);
-      await Promise.all(
-        batch.map(async ([k, t]) => {
+      const batch = [...this.tracked].slice(0, RECEIPTS_PER_PULSE);
+      for (const [k, t] of batch) {
+        this.tracked.delete(k);
+        // Give up on one whose receipt cannot be had long after its expiry (its pulse was pruned).
+        if (pulse <= t.expiry + GIVE_UP_PULSES) this.tracked.set(k, t);
+        else this.settle({ txId: k, state: "unknown" });
+      }
+      let next = 0;
+      const worker = async () => {
+        while (next < batch.length) {
+          const [k, t] = batch[next++]!;
+          if (!this.tracked.has(k)) continue;
           const signal = AbortSignal.timeout(10_000);
           try {
             const s = await this.status(k, signal);
@@ -266,8 +284,9 @@ export class Membership implements Joined {
           } catch {
             // The next pulse asks again.
           }
-        }),
-      );
+        }
+      };
+      await Promise.all(Array.from({ length: 16 }, worker));
     });
   }
 

@@ -83,6 +83,7 @@ export function encodeIds(ids: readonly Buffer[]): Buffer {
 /** Reads an Accounts request body. */
 export function decodeIds(body: Uint8Array): Buffer[] {
   const ids = decodeList(body, MAX_ACCOUNTS_PER_REQUEST, "accounts");
+  if (ids.length === 0) throw new DecodeError("an Accounts request names at least one account");
   for (const id of ids) if (id.length !== 20) throw new DecodeError("an account id is 20 bytes");
   return ids;
 }
@@ -109,6 +110,10 @@ export function decodeStatus(bytes: Uint8Array): TxStatus {
   const reason = readText(r, 64, "reason");
   const message = readText(r, 512, "message");
   r.end("status");
+  // One encoding per status: the fields a state does not use are zero and empty.
+  if (state !== "rejected" && (message !== "" || reason !== "" || (state !== "accepted" && n !== 0)))
+    throw new DecodeError(`a ${state} status carries fields it does not use`);
+  if (state === "rejected" && reason === "") throw new DecodeError("a rejection names its reason");
   if (state === "accepted") return { txId, state, pulse: n };
   if (state === "rejected") return { txId, state, slot: n, reason: reason as RejectReason, message };
   return { txId, state };

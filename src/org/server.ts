@@ -13,6 +13,7 @@ import {
   decodeRequest,
   encodeList,
   errorResponse,
+  MAX_RESPONSE_BYTES,
   MAX_TEXT_BYTES,
   NetError,
   type NetRequest,
@@ -22,6 +23,7 @@ import {
 } from "../dht/wire.js";
 import { type Account, encodeAccountData, Role } from "../ledger/account.js";
 import { partiesOf } from "../ledger/rules.js";
+import { PulseError } from "../ledger/store-types.js";
 import type { OrgInfo } from "../ledger/transition-types.js";
 import type { Tx } from "../ledger/tx.js";
 import { TxKind } from "../ledger/tx.js";
@@ -106,7 +108,7 @@ const ROLE_OF = (a: Account | undefined): Role => a?.role ?? Role.None;
 export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSignal) => Promise<Uint8Array> {
   const now = d.now ?? Date.now;
   // Direct messages are deduplicated by their bytes, so a replayed request does not deliver twice.
-  const seen = new ClockCache<true>(64 * 1024);
+  const seen = new ClockCache<true>(1024 * 1024);
 
   const handle = async (
     req: NetRequest,
@@ -122,8 +124,9 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
       throw new NetError("NOT_FOUND", "this node is not in that organization");
     const roleOf = async (id: Buffer) =>
       books !== undefined ? ROLE_OF(books.account(id)) : joined!.role(id, signal);
-    // A member that does not keep the books forwards what only the bookkeeper answers: the request
-    // stays signed by its asker, so the bookkeeper applies its rules to the asker, who checks the answer.
+    // A member that does not keep the books forwards an application (an applicant may know only a
+    // member): the request stays signed by its asker, and the bookkeeper judges the asker. Nothing
+    // else is forwarded, since the forwarder would read the answer (an account's leaf, a receipt).
     const forward = () => {
       if (joined === undefined) throw new NetError("UNAVAILABLE", "this node does not keep the books");
       return joined.forward(raw, signal).then(
@@ -136,8 +139,15 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
       );
     };
 
+    const needBooks = (): Books => {
+      if (books === undefined)
+        throw new NetError("UNAVAILABLE", "this node does not keep the books: ask the bookkeeper");
+      return books;
+    };
+
     switch (req.op) {
       case Op.Info: {
+        if (req.body.length !== 0) throw new DecodeError("an Info request has an empty body");
         const [genesis, final] = books !== undefined ? [books.genesis(), books.final()] : joined!.info();
         return encodeList([genesis, final]);
       }
@@ -155,15 +165,13 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
         return encodeStatus(status);
       }
       case Op.Submit: {
-        if (books === undefined) return forward();
-        const b = books;
+        const b = needBooks();
         if ((await roleOf(req.from)) < Role.Member)
           throw new NetError("FORBIDDEN", "only members submit transactions");
         return encodeStatus(b.submit(req.body));
       }
       case Op.Accounts: {
-        if (books === undefined) return forward();
-        const b = books;
+        const b = needBooks();
         const ids = decodeIds(req.body);
         // An account's leaf and proof go to its owner only.
         if (!ids.every((id) => id.equals(req.from)))
@@ -179,8 +187,7 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
         return encodeList([b.final(pulse), ...entries]);
       }
       case Op.Receipt: {
-        if (books === undefined) return forward();
-        const b = books;
+        const b = needBooks();
         if (req.body.length !== 32) throw new DecodeError("a receipt request names a 32-byte transaction id");
         const found = b.findTx(req.body);
         if (found === undefined) throw new NetError("NOT_FOUND", "no such transaction has been applied");
@@ -203,11 +210,10 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
           throw new NetError("BAD_REQUEST", "a countersign request carries the payer's signed transfer");
         if (!tx.body.org.equals(org))
           throw new NetError("BAD_REQUEST", "the transfer is for another organization");
+        // No role check here: receiving is harmless, and the bookkeeper takes members' transfers only.
+        if (!d.autoCountersign) throw new NetError("REFUSED", "this node does not countersign automatically");
         const payee = d.key(tx.body.to.toString("hex"));
         if (payee === undefined) throw new NetError("NOT_FOUND", "this node does not hold the payee's key");
-        if (!d.autoCountersign) throw new NetError("REFUSED", "this node does not countersign automatically");
-        if ((await roleOf(req.from)) < Role.Member)
-          throw new NetError("FORBIDDEN", "only members' transfers are countersigned");
         const bytes = countersign(req.body, payee);
         joined?.countersigned(tx);
         return bytes;
@@ -217,9 +223,9 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
         const to = r.bytes(20, "to").toString("hex");
         const text = readText(r, MAX_TEXT_BYTES, "text");
         r.end("message");
-        if (d.key(to) === undefined) throw new NetError("NOT_FOUND", "this node does not hold that account");
         if ((await roleOf(req.from)) < Role.Member)
           throw new NetError("FORBIDDEN", "only members send messages");
+        if (d.key(to) === undefined) throw new NetError("NOT_FOUND", "this node does not hold that account");
         const id = hash("sha256", raw, "base64");
         if (!seen.get(id)) {
           seen.set(id, true, 64);
@@ -228,21 +234,22 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
         return Buffer.alloc(0);
       }
       case Op.Role: {
-        if (books === undefined) return forward();
-        const b = books;
+        const b = needBooks();
         if (req.body.length !== 20) throw new DecodeError("a role request names a 20-byte account");
-        if (ROLE_OF(b.account(req.from)) < Role.Member && !req.body.equals(req.from))
-          throw new NetError("FORBIDDEN", "members and the account itself read roles");
+        // Guests too: a guest's node checks the role of who messages it.
+        if (ROLE_OF(b.account(req.from)) < Role.Guest && !req.body.equals(req.from))
+          throw new NetError("FORBIDDEN", "members, guests and the account itself read roles");
         return new Writer(9)
           .u8(ROLE_OF(b.account(req.body)))
           .u64n(b.head)
           .finish();
       }
       case Op.Status: {
-        if (books === undefined) return forward();
-        const b = books;
+        const b = needBooks();
         if (req.body.length !== 32) throw new DecodeError("a status request names a 32-byte transaction id");
-        return encodeStatus(b.status(req.body.toString("hex")));
+        // The state and reason only: a rejection's message can tell the actor's balance.
+        const st = b.status(req.body.toString("hex"));
+        return encodeStatus(st.state === "rejected" ? { ...st, message: "" } : st);
       }
     }
     throw new NetError("BAD_REQUEST", "unknown op");
@@ -252,11 +259,16 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
     try {
       const req = decodeRequest(bytes);
       const out = await handle(req, bytes, signal);
-      return out instanceof Forwarded ? out.bytes : okResponse(out);
+      if (out instanceof Forwarded) return out.bytes;
+      if (out.length >= MAX_RESPONSE_BYTES)
+        throw new NetError("UNAVAILABLE", "the answer is larger than a response may be");
+      return okResponse(out);
     } catch (err) {
       if (err instanceof NetError) return errorResponse(err);
       if (err instanceof DecodeError || err instanceof RecordError || err instanceof RangeError)
         return errorResponse(new NetError("BAD_REQUEST", err.message));
+      if (err instanceof PulseError)
+        return errorResponse(new NetError("NOT_FOUND", `that pulse is no longer kept: ${err.message}`));
       const code = (err as { code?: string }).code;
       if (code === "BUSY" || code === "STOPPED")
         return errorResponse(new NetError("BUSY", (err as Error).message));

@@ -6,6 +6,7 @@
  * bookkeeper through narrow slices, and speaks to the rest of the node on the bus.
  */
 
+import { hash } from "node:crypto";
 import { NodeMessageKind } from "../crypto/domain.js";
 import type { Signer } from "../crypto/ed25519.js";
 import {
@@ -21,6 +22,7 @@ import {
   NetError,
   Op,
   type PulseFinal,
+  REQUEST_SKEW_MS,
   signGroupMessage,
 } from "../dht/wire.js";
 import { Role } from "../ledger/account.js";
@@ -31,6 +33,7 @@ import type { Bookkeeper, TxStatus } from "../pulse/bookkeeper.js";
 import type { PulseEvents } from "../pulse/events.js";
 import { decodeHeartbeat, verifyHeartbeat } from "../pulse/heartbeat.js";
 import type { NonceBook } from "../pulse/nonces.js";
+import { ClockCache } from "../util/clock-cache.js";
 import { Approvals } from "./approvals.js";
 import { Bookkeeping } from "./bookkeeping.js";
 import {
@@ -56,7 +59,7 @@ export interface OrgHost extends NetPort {
   ): Promise<void>;
   subscribe(
     topic: string,
-    check: (data: Uint8Array) => void | Promise<void>,
+    check: (data: Uint8Array) => unknown,
     on: (topic: string, data: Uint8Array) => void,
   ): void;
   recordParts(): { peerId: Uint8Array; addrs: Uint8Array[] };
@@ -104,6 +107,8 @@ export class OrgService {
   private readonly stop$ = new AbortController();
   private readonly bookkeeping: Bookkeeping;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Group messages seen (by hash), so that a replay is not delivered twice. */
+  private readonly groupSeen = new ClockCache<true>(1024 * 1024);
   private offBus: (() => void)[] = [];
   private keeping = false;
 
@@ -245,7 +250,12 @@ export class OrgService {
       async (data) => {
         const m = decodeGroupMessage(data);
         if (!m.org.equals(org)) throw new Error("another organization's message");
+        if (Math.abs(Date.now() - m.timeMs) > REQUEST_SKEW_MS) throw new Error("too old, or from the future");
+        // A replayed copy is ignored, not delivered twice (gossipsub's own cache is shorter).
+        const id = hash("sha256", data, "base64");
+        if (this.groupSeen.get(id)) return false;
         if ((await this.roleOf(m.from)) < Role.Member) throw new Error("only members send group messages");
+        this.groupSeen.set(id, true, 64);
       },
       (_t, data) => {
         const m = decodeGroupMessage(data);
@@ -310,9 +320,13 @@ export class OrgService {
       pulseTopic(m.org),
       (data) => {
         if (data[1] === NodeMessageKind.Heartbeat) {
-          if (!verifyHeartbeat(data) || !decodeHeartbeat(data).signer.equals(m.bookkeeper))
+          const h = decodeHeartbeat(data);
+          if (!verifyHeartbeat(data) || !h.signer.equals(m.bookkeeper) || !h.org.equals(m.org))
             throw new Error("not the bookkeeper's heartbeat");
-        } else m.checkStatement(data);
+          return h.pulse >= m.latest.pulse;
+        }
+        // An older statement is genuine but not news: ignored, not forwarded.
+        return m.checkStatement(data).pulse > m.latest.pulse;
       },
       (_t, data) => {
         if (data[1] !== NodeMessageKind.Heartbeat) m.onStatement(m.checkStatement(data));
@@ -328,11 +342,12 @@ export class OrgService {
       },
       "state synced with the bookkeeper; following the organization's pulses",
     );
+    // This node's record goes into the DHT once it is a member or guest (the supervisor's node
+    // publishes it at approval too); an applicant's node waits.
     const republish = async () => {
-      const ok = await this.publishSelf(
-        m.org,
-        AbortSignal.any([this.stop$.signal, AbortSignal.timeout(30_000)]),
-      );
+      const signal = AbortSignal.any([this.stop$.signal, AbortSignal.timeout(30_000)]);
+      const role = await m.role(this.d.keys.node.id, signal).catch(() => Role.None);
+      const ok = role >= Role.Guest && (await this.publishSelf(m.org, signal));
       this.schedule(republish, ok ? REPUBLISH_MS : RETRY_MS);
     };
     void republish();
