@@ -121,12 +121,15 @@ describe("five nodes on loopback", { timeout: 180_000 }, () => {
     assert.ok(info.head !== null && info.head >= 0);
   });
 
-  it("nodes join through the DHT and the supervisor's policy approves them (test/org-server.test.ts: roles)", async () => {
-    for (const n of nodes.slice(1)) {
+  it("nodes join through the DHT or through a member, and the supervisor's policy approves them", async () => {
+    for (const n of nodes.slice(1, 4)) {
       const r = await n.client.request("org_join", { org });
       assert.equal(r.org, org);
       assert.equal(r.application.state, "pending");
     }
+    // Node 4 applies through node 1, a member that forwards its application to the bookkeeper.
+    const via = await nodes[4]!.client.request("org_join", { org, via: nodes[1]!.addr });
+    assert.equal(via.application.state, "pending");
     for (const n of nodes.slice(1))
       await until(
         async () => {

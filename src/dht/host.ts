@@ -28,6 +28,8 @@ import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from "./wire.js";
 export const DHT_PROTOCOL = "/leither/kad/1.0.0";
 /** The request/response protocol id: one request frame, one response frame per stream. */
 export const REQUEST_PROTOCOL = "/leither/req/1.0.0";
+/** Largest gossipsub frame a peer may send. */
+const GOSSIP_FRAME_BYTES = 1024 * 1024;
 /** The longest a DHT lookup runs. */
 const GET_TIMEOUT_MS = 10_000;
 /** How long a peer has to send its request, and a request to be answered. */
@@ -145,7 +147,8 @@ export class Host {
         pubsub: gossipsub({
           // Leither's messages carry their own account signatures; gossipsub's own are kept too.
           allowPublishToZeroTopicPeers: true,
-          maxInboundDataLength: MAX_RESPONSE_BYTES,
+          // A gossip frame carries statements, transactions and messages of a few KiB at most.
+          maxInboundDataLength: GOSSIP_FRAME_BYTES,
         }),
       },
     });

@@ -41,7 +41,7 @@ export const Op = {
   Countersign: 6,
   /** Members: a direct message to an account this node holds. */
   Message: 7,
-  /** Members: an account's role. */
+  /** Members and guests: an account's role (anyone: its own). */
   Role: 8,
   /** Anyone who knows its id: a transaction's status. */
   Status: 9,

@@ -41,6 +41,16 @@ export interface MembershipDeps {
   onVerdict?(s: TxStatus): void;
 }
 
+/** True if a response says the node does not keep the books (UNAVAILABLE). */
+function notTheBookkeeper(res: Uint8Array): boolean {
+  try {
+    decodeResponse(res);
+    return false;
+  } catch (err) {
+    return err instanceof NetError && err.code === "UNAVAILABLE";
+  }
+}
+
 const MAX_TRACKED = 10_000;
 /** Followed transactions asked about per pulse. */
 const RECEIPTS_PER_PULSE = 512;
@@ -149,27 +159,36 @@ export class Membership implements Joined {
     return decodeResponse(await this.forward(signRequest({ org: this.org, op, body }, signer), signal));
   }
 
+  /**
+   * Sends a request to the bookkeeper and returns the response's bytes. The known addresses are
+   * tried in turn; a node that answers that it does not keep the books (a member this node joined
+   * through) counts as not reached. When none is reached, the DHT is asked where the bookkeeper is
+   * now, and an address that answers goes first from then on.
+   */
   async forward(request: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
     let last: unknown;
-    for (const t of this.targets) {
+    const attempt = async (t: string): Promise<Uint8Array | undefined> => {
       try {
-        return await this.d.net.request(t, request, signal);
+        const res = await this.d.net.request(t, request, signal);
+        if (!notTheBookkeeper(res)) return res;
+        last = new NetError("UNAVAILABLE", "the node reached does not keep the books");
       } catch (err) {
         if (signal.aborted) throw err;
         last = err;
       }
+      return undefined;
+    };
+    for (const t of this.targets) {
+      const res = await attempt(t);
+      if (res !== undefined) return res;
     }
-    // The addresses we knew failed: the DHT may know newer ones.
     const fresh = await findBookkeeper(this.d.net, this.org, signal).catch(() => []);
     for (const t of fresh.filter((x) => !this.targets.includes(x))) {
-      try {
-        const res = await this.d.net.request(t, request, signal);
-        this.targets = [t, ...this.targets];
-        await this.save();
-        return res;
-      } catch (err) {
-        last = err;
-      }
+      const res = await attempt(t);
+      if (res === undefined) continue;
+      this.targets = [t, ...this.targets];
+      await this.save();
+      return res;
     }
     throw last ?? new NetError("UNAVAILABLE", "the bookkeeper cannot be reached");
   }

@@ -18,12 +18,14 @@ import {
 } from "../dht/records.js";
 import {
   decodeGroupMessage,
+  decodeResponse,
   encodeList,
   NetError,
   Op,
   type PulseFinal,
   REQUEST_SKEW_MS,
   signGroupMessage,
+  signRequest,
 } from "../dht/wire.js";
 import { Role } from "../ledger/account.js";
 import type { Ledger } from "../ledger/ledger.js";
@@ -388,7 +390,13 @@ export class OrgService {
       { org, account: me.id, seq: BigInt(Date.now()), ...this.d.host.recordParts() },
       me,
     );
-    const status = decodeStatus(await m.ask(Op.Apply, encodeList([bytes, rec]), signal));
+    // Through `via` when given (a member forwards the application to the bookkeeper), else direct.
+    const application = signRequest({ org, op: Op.Apply, body: encodeList([bytes, rec]) }, me);
+    const answer =
+      via !== undefined
+        ? await this.d.host.request(via, application, signal)
+        : await m.forward(application, signal);
+    const status = decodeStatus(decodeResponse(answer));
     if (this.member === undefined) await this.follow(m);
     return { org: { org, params: m.params, genesis: m.info()[0], latest: m.latest }, status };
   }
