@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { PeerThrottle } from "../src/dht/host.js";
+import { PeerThrottle } from "../src/dht/throttle.js";
 
 describe("PeerThrottle", () => {
   it("lets a peer burst, then holds it to its rate; peers are counted apart", () => {

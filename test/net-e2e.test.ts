@@ -179,8 +179,26 @@ describe("five nodes on loopback", { timeout: 180_000 }, () => {
     }
     assert.equal((await n1.client.request("ledger_getAccount")).amount, "3800");
     assert.equal((await n2.client.request("ledger_getAccount")).amount, "1200");
+    // Transfers from one payer at the same time, each waiting for the payee's node: each its own nonce.
+    const both = await Promise.all(
+      [100, 200].map((amount) =>
+        n1.client.request("tx_transfer", { to: n2.account, amount: String(amount), wait: true }),
+      ),
+    );
+    assert.deepEqual(
+      both.map((x) => x.state),
+      ["accepted", "accepted"],
+      JSON.stringify(both),
+    );
+    await until(
+      async () => ((await n2.client.request("ledger_getAccount")).amount === "1500" ? true : undefined),
+      10_000,
+      "node 2 has both",
+    );
+    const n1Before = BigInt((await n1.client.request("ledger_getAccount")).amount);
+    assert.equal(n1Before, 3500n);
     // The bookkeeper's books agree.
-    assert.equal((await n0.client.request("ledger_getAccount", { account: n2.account })).amount, "1200");
+    assert.equal((await n0.client.request("ledger_getAccount", { account: n2.account })).amount, "1500");
   });
 
   it("privacy: a member reads only its own accounts and its own transactions' receipts", async () => {
@@ -391,5 +409,36 @@ describe("five nodes on loopback", { timeout: 180_000 }, () => {
     const t = await n1.client.request("tx_transfer", { to: restarted.account, amount: "5", wait: true });
     assert.equal(t.state, "accepted", JSON.stringify(t));
     await until(() => restarted.client.request("tx_receipt", { txId: t.txId }), 10_000, "its receipt");
+  });
+
+  it("after the bookkeeper restarts, members reconnect and follow its pulses again", async () => {
+    const [n0, n1, n2, n3] = nodes as [Node, Node, Node, Node];
+    const port = /\/tcp\/(\d+)\//.exec(n0.addr)![1]!;
+    const before = (await n3.client.request("node_status")).pulse!;
+    await stopDaemon(n0.daemon);
+    // The same data dir and port: the bookkeeper's address is the one the members saved.
+    nodes[0] = await start(n0.daemon.dataDir, [
+      "--auto-approve",
+      "member",
+      "--listen",
+      `/ip4/127.0.0.1/tcp/${port}`,
+    ]);
+    const t = await until(
+      async () => {
+        const r = await n1.client.request("tx_transfer", { to: n2.account, amount: "2", wait: true });
+        return r.state === "accepted" ? r : undefined;
+      },
+      30_000,
+      "a transfer after the restart",
+    );
+    await until(() => n2.client.request("tx_receipt", { txId: t.txId }), 15_000, "the payee's receipt");
+    await until(
+      async () => {
+        const s = await n3.client.request("node_status");
+        return s.pulse! > before && s.pulse! >= t.pulse! ? s : undefined;
+      },
+      15_000,
+      "a member that sent nothing follows the new pulses",
+    );
   });
 });

@@ -22,6 +22,7 @@ import { createLibp2p, type Libp2p } from "libp2p";
 import * as Digest from "multiformats/hashes/digest";
 import { ClockCache } from "../util/clock-cache.js";
 import { type DhtRecord, RecordError, selectRecord, validateRecord } from "./records.js";
+import { PeerThrottle } from "./throttle.js";
 import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from "./wire.js";
 
 /** The kad-dht protocol id of Leither's DHT. */
@@ -40,29 +41,6 @@ export type RequestHandler = (request: Uint8Array, peer: string, signal: AbortSi
 
 /** A gossip message that passed its topic's check. */
 export type GossipHandler = (topic: string, data: Uint8Array, from: string) => void;
-
-/** A token bucket per peer: `rate` requests a second, bursts of `burst`. */
-export class PeerThrottle {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  constructor(
-    private readonly rate: number,
-    private readonly burst: number,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
-
-  /** True if `peer` may make one more request now. */
-  take(peer: string): boolean {
-    const t = this.now();
-    const b = this.buckets.get(peer) ?? { tokens: this.burst, at: t };
-    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rate);
-    b.at = t;
-    if (this.buckets.size > 10_000) this.buckets.clear();
-    this.buckets.set(peer, b);
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
-  }
-}
 
 /** Options of a Host. */
 export interface HostOptions {
@@ -276,7 +254,7 @@ export class Host {
    * gets one response. A peer over its rate gets nothing but a closed stream; a handler's error
    * only closes that stream.
    */
-  handleRequests(handler: RequestHandler, throttle = new PeerThrottle(100, 200)): Promise<void> {
+  handleRequests(handler: RequestHandler, throttle = new PeerThrottle(1000, 2000)): Promise<void> {
     return this.node.handle(
       REQUEST_PROTOCOL,
       async (stream: Stream, connection) => {

@@ -240,13 +240,12 @@ export function decodeResponse(bytes: Uint8Array): Buffer {
   throw new NetError(code, text);
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
 // Error texts cross to peers: keep them short and printable.
 function safeText(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  return s
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, " ")
-    .slice(0, 300)
-    .toWellFormed();
+  return s.replace(CONTROL, " ").slice(0, 300).toWellFormed();
 }
 
 /** Small length-prefixed lists used in bodies: u16 count | count x (u32 n | bytes[n]). */

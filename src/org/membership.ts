@@ -10,15 +10,14 @@ import type { Signer } from "../crypto/ed25519.js";
 import { decodeList, decodeResponse, NetError, Op, type PulseFinal, signRequest } from "../dht/wire.js";
 import { Role } from "../ledger/account.js";
 import type { OrgParams, Tx } from "../ledger/tx.js";
-import { TxKind } from "../ledger/tx.js";
 import type { TxStatus } from "../pulse/bookkeeper.js";
 import { DecodeError, Reader } from "../util/bytes.js";
 import { checkInfo, findBookkeeper, type NetPort, type OrgView, txTopic } from "./discovery.js";
+import { Followed } from "./followed.js";
 import {
   type CheckedReceipt,
   checkedFinal,
   checkProven,
-  checkReceipt,
   decodeStatus,
   encodeIds,
   type ProvenAccount,
@@ -41,32 +40,20 @@ export interface MembershipDeps {
   onVerdict?(s: TxStatus): void;
 }
 
-/** True if a response says the node does not keep the books (UNAVAILABLE). */
-function notTheBookkeeper(res: Uint8Array): boolean {
-  try {
-    decodeResponse(res);
-    return false;
-  } catch (err) {
-    return err instanceof NetError && err.code === "UNAVAILABLE";
-  }
-}
-
-const MAX_TRACKED = 10_000;
+const _MAX_TRACKED = 10_000;
 /** Followed transactions asked about per pulse. */
-const RECEIPTS_PER_PULSE = 512;
+const _RECEIPTS_PER_PULSE = 512;
 /** Pulses past a transaction's expiry after which its receipt is no longer asked for. */
-const GIVE_UP_PULSES = 100;
-const MAX_RECEIPTS = 10_000;
+const _GIVE_UP_PULSES = 100;
+const _MAX_RECEIPTS = 10_000;
 
 /** Membership of one organization. */
 export class Membership implements Joined {
   private view: OrgView;
   private readonly roles = new Map<string, { role: Role; at: number }>();
-  private readonly tracked = new Map<string, { party: Buffer; expiry: number }>();
-  private readonly receipts = new Map<string, CheckedReceipt>();
-  private readonly verdicts = new Map<string, TxStatus>();
-  private readonly waiters = new Map<string, Set<(s: TxStatus) => void>>();
-  private fetching: Promise<void> = Promise.resolve();
+  private saves = 0;
+  private readonly closed = new AbortController();
+  private readonly followed: Followed;
 
   private constructor(
     private readonly d: MembershipDeps,
@@ -74,6 +61,16 @@ export class Membership implements Joined {
     private targets: string[],
   ) {
     this.view = view;
+    this.followed = new Followed({
+      ask: (op, body, signal, signer) => this.ask(op, body, signal, signer),
+      key: d.key,
+      node: d.node,
+      org: view.org,
+      bookkeeper: view.params.supervisor,
+      latestPulse: () => this.view.latest.pulse,
+      ...(d.onVerdict === undefined ? {} : { onVerdict: d.onVerdict }),
+      stopping: this.closed.signal,
+    });
   }
 
   /** Asks one node (a bookkeeper or a member) for an organization's public information, checked. */
@@ -88,26 +85,52 @@ export class Membership implements Joined {
     return checkInfo(decodeResponse(await net.request(target, req, signal)), org);
   }
 
-  /** Asks `targets` (in order, first that answers) for the organization's info and joins it. */
+  /**
+   * Connects to organization `org`: finds its bookkeeper (the saved addresses first, then the DHT),
+   * and reads its info. Requests that carry an account's own data go only to addresses from the
+   * supervisor's signed member record (or saved from one), never to `via`: a node that forwarded them
+   * would read the answers. `via` (any member's node) is asked for the info when the DHT does not
+   * know the bookkeeper yet.
+   */
   static async connect(
     d: MembershipDeps,
     org: Buffer,
-    targets: string[],
     signal: AbortSignal,
+    o: { via?: string; saved?: readonly string[] } = {},
   ): Promise<Membership> {
-    let last: unknown = new NetError("UNAVAILABLE", "no address to reach the bookkeeper at");
-    for (const t of targets) {
-      try {
-        const view = await Membership.info(d.net, d.node, org, t, signal);
-        const m = new Membership(d, view, [t, ...targets.filter((x) => x !== t)]);
-        await m.save();
-        return m;
-      } catch (err) {
-        if (signal.aborted) throw err;
-        last = err;
+    let targets = [...(o.saved ?? [])];
+    let view: OrgView | undefined;
+    let last: unknown = new NetError("UNAVAILABLE", "the bookkeeper cannot be reached");
+    const tryInfo = async (list: readonly string[]) => {
+      for (const t of list) {
+        try {
+          view = await Membership.info(d.net, d.node, org, t, signal);
+          return t;
+        } catch (err) {
+          if (signal.aborted) throw err;
+          last = err;
+        }
       }
+      return undefined;
+    };
+    let first = await tryInfo(targets);
+    if (first === undefined) {
+      const found = await findBookkeeper(d.net, org, signal).catch((err) => {
+        last = err;
+        return [];
+      });
+      targets = found;
+      first = await tryInfo(found);
+      if (first === undefined && o.via !== undefined) await tryInfo([o.via]);
     }
-    throw last;
+    if (view === undefined) throw last;
+    const m = new Membership(
+      d,
+      view,
+      first === undefined ? targets : [first, ...targets.filter((x) => x !== first)],
+    );
+    await m.save();
+    return m;
   }
 
   /** Reads the membership kept in `d.file`, or undefined if there is none. */
@@ -121,14 +144,16 @@ export class Membership implements Joined {
     }
     if (typeof doc.org !== "string" || !/^[0-9a-f]{40}$/.test(doc.org) || !Array.isArray(doc.targets))
       throw new Error(`${d.file} is not a membership file`);
-    const targets = doc.targets.filter((t): t is string => typeof t === "string");
-    return Membership.connect(d, Buffer.from(doc.org, "hex"), targets, signal);
+    const saved = doc.targets.filter((t): t is string => typeof t === "string").slice(0, 16);
+    return Membership.connect(d, Buffer.from(doc.org, "hex"), signal, { saved });
   }
 
   private async save(): Promise<void> {
     const doc = { org: this.org.toString("hex"), targets: this.targets.slice(0, 16) };
-    await writeFile(`${this.d.file}.tmp`, `${JSON.stringify(doc)}\n`, { mode: 0o600 });
-    await rename(`${this.d.file}.tmp`, this.d.file);
+    // A name of its own per write: two writes at once must not rename each other's file.
+    const tmp = `${this.d.file}.${process.pid}.${++this.saves}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(doc)}\n`, { mode: 0o600 });
+    await rename(tmp, this.d.file);
   }
 
   get org(): Buffer {
@@ -160,23 +185,20 @@ export class Membership implements Joined {
   }
 
   /**
-   * Sends a request to the bookkeeper and returns the response's bytes. The known addresses are
-   * tried in turn; a node that answers that it does not keep the books (a member this node joined
-   * through) counts as not reached. When none is reached, the DHT is asked where the bookkeeper is
-   * now, and an address that answers goes first from then on.
+   * Sends a request to the bookkeeper and returns the response's bytes: to the known addresses in
+   * turn, then, if none is reached, to those the DHT knows now (an address that answers goes first
+   * from then on).
    */
   async forward(request: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
     let last: unknown;
     const attempt = async (t: string): Promise<Uint8Array | undefined> => {
       try {
-        const res = await this.d.net.request(t, request, signal);
-        if (!notTheBookkeeper(res)) return res;
-        last = new NetError("UNAVAILABLE", "the node reached does not keep the books");
+        return await this.d.net.request(t, request, signal);
       } catch (err) {
         if (signal.aborted) throw err;
         last = err;
+        return undefined;
       }
-      return undefined;
     };
     for (const t of this.targets) {
       const res = await attempt(t);
@@ -238,30 +260,40 @@ export class Membership implements Joined {
       await this.d.net.publish(txTopic(this.org), bytes);
       status = { txId: tx.id.toString("hex"), state: "pending" };
     }
-    this.trackTx(tx);
-    if (status.state !== "pending") this.settle(status);
+    this.followed.track(tx);
+    this.followed.settle(status);
     return status;
   }
 
   countersigned(tx: Tx): void {
-    this.trackTx(tx);
+    this.followed.trackIncoming(tx);
   }
 
-  private trackTx(tx: Tx): void {
-    if (tx.body.kind === TxKind.Genesis) return;
-    const parties = [tx.body.actor, ...(tx.body.kind === TxKind.Transfer ? [tx.body.to] : [])];
-    const party = parties.find((p) => this.d.key(p.toString("hex")) !== undefined);
-    const k = tx.id.toString("hex");
-    if (party === undefined || this.tracked.size >= MAX_TRACKED || this.receipts.has(k)) return;
-    this.tracked.set(k, { party, expiry: tx.body.expiry });
+  /** When the bookkeeper was last heard from (a statement, a heartbeat or an answer), ms. */
+  lastHeard = Date.now();
+  private lastSlot = -1;
+
+  /** A heartbeat (checked): true if it is news (a later slot), which also counts as hearing from it. */
+  heartbeat(slot: number, pulse: number): boolean {
+    if (slot <= this.lastSlot || pulse < this.view.latest.pulse) return false;
+    this.lastSlot = slot;
+    this.lastHeard = Date.now();
+    return true;
+  }
+
+  /** After a quiet spell: verdicts and receipts of what this node follows. */
+  catchUp(): void {
+    this.followed.afterPulse();
   }
 
   /** A pulse statement from gossip (checked by the topic's validator). */
   onStatement(final: PulseFinal): void {
-    if (this.accept(final)) this.fetchReceipts();
+    if (this.accept(final)) this.followed.afterPulse();
   }
 
   private accept(final: PulseFinal): boolean {
+    this.lastHeard = Date.now();
+    if (final.slot > this.lastSlot) this.lastSlot = final.slot;
     if (final.pulse <= this.view.latest.pulse) return false;
     this.view = { ...this.view, latest: final };
     this.d.onPulse?.(final);
@@ -273,111 +305,29 @@ export class Membership implements Joined {
     return checkedFinal(bytes, this.org, this.bookkeeper);
   }
 
-  /**
-   * After each pulse: the verdicts of followed transactions, and the receipts of accepted ones, a
-   * bounded batch at a time (those still waiting go to the back, so none starves the others).
-   */
-  private fetchReceipts(): void {
-    this.fetching = this.fetching.then(async () => {
-      const pulse = this.view.latest.pulse;
-      const batch = [...this.tracked].slice(0, RECEIPTS_PER_PULSE);
-      for (const [k, t] of batch) {
-        this.tracked.delete(k);
-        // Give up on one whose receipt cannot be had long after its expiry (its pulse was pruned).
-        if (pulse <= t.expiry + GIVE_UP_PULSES) this.tracked.set(k, t);
-        else this.settle({ txId: k, state: "unknown" });
-      }
-      let next = 0;
-      const worker = async () => {
-        while (next < batch.length) {
-          const [k, t] = batch[next++]!;
-          if (!this.tracked.has(k)) continue;
-          const signal = AbortSignal.timeout(10_000);
-          try {
-            const s = await this.status(k, signal);
-            if (s.state === "accepted") await this.receipt(k, signal);
-            else if (s.state === "rejected" || (s.state === "unknown" && pulse > t.expiry)) {
-              this.tracked.delete(k);
-              this.settle(s);
-            }
-          } catch {
-            // The next pulse asks again.
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: 16 }, worker));
-    });
-  }
-
   /** A transaction's status as the bookkeeper sees it. */
-  async status(txId: string, signal: AbortSignal): Promise<TxStatus> {
-    const local = this.verdicts.get(txId);
-    if (local !== undefined) return local;
-    const s = decodeStatus(await this.ask(Op.Status, Buffer.from(txId, "hex"), signal));
-    if (s.state === "rejected") this.settle(s);
-    return s;
+  status(txId: string, signal: AbortSignal): Promise<TxStatus> {
+    return this.followed.status(txId, signal);
   }
 
-  /** The checked receipt of a transaction a local account is party to (fetched once, then kept). */
-  async receipt(txId: string, signal: AbortSignal): Promise<CheckedReceipt> {
-    const hit = this.receipts.get(txId);
-    if (hit !== undefined) return hit;
-    const party = this.tracked.get(txId)?.party ?? this.d.node.id;
-    const signer = this.d.key(party.toString("hex")) ?? this.d.node;
-    const body = await this.ask(Op.Receipt, Buffer.from(txId, "hex"), signal, signer);
-    const r = checkReceipt(body, Buffer.from(txId, "hex"), this.org, this.bookkeeper, [signer.id]);
-    if (this.receipts.size >= MAX_RECEIPTS) this.receipts.delete(this.receipts.keys().next().value!);
-    this.receipts.set(txId, r);
-    this.tracked.delete(txId);
-    this.settle({ txId, state: "accepted", pulse: r.final.pulse });
-    return r;
-  }
-
-  private settle(s: TxStatus): void {
-    if (s.state === "pending") return;
-    if (s.state === "unknown") {
-      // Lost (past its expiry and never applied): its waiters hear so; nothing is remembered.
-      for (const w of this.waiters.get(s.txId) ?? []) w(s);
-      this.waiters.delete(s.txId);
-      return;
-    }
-    if (this.verdicts.has(s.txId)) return;
-    if (this.verdicts.size >= MAX_RECEIPTS) this.verdicts.delete(this.verdicts.keys().next().value!);
-    this.verdicts.set(s.txId, s);
-    this.d.onVerdict?.(s);
-    for (const w of this.waiters.get(s.txId) ?? []) w(s);
-    this.waiters.delete(s.txId);
+  /** The checked receipt of a transaction a local account is party to. */
+  receipt(txId: string, signal: AbortSignal): Promise<CheckedReceipt> {
+    return this.followed.receipt(txId, signal);
   }
 
   /** True while a transaction this node follows waits for its verdict. */
   pending(txId: string): boolean {
-    return this.tracked.has(txId) && !this.verdicts.has(txId);
+    return this.followed.pending(txId);
   }
 
-  /** Resolves with the transaction's verdict (or `unknown` if `signal` aborts first). */
+  /** Resolves with the transaction's verdict (following it if need be), or `unknown` if `signal` aborts first. */
   verdict(txId: string, signal: AbortSignal): Promise<TxStatus> {
-    const done = this.verdicts.get(txId);
-    if (done !== undefined) return Promise.resolve(done);
-    return new Promise((resolve) => {
-      const set = this.waiters.get(txId) ?? new Set();
-      const w = (s: TxStatus) => {
-        signal.removeEventListener("abort", abort);
-        resolve(s);
-      };
-      const abort = () => {
-        set.delete(w);
-        resolve({ txId, state: "unknown" });
-      };
-      set.add(w);
-      this.waiters.set(txId, set);
-      if (signal.aborted) abort();
-      else signal.addEventListener("abort", abort, { once: true });
-    });
+    return this.followed.verdict(txId, signal);
   }
 
-  /** Stops waiting: every waiter hears `unknown`. */
+  /** Stops: background work ends, every waiter hears `unknown`. */
   close(): void {
-    for (const [txId, set] of this.waiters) for (const w of set) w({ txId, state: "unknown" });
-    this.waiters.clear();
+    this.closed.abort();
+    this.followed.close();
   }
 }

@@ -8,6 +8,7 @@
 import { hash } from "node:crypto";
 import type { Signer } from "../crypto/ed25519.js";
 import { memberRecordKey, RecordError, validateRecord } from "../dht/records.js";
+import { PeerThrottle } from "../dht/throttle.js";
 import {
   decodeList,
   decodeRequest,
@@ -97,6 +98,9 @@ export interface ServerDeps {
   readonly now?: () => number;
 }
 
+/** Applications a member's node forwards per second, from all peers together. */
+const FORWARDS_PER_SECOND = 10;
+
 /** The bookkeeper's whole response, relayed as it came. */
 class Forwarded {
   constructor(readonly bytes: Uint8Array) {}
@@ -109,6 +113,8 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
   const now = d.now ?? Date.now;
   // Direct messages are deduplicated by their bytes, so a replayed request does not deliver twice.
   const seen = new ClockCache<true>(1024 * 1024);
+  // One budget for every application this node forwards, whoever sends it.
+  const forwarding = new PeerThrottle(FORWARDS_PER_SECOND, FORWARDS_PER_SECOND * 2, d.now);
 
   const handle = async (
     req: NetRequest,
@@ -152,14 +158,20 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
         return encodeList([genesis, final]);
       }
       case Op.Apply: {
-        if (books === undefined) return forward();
+        // Checked before it is forwarded too: a member passes on well-formed applications only,
+        // and at a bounded rate, so that it cannot be made to flood the bookkeeper.
         const [txb, record] = decodeList(req.body, 2, "application");
         if (txb === undefined || record === undefined) throw new DecodeError("an application has two parts");
         const tx = verifiedTx(txb);
-        if (tx.body.kind !== TxKind.Apply || !tx.body.actor.equals(req.from))
+        if (tx.body.kind !== TxKind.Apply || !tx.body.actor.equals(req.from) || !tx.body.org.equals(org))
           throw new NetError("BAD_REQUEST", "an application carries the applicant's own Apply transaction");
         const rec = validateRecord(memberRecordKey(org, req.from), record);
         if (rec.kind !== "member") throw new RecordError("not a member record");
+        if (books === undefined) {
+          if (!forwarding.take("all"))
+            throw new NetError("BUSY", "too many applications to forward; retry later");
+          return forward();
+        }
         const status = books.submit(txb);
         d.applied({ account: req.from, txId: status.txId, record: Buffer.from(record), at: now() });
         return encodeStatus(status);

@@ -6,7 +6,6 @@
  * bookkeeper through narrow slices, and speaks to the rest of the node on the bus.
  */
 
-import { hash } from "node:crypto";
 import { NodeMessageKind } from "../crypto/domain.js";
 import type { Signer } from "../crypto/ed25519.js";
 import {
@@ -16,26 +15,14 @@ import {
   signMemberRecord,
   signOrgRecord,
 } from "../dht/records.js";
-import {
-  decodeGroupMessage,
-  decodeResponse,
-  encodeList,
-  NetError,
-  Op,
-  type PulseFinal,
-  REQUEST_SKEW_MS,
-  signGroupMessage,
-  signRequest,
-} from "../dht/wire.js";
+import { encodeList, NetError, type PulseFinal, signGroupMessage } from "../dht/wire.js";
 import { Role } from "../ledger/account.js";
 import type { Ledger } from "../ledger/ledger.js";
-import { type Tx, TxKind } from "../ledger/tx.js";
-import { signTx } from "../ledger/tx-codec.js";
+import type { Tx } from "../ledger/tx.js";
 import type { Bookkeeper, TxStatus } from "../pulse/bookkeeper.js";
 import type { PulseEvents } from "../pulse/events.js";
 import { decodeHeartbeat, verifyHeartbeat } from "../pulse/heartbeat.js";
 import type { NonceBook } from "../pulse/nonces.js";
-import { ClockCache } from "../util/clock-cache.js";
 import { Approvals } from "./approvals.js";
 import { Bookkeeping } from "./bookkeeping.js";
 import {
@@ -49,9 +36,10 @@ import {
   sendDirect,
 } from "./discovery.js";
 import type { OrgEvents } from "./events.js";
+import { Inbox, type Message } from "./inbox.js";
+import { applyToJoin } from "./joining.js";
 import { Membership } from "./membership.js";
-import { decodeStatus } from "./protocol.js";
-import { orgServer, type Received } from "./server.js";
+import { orgServer } from "./server.js";
 
 /** What the service needs of the libp2p host. */
 export interface OrgHost extends NetPort {
@@ -95,7 +83,6 @@ export interface OrgServiceDeps {
   };
 }
 
-const INBOX = 1000;
 const REPUBLISH_MS = 30 * 60_000;
 const RETRY_MS = 5000;
 
@@ -105,16 +92,20 @@ export class OrgService {
   private member: Membership | undefined;
   /** Applications and approvals (this node as the organization's supervisor). */
   readonly approvals: Approvals;
-  private readonly inbox: (Received & { group: boolean })[] = [];
+  private readonly inbox: Inbox;
   private readonly stop$ = new AbortController();
   private readonly bookkeeping: Bookkeeping;
   private readonly timers = new Set<NodeJS.Timeout>();
-  /** Group messages seen (by hash), so that a replay is not delivered twice. */
-  private readonly groupSeen = new ClockCache<true>(1024 * 1024);
   private offBus: (() => void)[] = [];
   private keeping = false;
+  private joinQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly d: OrgServiceDeps) {
+    this.inbox = new Inbox({
+      host: d.host,
+      roleOf: (id) => this.roleOf(id),
+      emit: (m) => d.bus.emit("msg.received", m),
+    });
     this.bookkeeping = new Bookkeeping(d);
     this.approvals = new Approvals({
       ledger: d.ledger,
@@ -138,7 +129,7 @@ export class OrgService {
         this.approvals.applied(a);
         this.d.bus.emit("org.application", { account: a.account.toString("hex"), txId: a.txId });
       },
-      received: (m) => this.deliver({ ...m, group: false }),
+      received: (m) => this.inbox.deliver({ ...m, group: false }),
     });
     await this.d.host.handleRequests((bytes, _peer, signal) => server(bytes, signal));
     if (this.d.ledger.org !== undefined) this.keepBooks();
@@ -176,7 +167,7 @@ export class OrgService {
     this.keeping = true;
     const org = this.d.ledger.org!.id;
     this.offBus.push(...this.bookkeeping.start());
-    this.followGroup(org);
+    this.inbox.followGroup(org);
     const publish = async () => {
       const o = this.d.ledger.org!;
       const orgKey = await this.d.orgKey(o.id).catch(() => undefined);
@@ -235,35 +226,9 @@ export class OrgService {
     this.d.host.publish(topic, data).catch((err) => this.d.log.debug({ err, topic }, "publish failed"));
   }
 
-  private deliver(m: Received & { group: boolean }): void {
-    this.inbox.push(m);
-    if (this.inbox.length > INBOX) this.inbox.shift();
-    this.d.bus.emit("msg.received", m);
-  }
-
   /** Messages received, oldest first (the last 1,000). */
-  messages(): readonly (Received & { group: boolean })[] {
-    return this.inbox;
-  }
-
-  private followGroup(org: Buffer): void {
-    this.d.host.subscribe(
-      groupTopic(org),
-      async (data) => {
-        const m = decodeGroupMessage(data);
-        if (!m.org.equals(org)) throw new Error("another organization's message");
-        if (Math.abs(Date.now() - m.timeMs) > REQUEST_SKEW_MS) throw new Error("too old, or from the future");
-        // A replayed copy is ignored, not delivered twice (gossipsub's own cache is shorter).
-        const id = hash("sha256", data, "base64");
-        if (this.groupSeen.get(id)) return false;
-        if ((await this.roleOf(m.from)) < Role.Member) throw new Error("only members send group messages");
-        this.groupSeen.set(id, true, 64);
-      },
-      (_t, data) => {
-        const m = decodeGroupMessage(data);
-        this.deliver({ from: m.from.toString("hex"), to: "", text: m.text, at: m.timeMs, group: true });
-      },
-    );
+  messages(): readonly Message[] {
+    return this.inbox.list();
   }
 
   private roleOf(id: Buffer): Promise<Role> {
@@ -275,20 +240,32 @@ export class OrgService {
   // ---- the member's side ----
 
   private restoreMembership(): void {
-    const attempt = async () => {
-      try {
-        const m = await Membership.load(
-          this.memberDeps(),
-          AbortSignal.any([this.stop$.signal, AbortSignal.timeout(30_000)]),
-        );
-        if (m !== undefined) await this.follow(m);
-      } catch (err) {
-        if (this.stop$.signal.aborted) return;
-        this.d.log.warn({ err }, "cannot reach the organization this node joined yet; retrying");
-        this.schedule(attempt, RETRY_MS);
-      }
-    };
+    const attempt = () =>
+      this.serial(async () => {
+        if (this.member !== undefined) return;
+        try {
+          const m = await Membership.load(
+            this.memberDeps(),
+            AbortSignal.any([this.stop$.signal, AbortSignal.timeout(30_000)]),
+          );
+          if (m !== undefined) this.follow(m);
+        } catch (err) {
+          if (this.stop$.signal.aborted) return;
+          this.d.log.warn({ err }, "cannot reach the organization this node joined yet; retrying");
+          this.schedule(attempt, RETRY_MS);
+        }
+      });
     void attempt();
+  }
+
+  /** Runs joins and the restore one at a time: two at once would make two memberships. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.joinQueue.then(fn);
+    this.joinQueue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   private memberDeps() {
@@ -314,9 +291,8 @@ export class OrgService {
   }
 
   /** State sync, then follow the pulses: this node's own accounts at the latest pulse, proven. */
-  private async follow(m: Membership): Promise<void> {
-    const signal = AbortSignal.any([this.stop$.signal, AbortSignal.timeout(30_000)]);
-    const own = await m.account(this.d.keys.node.id, signal);
+  /** Follows `m` from now on: its topics, then state sync; a watchdog resyncs when it goes quiet. */
+  private follow(m: Membership): void {
     this.member = m;
     this.d.host.subscribe(
       pulseTopic(m.org),
@@ -325,7 +301,8 @@ export class OrgService {
           const h = decodeHeartbeat(data);
           if (!verifyHeartbeat(data) || !h.signer.equals(m.bookkeeper) || !h.org.equals(m.org))
             throw new Error("not the bookkeeper's heartbeat");
-          return h.pulse >= m.latest.pulse;
+          // Only a later slot is news: a replayed heartbeat is not forwarded again.
+          return m.heartbeat(h.slot, h.pulse);
         }
         // An older statement is genuine but not news: ignored, not forwarded.
         return m.checkStatement(data).pulse > m.latest.pulse;
@@ -334,16 +311,34 @@ export class OrgService {
         if (data[1] !== NodeMessageKind.Heartbeat) m.onStatement(m.checkStatement(data));
       },
     );
-    this.followGroup(m.org);
-    this.d.log.info(
-      {
-        org: m.org.toString("hex"),
-        pulse: own.final.pulse,
-        amount: own.account?.amount ?? 0n,
-        role: own.account?.role ?? 0,
-      },
-      "state synced with the bookkeeper; following the organization's pulses",
-    );
+    this.inbox.followGroup(m.org);
+    const sync = async () => {
+      const signal = AbortSignal.any([this.stop$.signal, AbortSignal.timeout(30_000)]);
+      const own = await m.account(this.d.keys.node.id, signal);
+      this.d.log.info(
+        {
+          org: m.org.toString("hex"),
+          pulse: own.final.pulse,
+          amount: own.account?.amount ?? 0n,
+          role: own.account?.role ?? 0,
+        },
+        "state synced with the bookkeeper; following the organization's pulses",
+      );
+    };
+    // Statements stop when the link to the bookkeeper is lost (it restarted, or moved): after three
+    // quiet periods, ask it again (redialling it, through the DHT if it moved) and catch up.
+    const period = m.params.pulsePeriodMs;
+    const watchdog = async () => {
+      if (Date.now() - m.lastHeard > 3 * period)
+        await sync().then(
+          () => m.catchUp(),
+          (err) => this.d.log.debug({ err }, "the bookkeeper is not reachable yet"),
+        );
+      this.schedule(watchdog, Math.max(period, 1000));
+    };
+    void sync()
+      .catch((err) => this.d.log.warn({ err }, "state sync failed; retrying"))
+      .then(() => this.schedule(watchdog, Math.max(period, 1000)));
     // This node's record goes into the DHT once it is a member or guest (the supervisor's node
     // publishes it at approval too); an applicant's node waits.
     const republish = async () => {
@@ -356,7 +351,15 @@ export class OrgService {
   }
 
   /** Finds organization `org` (through the DHT, or the peer `via`), applies to join, and follows it. */
-  async join(
+  join(
+    org: Buffer,
+    via: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ org: OrgView; status: TxStatus }> {
+    return this.serial(() => this.joinNow(org, via, signal));
+  }
+
+  private async joinNow(
     org: Buffer,
     via: string | undefined,
     signal: AbortSignal,
@@ -371,33 +374,11 @@ export class OrgService {
         "REFUSED",
         `this node already joined organization ${this.member.org.toString("hex")}`,
       );
-    const targets = via !== undefined ? [via] : await findBookkeeper(this.d.host, org, signal);
-    const m = this.member ?? (await Membership.connect(this.memberDeps(), org, targets, signal));
-    const me = this.d.keys.node;
-    const own = await m.account(me.id, signal);
-    const { bytes } = signTx(
-      {
-        kind: TxKind.Apply,
-        org,
-        actor: me.id,
-        nonce: (own.account?.nonce ?? 0n) + 1n,
-        expiry: m.latest.pulse + 20,
-        note: "",
-      },
-      [me],
-    );
-    const rec = signMemberRecord(
-      { org, account: me.id, seq: BigInt(Date.now()), ...this.d.host.recordParts() },
-      me,
-    );
-    // Through `via` when given (a member forwards the application to the bookkeeper), else direct.
-    const application = signRequest({ org, op: Op.Apply, body: encodeList([bytes, rec]) }, me);
-    const answer =
-      via !== undefined
-        ? await this.d.host.request(via, application, signal)
-        : await m.forward(application, signal);
-    const status = decodeStatus(decodeResponse(answer));
-    if (this.member === undefined) await this.follow(m);
+    const m =
+      this.member ??
+      (await Membership.connect(this.memberDeps(), org, signal, via === undefined ? {} : { via }));
+    const status = await applyToJoin({ m, node: this.d.keys.node, host: this.d.host }, via, signal);
+    if (this.member === undefined) this.follow(m);
     return { org: { org, params: m.params, genesis: m.info()[0], latest: m.latest }, status };
   }
 
@@ -422,23 +403,25 @@ export class OrgService {
 
   /** Has the payee's node countersign a transfer a local key signed (any organization this node is in). */
   countersign(bytes: Buffer, tx: Tx, signal: AbortSignal): Promise<Buffer> {
-    const org = this.d.ledger.org?.id ?? this.member?.org;
-    if (org === undefined) throw new NetError("UNAVAILABLE", "this node is in no organization");
-    return askPayee(this.d.host, org, (id) => this.d.keys.get(id), bytes, tx, signal);
+    return askPayee(this.d.host, this.orgId(), (id) => this.d.keys.get(id), bytes, tx, signal);
   }
 
   /** Sends a direct message from a local account to `to`'s node. */
   async send(from: Signer, to: Buffer, text: string, signal: AbortSignal): Promise<void> {
-    const org = this.d.ledger.org?.id ?? this.member?.org;
-    if (org === undefined)
-      throw new NetError("UNAVAILABLE", "messages go between members: join an organization first");
-    await sendDirect(this.d.host, org, from, to, text, signal);
+    await sendDirect(this.d.host, this.orgId(), from, to, text, signal);
   }
 
   /** Publishes a group message on the organization's topic. */
   async sendGroup(from: Signer, text: string): Promise<void> {
-    const org = this.d.ledger.org?.id ?? this.member?.org;
-    if (org === undefined) throw new NetError("UNAVAILABLE", "this node is in no organization");
+    const org = this.orgId();
     await this.d.host.publish(groupTopic(org), signGroupMessage({ org, text }, from));
+  }
+
+  /** The organization this node keeps or joined. */
+  private orgId(): Buffer {
+    const org = this.d.ledger.org?.id ?? this.member?.org;
+    if (org === undefined)
+      throw new NetError("UNAVAILABLE", "this node is in no organization: join one first");
+    return org;
   }
 }

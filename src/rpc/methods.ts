@@ -189,6 +189,8 @@ export function localHandlers(d: RpcDeps): LocalHandlers {
         amount,
       } as const;
       const signed = signTx(body, [payer]);
+      // Held from now on, so a transfer from the same payer signed meanwhile takes the next nonce.
+      const release = nonces.hold(from, nonce, signed.tx.id.toString("hex"));
       let bytes = signed.bytes;
       const payee = d.keys.get(p.to);
       if (payee !== undefined) bytes = countersign(bytes, payee);
@@ -201,16 +203,22 @@ export function localHandlers(d: RpcDeps): LocalHandlers {
         } catch (err) {
           why = `its node did not countersign: ${(err as Error).message}`;
         }
-        if (bytes === signed.bytes)
+        if (bytes === signed.bytes) {
+          release();
           throw new RpcError(
             RpcErrorCode.PAYEE_SIGNATURE,
             `the payee ${p.to} countersigns incoming transfers and ${why}: have its node run tx_sign on data.tx, then tx_submit`,
             { tx: bytes.toString("hex") },
           );
+        }
       }
-      // Recorded before any wait, so a concurrent transfer from the same payer takes the next nonce.
+      // Recorded before any wait for the verdict.
       return submit(bytes, p.wait, signal, (s) => {
         if (s.state === "pending") nonces.reserve(from, nonce, s.txId);
+        else release();
+      }).catch((err) => {
+        release();
+        throw err;
       });
     },
     tx_sign: (p) => {
