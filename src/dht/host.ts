@@ -31,6 +31,9 @@ export const DHT_PROTOCOL = "/leither/kad/1.0.0";
 export const REQUEST_PROTOCOL = "/leither/req/1.0.0";
 /** Largest gossipsub frame a peer may send. */
 const GOSSIP_FRAME_BYTES = 1024 * 1024;
+/** How long a looked-up record is used without asking the DHT again, and how many are kept. */
+const RECORD_CACHE_MS = 60_000;
+const RECORD_CACHE_ENTRIES = 1000;
 /** The longest a DHT lookup runs. */
 const GET_TIMEOUT_MS = 10_000;
 /** How long a peer has to send its request, and a request to be answered. */
@@ -80,6 +83,9 @@ type Services = {
 
 /** A started libp2p host with Leither's DHT records. */
 export class Host {
+  /** Records looked up lately, by key. */
+  private readonly recent = new Map<string, { rec: DhtRecord; at: number }>();
+
   private constructor(
     readonly node: Libp2p<Services>,
     /** validateRecord, and no older seq than one this host accepted (the DHT's validator too). */
@@ -152,9 +158,21 @@ export class Host {
     return this.put(key, record, signal);
   }
 
-  /** The best valid record under `key` (see get). */
-  getRecord(key: Uint8Array, signal: AbortSignal): Promise<DhtRecord | undefined> {
-    return this.get(key, signal);
+  /**
+   * The best valid record under `key` (see get), from a short-lived cache unless `fresh`: a transfer
+   * to a member looks its record up each time, and a DHT query costs hundreds of milliseconds.
+   */
+  async getRecord(key: Uint8Array, signal: AbortSignal, fresh = false): Promise<DhtRecord | undefined> {
+    const k = Buffer.from(key).toString("latin1");
+    const hit = this.recent.get(k);
+    if (!fresh && hit !== undefined && performance.now() - hit.at < RECORD_CACHE_MS) return hit.rec;
+    const rec = await this.get(key, signal);
+    this.recent.delete(k);
+    if (rec !== undefined) {
+      if (this.recent.size >= RECORD_CACHE_ENTRIES) this.recent.delete(this.recent.keys().next().value!);
+      this.recent.set(k, { rec, at: performance.now() });
+    }
+    return rec;
   }
 
   /**

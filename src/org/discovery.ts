@@ -24,7 +24,8 @@ import { checkedFinal, verifiedTx } from "./protocol.js";
 /** What a membership needs of the network. */
 export interface NetPort {
   request(target: string, bytes: Uint8Array, signal: AbortSignal): Promise<Uint8Array>;
-  getRecord(key: Uint8Array, signal: AbortSignal): Promise<DhtRecord | undefined>;
+  /** A record from the DHT (from a short-lived cache unless `fresh`). */
+  getRecord(key: Uint8Array, signal: AbortSignal, fresh?: boolean): Promise<DhtRecord | undefined>;
   publish(topic: string, data: Uint8Array): Promise<void>;
   /** Dialable targets of a member record. */
   targetsOf(rec: { peerId: Uint8Array; addrs: readonly Uint8Array[] }): string[];
@@ -58,10 +59,11 @@ export function checkInfo(body: Uint8Array, org: Buffer): OrgView {
 
 /** Finds where organization `org`'s bookkeeper listens: its org record, then the supervisor's member record. */
 export async function findBookkeeper(net: NetPort, org: Buffer, signal: AbortSignal): Promise<string[]> {
-  const rec = await net.getRecord(orgRecordKey(org), signal);
+  // Asked when the known addresses failed: always the DHT's newest, never a cached record.
+  const rec = await net.getRecord(orgRecordKey(org), signal, true);
   if (rec?.kind !== "org")
     throw new NetError("NOT_FOUND", `no record of organization ${org.toString("hex")} in the DHT`);
-  const member = await net.getRecord(memberRecordKey(org, rec.supervisor), signal);
+  const member = await net.getRecord(memberRecordKey(org, rec.supervisor), signal, true);
   if (member?.kind !== "member")
     throw new NetError("NOT_FOUND", "the organization's supervisor has no node record in the DHT");
   return net.targetsOf(member);
@@ -78,16 +80,19 @@ export async function askMember(
   request: Uint8Array,
   signal: AbortSignal,
 ): Promise<Buffer> {
-  const rec = await net.getRecord(memberRecordKey(org, account), signal);
-  if (rec?.kind !== "member")
-    throw new NetError("NOT_FOUND", `account ${account.toString("hex")} has no node record in the DHT`);
   let last: unknown;
-  for (const t of net.targetsOf(rec)) {
-    try {
-      return decodeResponse(await net.request(t, request, signal));
-    } catch (err) {
-      if (err instanceof NetError || err instanceof DecodeError || signal.aborted) throw err;
-      last = err;
+  // The record may be cached: when none of its addresses answers, the DHT is asked again once.
+  for (const fresh of [false, true]) {
+    const rec = await net.getRecord(memberRecordKey(org, account), signal, fresh);
+    if (rec?.kind !== "member")
+      throw new NetError("NOT_FOUND", `account ${account.toString("hex")} has no node record in the DHT`);
+    for (const t of net.targetsOf(rec)) {
+      try {
+        return decodeResponse(await net.request(t, request, signal));
+      } catch (err) {
+        if (err instanceof NetError || err instanceof DecodeError || signal.aborted) throw err;
+        last = err;
+      }
     }
   }
   throw last ?? new NetError("UNAVAILABLE", "the account's node cannot be reached");

@@ -142,7 +142,7 @@ export function handlers(d: RpcDeps, net: NetDeps | undefined): Handlers {
       } as const;
       const { tx, bytes: signed } = signTx(body, [payer]);
       // Held from now on, so a transfer from the same payer signed meanwhile takes the next nonce.
-      const release = d.nonces.hold(from, nonce, tx.id.toString("hex"));
+      const hold = d.nonces.hold(from, nonce, tx.id.toString("hex"));
       const payee = d.keys.get(p.to);
       let bytes: Buffer;
       if (payee !== undefined) bytes = countersign(signed, payee);
@@ -150,19 +150,21 @@ export function handlers(d: RpcDeps, net: NetDeps | undefined): Handlers {
         try {
           bytes = await needNet().org.countersign(signed, tx, signal);
         } catch (err) {
-          release();
+          hold.release();
           throw new RpcError(
             RpcErrorCode.PAYEE_SIGNATURE,
             `the payee's node did not countersign (${(err as Error).message}): have its node run tx_sign on data.tx, then tx_submit`,
             { tx: signed.toString("hex") },
           );
         }
+      // In nonce order after this payer's earlier transfers.
+      await hold.turn();
       let s = await wrap(m.submit(bytes, signal)).catch((err) => {
-        release();
+        hold.release();
         throw err;
       });
       if (s.state === "pending") d.nonces.reserve(from, nonce, s.txId);
-      else release();
+      hold.done();
       if (p.wait === true && s.state === "pending") s = await m.verdict(s.txId, signal);
       return statusJson(s);
     },

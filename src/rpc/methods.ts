@@ -190,7 +190,7 @@ export function localHandlers(d: RpcDeps): LocalHandlers {
       } as const;
       const signed = signTx(body, [payer]);
       // Held from now on, so a transfer from the same payer signed meanwhile takes the next nonce.
-      const release = nonces.hold(from, nonce, signed.tx.id.toString("hex"));
+      const hold = nonces.hold(from, nonce, signed.tx.id.toString("hex"));
       let bytes = signed.bytes;
       const payee = d.keys.get(p.to);
       if (payee !== undefined) bytes = countersign(bytes, payee);
@@ -204,7 +204,7 @@ export function localHandlers(d: RpcDeps): LocalHandlers {
           why = `its node did not countersign: ${(err as Error).message}`;
         }
         if (bytes === signed.bytes) {
-          release();
+          hold.release();
           throw new RpcError(
             RpcErrorCode.PAYEE_SIGNATURE,
             `the payee ${p.to} countersigns incoming transfers and ${why}: have its node run tx_sign on data.tx, then tx_submit`,
@@ -212,12 +212,13 @@ export function localHandlers(d: RpcDeps): LocalHandlers {
           );
         }
       }
-      // Recorded before any wait for the verdict.
+      // In nonce order after this payer's earlier transfers; recorded before any wait for the verdict.
+      await hold.turn();
       return submit(bytes, p.wait, signal, (s) => {
         if (s.state === "pending") nonces.reserve(from, nonce, s.txId);
-        else release();
+        hold.done();
       }).catch((err) => {
-        release();
+        hold.release();
         throw err;
       });
     },
