@@ -3,6 +3,7 @@
 import "../polyfill.js";
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
+import { registerDevnetCommand } from "./devnet.js";
 import { CliError } from "./errors.js";
 import { registerInitCommand } from "./init.js";
 import { registerNetCommands } from "./net-commands.js";
@@ -21,6 +22,7 @@ registerTreeCommands(program);
 // After the tree commands: `proof get` joins their `proof` group.
 registerNodeCommands(program);
 registerNetCommands(program);
+registerDevnetCommand(program);
 
 try {
   await program.parseAsync(process.argv);
