@@ -9,11 +9,8 @@
  *   wait:false on the payer's node (which has the payee's node countersign over the network); the
  *   latency runs from sending tx_transfer to the moment the PAYEE's node has the checked receipt
  *   (its tx.verdict event on GET /events, which the node emits once it fetched the receipt). A payer
- *   has at most BENCH_IN_FLIGHT (default 1) calls waiting: past that the generator falls behind
- *   and the achieved rate says so. One, because a payer's concurrent transfers reach the bookkeeper
- *   in any order (each waits for its payee's node), and one whose predecessor lands in a later
- *   pulse is rejected with NONCE (about half of them with 4 in flight); and two cores are as busy
- *   with one as with more.
+ *   has at most BENCH_IN_FLIGHT (default 8) calls waiting: past that the generator falls behind
+ *   and the achieved rate says so (the node submits a payer's transfers in nonce order).
  * Counted: accepted and rejected (the bookkeeper's verdicts, node 0's event stream), lost (sent but
  * no verdict by the end), failed calls, and accepted transfers whose receipt never reached the
  * payee's node. The last line printed is one JSON object of the figures.
@@ -36,7 +33,7 @@ const envInt = (name: string, dflt: number) => {
 };
 const SECONDS = envInt("BENCH_SECONDS", 20);
 const RATE = envInt("BENCH_RATE", 500);
-const IN_FLIGHT = envInt("BENCH_IN_FLIGHT", 1);
+const IN_FLIGHT = envInt("BENCH_IN_FLIGHT", 8);
 /** How long after the last send verdicts and receipts are waited for. */
 const DRAIN_MS = 30_000;
 const log = (s: string) => process.stderr.write(`[devnet] ${s}\n`);

@@ -22,6 +22,15 @@ describe("NonceBook", () => {
     assert.equal(book.next("b", 0n, isPending), 1n, "accounts apart");
   });
 
+  it("a submission does not hide a later nonce held meanwhile", () => {
+    const book = new NonceBook();
+    const pending = () => true;
+    book.hold("a", 1n, "t1");
+    book.hold("a", 2n, "t2");
+    book.reserve("a", 1n, "t1");
+    assert.equal(book.next("a", 0n, pending), 3n);
+  });
+
   it("submissions go in the order the nonces were taken", async () => {
     const book = new NonceBook();
     const order: number[] = [];

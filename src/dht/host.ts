@@ -288,7 +288,8 @@ export class Host {
           stream.abort(err as Error);
         }
       },
-      { maxInboundStreams: 16 },
+      // A member with transfers in flight and receipts to fetch keeps many requests open at once.
+      { maxInboundStreams: 128, maxOutboundStreams: 128 },
     );
   }
 

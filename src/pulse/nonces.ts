@@ -58,8 +58,10 @@ export class NonceBook {
     };
   }
 
-  /** Records a submitted transaction that is waiting for a pulse. */
+  /** Records a submitted transaction that is waiting for a pulse (unless a later nonce is taken already). */
   reserve(account: string, nonce: bigint, txId: string): void {
+    const t = this.taken.get(account);
+    if (t !== undefined && t.nonce > nonce) return;
     this.taken.set(account, { nonce, txId, held: false });
   }
 }
