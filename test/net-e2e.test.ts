@@ -6,6 +6,7 @@
  * records and a peer's garbage on every protocol change nothing; a restarted member catches up by
  * state sync and follows the pulses again.
  */
+
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
@@ -30,6 +31,7 @@ import {
   waitReady,
 } from "./helpers/daemon.js";
 import { tmpDir } from "./helpers/tmp.js";
+import { until } from "./helpers/until.js";
 
 const PULSE_MS = 1000;
 const N = 5;
@@ -42,20 +44,6 @@ interface Node {
 }
 
 /** Polls `fn` until it returns a value (not undefined) or `ms` pass. */
-async function until<T>(fn: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(100);
-  }
-  throw new Error(`${what}: not within ${ms} ms (${(last as Error | undefined)?.message ?? "no value"})`);
-}
 
 async function rpcError(p: Promise<unknown>): Promise<RpcCallError> {
   try {

@@ -5,12 +5,14 @@
  * sides hold receipts. It needs root and `ip netns`; elsewhere it says why it skipped. The
  * namespaces are this run's own (named after its pid) and are removed at the end.
  */
+
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { tmpDir } from "./helpers/tmp.js";
+import { until } from "./helpers/until.js";
 
 const run = promisify(execFile);
 const cli = new URL("../src/cli/main.js", import.meta.url).pathname;
@@ -67,21 +69,6 @@ async function leither<T>(ns: string, dataDir: string, ...args: string[]): Promi
     { timeout: 40_000 },
   );
   return JSON.parse(stdout) as T;
-}
-
-async function until<T>(fn: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(250);
-  }
-  throw new Error(`${what}: not within ${ms} ms (${(last as Error | undefined)?.message ?? "no value"})`);
 }
 
 const why = unsupported();

@@ -5,6 +5,7 @@
  * signed statement) is refused, and the decoders are bounded: whatever bytes a peer sends, they end
  * in a DecodeError or a NetError, never another error, and over-limit sizes are refused.
  */
+
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
@@ -36,7 +37,6 @@ import { Role } from "../src/ledger/account.js";
 import { Ledger } from "../src/ledger/ledger.js";
 import { MemoryKV } from "../src/ledger/memory-kv.js";
 import type { Tx } from "../src/ledger/tx.js";
-import { decodeTx } from "../src/ledger/tx-codec.js";
 import { checkInfo, groupTopic, pulseTopic, txTopic } from "../src/org/discovery.js";
 import {
   checkedFinal,
@@ -50,11 +50,12 @@ import {
   MAX_ACCOUNTS_PER_REQUEST,
   verifiedTx,
 } from "../src/org/protocol.js";
-import { type Books, type Joined, orgServer } from "../src/org/server.js";
+import { type Joined, orgServer } from "../src/org/server.js";
 import type { TxStatus } from "../src/pulse/bookkeeper.js";
 import { decodeHeartbeat, signHeartbeat, verifyHeartbeat } from "../src/pulse/heartbeat.js";
 import { DecodeError, Reader, Writer } from "../src/util/bytes.js";
 import { readText } from "../src/util/text.js";
+import { testBooks } from "./helpers/books.js";
 
 const v = JSON.parse(readFileSync(new URL("../../test/vectors/net-wire.json", import.meta.url), "utf8"));
 
@@ -122,23 +123,9 @@ async function world() {
   const h = ledger.head!;
   const statement = signPulseFinal({ org, slot: head.fields.slot, pulse: h, root: ledger.rootAt(h) }, sup);
   assert.equal(hex(statement), head.hex, "the head's statement");
-  const books: Books = {
-    org: ledger.org!,
-    head: h,
-    genesis: () => ledger.genesisBytes()!,
-    account: (id, pulse) => ledger.account(id, pulse),
-    prove: (id, pulse) => ledger.prove(id, pulse),
-    findTx: (id) => ledger.findTx(id),
-    submit: (bytes) => ({ txId: hex(decodeTx(bytes).id), state: "pending" }),
-    status: (txId) => {
-      const found = ledger.findTx(unhex(txId));
-      return found === undefined
-        ? { txId, state: "unknown" }
-        : { txId, state: "accepted", pulse: found.pulse };
-    },
-    final: (pulse = h) =>
-      pulse === h ? statement : signPulseFinal({ org, slot: 0, pulse, root: ledger.rootAt(pulse) }, sup),
-  };
+  const books = testBooks(ledger, (pulse) =>
+    pulse === h ? statement : signPulseFinal({ org, slot: 0, pulse, root: ledger.rootAt(pulse) }, sup),
+  );
   const applied: string[] = [];
   const received: string[] = [];
   const countersigned: Tx[] = [];

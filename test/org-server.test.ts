@@ -3,6 +3,7 @@
  * leaf to its owner only, receipts to parties, roles to members), what a guest may not do, how a
  * member forwards to the bookkeeper, and that a peer's bad bytes only ever get an error answer.
  */
+
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import fc from "fast-check";
@@ -26,7 +27,7 @@ import { checkInfo } from "../src/org/discovery.js";
 import { foundOrganization } from "../src/org/found.js";
 import { checkedFinal, checkProven, checkReceipt, decodeStatus, encodeIds } from "../src/org/protocol.js";
 import { type Application, type Books, type Joined, orgServer, type Received } from "../src/org/server.js";
-import type { TxStatus } from "../src/pulse/bookkeeper.js";
+import { testBooks } from "./helpers/books.js";
 import { tmpDir } from "./helpers/tmp.js";
 
 const sup = new Signer(generateKeyPair());
@@ -78,22 +79,11 @@ describe("the request server", () => {
     ]);
     transferId = t.tx.id;
     await pulse([t.bytes]);
-    books = {
-      org: ledger.org!,
-      get head() {
-        return ledger.head!;
-      },
-      genesis: () => ledger.genesisBytes()!,
-      account: (id, p) => ledger.account(id, p),
-      prove: (id, p) => ledger.prove(id, p),
-      findTx: (id) => ledger.findTx(id),
-      submit: (bytes): TxStatus => {
-        submitted.push(Buffer.from(bytes));
-        return { txId: "ab".repeat(32), state: "pending" };
-      },
-      status: (txId) => ({ txId, state: "unknown" }),
-      final: (p = ledger.head!) => signPulseFinal({ org, slot: 0, pulse: p, root: ledger.rootAt(p) }, sup),
-    };
+    books = testBooks(
+      ledger,
+      (p) => signPulseFinal({ org, slot: 0, pulse: p, root: ledger.rootAt(p) }, sup),
+      submitted,
+    );
   });
 
   const server = (o: { joined?: Joined; keys?: Signer[] } = {}) =>

@@ -34,6 +34,31 @@ export interface BookkeepingDeps {
   readonly log: { debug(o: object, m: string): void };
 }
 
+/**
+ * The books as the request server reads them: a ledger, where transactions go, and who signs pulse
+ * statements; undefined while the ledger has no organization.
+ */
+export function booksOf(
+  ledger: Pick<Ledger, "org" | "head" | "genesisBytes" | "account" | "prove" | "findTx">,
+  queue: Pick<Bookkeeper, "submit" | "status">,
+  statement: (pulse: number) => Buffer,
+): Books | undefined {
+  const org = ledger.org;
+  const head = ledger.head;
+  if (org === undefined || head === undefined) return undefined;
+  return {
+    org,
+    head,
+    genesis: () => ledger.genesisBytes()!,
+    account: (id, pulse) => ledger.account(id, pulse),
+    prove: (id, pulse) => ledger.prove(id, pulse),
+    findTx: (id) => ledger.findTx(id),
+    submit: (bytes) => queue.submit(bytes),
+    status: (txId) => queue.status(txId),
+    final: (pulse = head) => statement(pulse),
+  };
+}
+
 /** The bookkeeper's announcements and the books as peers read them. */
 export class Bookkeeping {
   /** The head's statement, signed once when the pulse is final. */
@@ -80,21 +105,7 @@ export class Bookkeeping {
 
   /** The books as the request server reads them, or undefined while this node keeps none. */
   books(): Books | undefined {
-    const { ledger, bookkeeper } = this.d;
-    const org = ledger.org;
-    const head = ledger.head;
-    if (org === undefined || head === undefined) return undefined;
-    return {
-      org,
-      head,
-      genesis: () => ledger.genesisBytes()!,
-      account: (id, pulse) => ledger.account(id, pulse),
-      prove: (id, pulse) => ledger.prove(id, pulse),
-      findTx: (id) => ledger.findTx(id),
-      submit: (bytes) => bookkeeper.submit(bytes),
-      status: (txId) => bookkeeper.status(txId),
-      final: (pulse = head) => this.statement(pulse),
-    };
+    return booksOf(this.d.ledger, this.d.bookkeeper, (pulse) => this.statement(pulse));
   }
 
   /** The signed statement of a final pulse: the head's as announced, an older one signed now (slot 0: not known). */

@@ -9,8 +9,8 @@
  * transaction is meant to get; the generator stops if the code disagrees, so the file never records a
  * verdict nobody meant. test/ledger-vectors.test.ts checks the file against the code.
  */
+
 import { MESSAGE_FORMAT_V1, MessageKind, signingPayload } from "../../src/crypto/domain.js";
-import { generateKeyPair, type KeyPair, Signer } from "../../src/crypto/ed25519.js";
 import {
   type AccountData,
   accountDataHash,
@@ -26,25 +26,12 @@ import { type OrgParams, RewardCategory, type TxBody } from "../../src/ledger/tx
 import { countersign, decodeTx, encodeTx, signTx } from "../../src/ledger/tx-codec.js";
 import { MAX_U64 } from "../../src/smt/hash.js";
 import { DecodeError, Writer } from "../../src/util/bytes.js";
+import { type NamedKey, namedKey } from "./named-keys.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 // ---- keys ----------------------------------------------------------------------------------------
-
-interface NamedKey {
-  readonly name: string;
-  readonly seed: Buffer;
-  readonly kp: KeyPair;
-  readonly signer: Signer;
-  readonly id: Buffer;
-}
-
-function namedKey(name: string, fill: number): NamedKey {
-  const seed = Buffer.alloc(32, fill);
-  const kp = generateKeyPair(seed);
-  return { name, seed, kp, signer: new Signer(kp), id: kp.id };
-}
 
 const org = namedKey("org", 1);
 const sup = namedKey("sup", 2);

@@ -13,8 +13,9 @@
  * addressee's ops and forwards applications only). Each request is recorded with the response the server gave, so the file shows
  * what each op answers and to whom. test/net-wire.test.ts checks the file against the code.
  */
+
 import { NodeMessageKind, signingPayload } from "../../src/crypto/domain.js";
-import { generateKeyPair, type KeyPair, Signer } from "../../src/crypto/ed25519.js";
+import type { Signer } from "../../src/crypto/ed25519.js";
 import { memberRecordKey, signMemberRecord } from "../../src/dht/records.js";
 import {
   decodeGroupMessage,
@@ -40,12 +41,14 @@ import { type OrgParams, TxKind } from "../../src/ledger/tx.js";
 import { decodeTx, signTx } from "../../src/ledger/tx-codec.js";
 import { groupTopic, pulseTopic, txTopic } from "../../src/org/discovery.js";
 import { checkProven, encodeIds, encodeProven, encodeStatus } from "../../src/org/protocol.js";
-import { type Books, type Joined, orgServer } from "../../src/org/server.js";
+import { type Joined, orgServer } from "../../src/org/server.js";
 import type { TxStatus } from "../../src/pulse/bookkeeper.js";
 import { signHeartbeat } from "../../src/pulse/heartbeat.js";
 import { encodeProof } from "../../src/smt/proof.js";
 import { Writer } from "../../src/util/bytes.js";
 import { writeText } from "../../src/util/text.js";
+import { testBooks } from "./books.js";
+import { type NamedKey, namedKey } from "./named-keys.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -60,20 +63,6 @@ export function json(v: unknown): unknown {
 }
 
 // ---- keys, times, the organization ---------------------------------------------------------------
-
-interface NamedKey {
-  readonly name: string;
-  readonly seed: Buffer;
-  readonly kp: KeyPair;
-  readonly signer: Signer;
-  readonly id: Buffer;
-}
-
-function namedKey(name: string, fill: number): NamedKey {
-  const seed = Buffer.alloc(32, fill);
-  const kp = generateKeyPair(seed);
-  return { name, seed, kp, signer: new Signer(kp), id: kp.id };
-}
 
 const orgKey = namedKey("org", 1);
 /** The founder: genesis supervisor, so the organization's bookkeeper (its node's key). */
@@ -159,27 +148,12 @@ async function world() {
     { org, slot: HEAD_SLOT, pulse: head, root: ledger.rootAt(head) },
     sup.signer,
   );
-  const books: Books = {
-    org: ledger.org!,
-    head,
-    genesis: () => ledger.genesisBytes()!,
-    account: (id, pulse) => ledger.account(id, pulse),
-    prove: (id, pulse) => ledger.prove(id, pulse),
-    findTx: (id) => ledger.findTx(id),
-    submit: (bytes) => ({ txId: hex(decodeTx(bytes).id), state: "pending" }),
-    // As the bookkeeper answers once a transaction's verdict is no longer cached: from the index.
-    status: (txId) => {
-      const found = ledger.findTx(Buffer.from(txId, "hex"));
-      return found === undefined
-        ? { txId, state: "unknown" }
-        : { txId, state: "accepted", pulse: found.pulse };
-    },
-    // As src/org/service.ts: the head's statement as announced, older ones signed on demand with slot 0.
-    final: (pulse = head) =>
-      pulse === head
-        ? headStatement
-        : signPulseFinal({ org, slot: 0, pulse, root: ledger.rootAt(pulse) }, sup.signer),
-  };
+  // As src/org/bookkeeping.ts: the head's statement as announced, older ones signed on demand with slot 0.
+  const books = testBooks(ledger, (pulse) =>
+    pulse === head
+      ? headStatement
+      : signPulseFinal({ org, slot: 0, pulse, root: ledger.rootAt(pulse) }, sup.signer),
+  );
   const never = () => undefined;
   const bookkeeper = orgServer({
     books: () => books,
