@@ -191,6 +191,34 @@ describe("the request server", () => {
     void memberRecordKey;
   });
 
+  it("applications are taken at a bounded rate, all applicants together (each writes a leaf)", async () => {
+    let t = 0;
+    const s = orgServer({
+      books: () => books,
+      joined: () => undefined,
+      key: () => undefined,
+      autoCountersign: true,
+      applied: () => undefined,
+      received: () => undefined,
+      now: () => 1_800_000_000_000 + t,
+    });
+    const apply = async () => {
+      const a = new Signer(generateKeyPair());
+      const tx = sign({ kind: TxKind.Apply, ...acting(a, 1n), note: "" }, a);
+      const rec = signMemberRecord({ org, account: a.id, seq: 1n, peerId: Buffer.from([1]), addrs: [] }, a);
+      const req = signRequest(
+        { org, op: Op.Apply, body: encodeList([tx, rec]), timeMs: 1_800_000_000_000 + t },
+        a,
+      );
+      return s(req, AbortSignal.timeout(1000)).then(decodeResponse);
+    };
+    for (let i = 0; i < 20; i++) await apply();
+    await refused(apply(), "BUSY");
+    t += 1000; // a second later: ten more
+    for (let i = 0; i < 10; i++) await apply();
+    await refused(apply(), "BUSY");
+  });
+
   it("a member without the books forwards applications only, as they were signed", async () => {
     const bk = server();
     const forwarded: Uint8Array[] = [];

@@ -21,6 +21,7 @@ import { multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p, type Libp2p } from "libp2p";
 import * as Digest from "multiformats/hashes/digest";
 import { ClockCache } from "../util/clock-cache.js";
+import { BoundedDatastore } from "./datastore.js";
 import { type DhtRecord, RecordError, selectRecord, validateRecord } from "./records.js";
 import { PeerThrottle } from "./throttle.js";
 import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from "./wire.js";
@@ -29,6 +30,8 @@ import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from "./wire.js";
 export const DHT_PROTOCOL = "/leither/kad/1.0.0";
 /** The request/response protocol id: one request frame, one response frame per stream. */
 export const REQUEST_PROTOCOL = "/leither/req/1.0.0";
+/** DHT records a node keeps for the network, in bytes (about 15,000 records of 2 KiB). */
+const RECORD_STORE_BYTES = 32 * 1024 * 1024;
 /** Largest gossipsub frame a peer may send. */
 const GOSSIP_FRAME_BYTES = 1024 * 1024;
 /** How long a looked-up record is used without asking the DHT again, and how many are kept. */
@@ -109,6 +112,7 @@ export class Host {
     };
     const node = await createLibp2p({
       privateKey: await loadPeerKey(o.peerKeyPath),
+      datastore: new BoundedDatastore(RECORD_STORE_BYTES),
       addresses: { listen: [...(o.listen ?? ["/ip4/127.0.0.1/tcp/0"])] },
       transports: [tcp()],
       connectionEncrypters: [noise()],

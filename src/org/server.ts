@@ -98,8 +98,8 @@ export interface ServerDeps {
   readonly now?: () => number;
 }
 
-/** Applications a member's node forwards per second, from all peers together. */
-const FORWARDS_PER_SECOND = 10;
+/** Applications a node takes (or, a member's, forwards) per second, from all peers together. */
+const APPLICATIONS_PER_SECOND = 10;
 
 /** The bookkeeper's whole response, relayed as it came. */
 class Forwarded {
@@ -113,8 +113,8 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
   const now = d.now ?? Date.now;
   // Direct messages are deduplicated by their bytes, so a replayed request does not deliver twice.
   const seen = new ClockCache<true>(1024 * 1024);
-  // One budget for every application this node forwards, whoever sends it.
-  const forwarding = new PeerThrottle(FORWARDS_PER_SECOND, FORWARDS_PER_SECOND * 2, d.now);
+  // One budget for every application this node takes or forwards, whoever sends it.
+  const applications = new PeerThrottle(APPLICATIONS_PER_SECOND, APPLICATIONS_PER_SECOND * 2, d.now);
 
   const handle = async (
     req: NetRequest,
@@ -158,8 +158,7 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
         return encodeList([genesis, final]);
       }
       case Op.Apply: {
-        // Checked before it is forwarded too: a member passes on well-formed applications only,
-        // and at a bounded rate, so that it cannot be made to flood the bookkeeper.
+        // Checked before it is forwarded too: a member passes on well-formed applications only.
         const [txb, record] = decodeList(req.body, 2, "application");
         if (txb === undefined || record === undefined) throw new DecodeError("an application has two parts");
         const tx = verifiedTx(txb);
@@ -167,11 +166,9 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
           throw new NetError("BAD_REQUEST", "an application carries the applicant's own Apply transaction");
         const rec = validateRecord(memberRecordKey(org, req.from), record);
         if (rec.kind !== "member") throw new RecordError("not a member record");
-        if (books === undefined) {
-          if (!forwarding.take("all"))
-            throw new NetError("BUSY", "too many applications to forward; retry later");
-          return forward();
-        }
+        // Each accepted application writes a leaf for good: a budget for all applicants together.
+        if (!applications.take("all")) throw new NetError("BUSY", "too many applications; retry later");
+        if (books === undefined) return forward();
         const status = books.submit(txb);
         d.applied({ account: req.from, txId: status.txId, record: Buffer.from(record), at: now() });
         return encodeStatus(status);
