@@ -30,8 +30,8 @@ import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from "./wire.js";
 export const DHT_PROTOCOL = "/leither/kad/1.0.0";
 /** The request/response protocol id: one request frame, one response frame per stream. */
 export const REQUEST_PROTOCOL = "/leither/req/1.0.0";
-/** DHT records a node keeps for the network, in bytes (about 15,000 records of 2 KiB). */
-const RECORD_STORE_BYTES = 32 * 1024 * 1024;
+/** DHT records a node keeps for the network, in bytes counted with keys and overhead (about 7,000 of 2 KiB). */
+const RECORD_STORE_BYTES = 16 * 1024 * 1024;
 /** Largest gossipsub frame a peer may send. */
 const GOSSIP_FRAME_BYTES = 1024 * 1024;
 /** How long a looked-up record is used without asking the DHT again, and how many are kept. */

@@ -79,7 +79,7 @@ export class Approvals {
     const id = sup.id.toString("hex");
     const committed = this.d.ledger.account(sup.id)?.nonce ?? 0n;
     const nonce = this.d.nonces.next(id, committed, (t) => this.d.bookkeeper.status(t).state === "pending");
-    const { bytes } = signTx(
+    const { tx, bytes } = signTx(
       {
         kind: TxKind.Approve,
         org: org.id,
@@ -91,11 +91,17 @@ export class Approvals {
       },
       [sup],
     );
-    let s = this.d.bookkeeper.submit(bytes);
-    if (s.state === "pending") {
-      this.d.nonces.reserve(id, nonce, s.txId);
-      s = await this.d.bookkeeper.verdict(s.txId, signal);
+    // The supervisor's account also pays: its nonces are taken and submitted in order like transfers'.
+    const hold = this.d.nonces.hold(id, nonce, tx.id.toString("hex"));
+    let s: TxStatus;
+    try {
+      await hold.turn(signal);
+      s = this.d.bookkeeper.submit(bytes);
+      hold.done();
+    } finally {
+      hold.release();
     }
+    if (s.state === "pending") s = await this.d.bookkeeper.verdict(s.txId, signal);
     const k = applicant.toString("hex");
     const app = this.applications.get(k);
     if (s.state === "accepted" && app !== undefined) {

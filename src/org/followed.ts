@@ -33,13 +33,15 @@ interface Entry {
 const MAX_OWN = 10_000;
 const MAX_INCOMING = 1_000;
 const MAX_KEPT = 10_000;
-/** Followed transactions asked about per pulse, and at once. */
+/** Followed transactions asked about per pass (peers' countersigned ones get a small share), and at once. */
 const PER_PULSE = 512;
+const INCOMING_PER_PULSE = 32;
 const AT_ONCE = 16;
 /** Pulses past a transaction's expiry after which it is given up (its pulse may be pruned). */
 const GIVE_UP_PULSES = 100;
-/** The furthest expiry followed: tx_transfer's own limit. */
+/** The furthest expiry followed: tx_transfer's own limit; for a peer's transfer, much less. */
 const MAX_EXPIRY_AHEAD = 100_000;
+const MAX_INCOMING_EXPIRY_AHEAD = 1_000;
 
 /** Followed transactions, their verdicts and receipts. */
 export class Followed {
@@ -49,6 +51,7 @@ export class Followed {
   private readonly verdicts = new Map<string, TxStatus>();
   private readonly waiters = new Map<string, Set<(s: TxStatus) => void>>();
   private running: Promise<void> = Promise.resolve();
+  private again = false;
 
   constructor(private readonly d: FollowedDeps) {}
 
@@ -66,7 +69,8 @@ export class Followed {
     if (tx.body.kind === TxKind.Genesis) return;
     const k = tx.id.toString("hex");
     if (this.verdicts.has(k) || this.own.has(k) || this.incoming.has(k)) return;
-    if (tx.body.expiry > this.d.latestPulse() + MAX_EXPIRY_AHEAD) return;
+    const ahead = map === this.own ? MAX_EXPIRY_AHEAD : MAX_INCOMING_EXPIRY_AHEAD;
+    if (tx.body.expiry > this.d.latestPulse() + ahead) return;
     const parties = [tx.body.actor, ...(tx.body.kind === TxKind.Transfer ? [tx.body.to] : [])];
     const party = parties.find((p) => this.d.key(p.toString("hex")) !== undefined);
     // The oldest incoming one makes room; one's own are never pushed out.
@@ -82,19 +86,30 @@ export class Followed {
     return (this.own.has(txId) || this.incoming.has(txId)) && !this.verdicts.has(txId);
   }
 
-  /** After a pulse: ask about a batch of followed transactions. */
+  /** After a pulse: ask about a batch of followed transactions (one pass at a time; pulses that
+   * come during a pass make one more pass, not one each). */
   afterPulse(): void {
-    this.running = this.running.then(() => this.askBatch());
+    if (this.again) return;
+    this.again = true;
+    this.running = this.running.then(() => {
+      this.again = false;
+      return this.askBatch();
+    });
   }
 
   private async askBatch(): Promise<void> {
     const pulse = this.d.latestPulse();
     const batch: [string, Entry, Map<string, Entry>][] = [];
-    for (const map of [this.own, this.incoming])
+    for (const [map, share] of [
+      [this.own, PER_PULSE - INCOMING_PER_PULSE],
+      [this.incoming, INCOMING_PER_PULSE],
+    ] as const) {
+      let n = 0;
       for (const [k, e] of map) {
-        if (batch.length >= PER_PULSE) break;
+        if (n++ >= share) break;
         batch.push([k, e, map]);
       }
+    }
     for (const [k, e, map] of batch) {
       // To the back of its queue; given up long after its expiry.
       map.delete(k);
@@ -108,8 +123,9 @@ export class Followed {
         if (!map.has(k)) continue;
         const signal = AbortSignal.any([this.d.stopping, AbortSignal.timeout(10_000)]);
         try {
-          if (e.party !== undefined) {
-            // One request when it was applied: its receipt, which is its verdict too.
+          // One request when it was applied: its receipt, which is its verdict too. A peer's transfer
+          // asks its status first, so one that never comes costs the bookkeeper one request a pass.
+          if (e.party !== undefined && (map === this.own || this.verdicts.get(k)?.state === "accepted")) {
             try {
               await this.receipt(k, signal);
               continue;
@@ -118,7 +134,11 @@ export class Followed {
             }
           }
           const s = await this.status(k, signal);
-          if (s.state === "accepted" && e.party === undefined) map.delete(k);
+          if (s.state === "accepted") {
+            if (e.party === undefined) map.delete(k);
+            else await this.receipt(k, signal);
+            continue;
+          }
           if (s.state === "rejected" || (s.state === "unknown" && pulse > e.expiry)) {
             map.delete(k);
             this.settle(s);

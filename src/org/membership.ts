@@ -5,7 +5,7 @@
  * receipts of transactions it is a party to, roles. Everything the bookkeeper answers is checked
  * against a pulse statement signed by the bookkeeper's key (the genesis names it: the supervisor).
  */
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import type { Signer } from "../crypto/ed25519.js";
 import { decodeList, decodeResponse, NetError, Op, type PulseFinal, signRequest } from "../dht/wire.js";
 import { Role } from "../ledger/account.js";
@@ -40,12 +40,18 @@ export interface MembershipDeps {
   onVerdict?(s: TxStatus): void;
 }
 
-const _MAX_TRACKED = 10_000;
-/** Followed transactions asked about per pulse. */
-const _RECEIPTS_PER_PULSE = 512;
-/** Pulses past a transaction's expiry after which its receipt is no longer asked for. */
-const _GIVE_UP_PULSES = 100;
-const _MAX_RECEIPTS = 10_000;
+/** True if a response says the node does not keep the books. */
+function notTheBookkeeper(res: Uint8Array): boolean {
+  try {
+    decodeResponse(res);
+    return false;
+  } catch (err) {
+    return err instanceof NetError && err.code === "UNAVAILABLE";
+  }
+}
+
+/** Addresses of the bookkeeper kept (the newest first). */
+const MAX_TARGETS = 16;
 
 /** Membership of one organization. */
 export class Membership implements Joined {
@@ -148,6 +154,12 @@ export class Membership implements Joined {
     return Membership.connect(d, Buffer.from(doc.org, "hex"), signal, { saved });
   }
 
+  /** Forgets this membership on disk (an application that failed). */
+  async discard(): Promise<void> {
+    this.close();
+    await rm(this.d.file, { force: true });
+  }
+
   private async save(): Promise<void> {
     const doc = { org: this.org.toString("hex"), targets: this.targets.slice(0, 16) };
     // A name of its own per write: two writes at once must not rename each other's file.
@@ -193,12 +205,15 @@ export class Membership implements Joined {
     let last: unknown;
     const attempt = async (t: string): Promise<Uint8Array | undefined> => {
       try {
-        return await this.d.net.request(t, request, signal);
+        const res = await this.d.net.request(t, request, signal);
+        // A node that does not keep the books (a member) counts as not reached.
+        if (!notTheBookkeeper(res)) return res;
+        last = new NetError("UNAVAILABLE", "the node reached does not keep the books");
       } catch (err) {
         if (signal.aborted) throw err;
         last = err;
-        return undefined;
       }
+      return undefined;
     };
     for (const t of this.targets) {
       const res = await attempt(t);
@@ -208,7 +223,7 @@ export class Membership implements Joined {
     for (const t of fresh.filter((x) => !this.targets.includes(x))) {
       const res = await attempt(t);
       if (res === undefined) continue;
-      this.targets = [t, ...this.targets];
+      this.targets = [t, ...this.targets.filter((x) => x !== t)].slice(0, MAX_TARGETS);
       await this.save();
       return res;
     }

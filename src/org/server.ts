@@ -232,9 +232,10 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
         const to = r.bytes(20, "to").toString("hex");
         const text = readText(r, MAX_TEXT_BYTES, "text");
         r.end("message");
+        // The addressee first: a message to no one here costs the bookkeeper no role request.
+        if (d.key(to) === undefined) throw new NetError("NOT_FOUND", "this node does not hold that account");
         if ((await roleOf(req.from)) < Role.Member)
           throw new NetError("FORBIDDEN", "only members send messages");
-        if (d.key(to) === undefined) throw new NetError("NOT_FOUND", "this node does not hold that account");
         const id = hash("sha256", raw, "base64");
         if (!seen.get(id)) {
           seen.set(id, true, 64);

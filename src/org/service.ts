@@ -328,13 +328,21 @@ export class OrgService {
     // Statements stop when the link to the bookkeeper is lost (it restarted, or moved): after three
     // quiet periods, ask it again (redialling it, through the DHT if it moved) and catch up.
     const period = m.params.pulsePeriodMs;
+    // Checks every period; while the bookkeeper stays unreachable, less and less often (up to 30 s).
+    let wait = Math.max(period, 1000);
     const watchdog = async () => {
       if (Date.now() - m.lastHeard > 3 * period)
         await sync().then(
-          () => m.catchUp(),
-          (err) => this.d.log.debug({ err }, "the bookkeeper is not reachable yet"),
+          () => {
+            wait = Math.max(period, 1000);
+            m.catchUp();
+          },
+          (err) => {
+            wait = Math.min(wait * 2, 30_000);
+            this.d.log.debug({ err }, "the bookkeeper is not reachable yet");
+          },
         );
-      this.schedule(watchdog, Math.max(period, 1000));
+      this.schedule(watchdog, wait);
     };
     void sync()
       .catch((err) => this.d.log.warn({ err }, "state sync failed; retrying"))
@@ -377,7 +385,14 @@ export class OrgService {
     const m =
       this.member ??
       (await Membership.connect(this.memberDeps(), org, signal, via === undefined ? {} : { via }));
-    const status = await applyToJoin({ m, node: this.d.keys.node, host: this.d.host }, via, signal);
+    let status: TxStatus;
+    try {
+      status = await applyToJoin({ m, node: this.d.keys.node, host: this.d.host }, via, signal);
+    } catch (err) {
+      // Not joined after all: nothing of it stays (a restart must not follow it).
+      if (this.member === undefined) await m.discard();
+      throw err;
+    }
     if (this.member === undefined) this.follow(m);
     return { org: { org, params: m.params, genesis: m.info()[0], latest: m.latest }, status };
   }

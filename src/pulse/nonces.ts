@@ -10,58 +10,85 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 /** A nonce taken for a transaction being made. */
 export interface NonceHold {
-  /** Resolves when every transaction of the account signed before this one was submitted (or gave up). */
-  turn(): Promise<void>;
-  /** This one was submitted (or given up): the next may go. */
+  /**
+   * Resolves when every transaction of the account signed before this one was submitted or given up
+   * (or after 15 s, or when `signal` aborts).
+   */
+  turn(signal?: AbortSignal): Promise<void>;
+  /** This one was submitted: the next may go. */
   done(): void;
-  /** Gives the nonce back (the transaction was not submitted); also done(). */
+  /** Gives the nonce back (the transaction was not submitted); the next may go. Safe after done(). */
   release(): void;
 }
 
 /** Longest a submission waits for the earlier ones of its account. */
 const TURN_WAIT_MS = 15_000;
 
+interface Live {
+  readonly nonce: bigint;
+  /** Signed, not submitted yet. */
+  held: boolean;
+}
+
 /** Nonces in flight, per account. */
 export class NonceBook {
-  private readonly taken = new Map<string, { nonce: bigint; txId: string; held: boolean }>();
+  /** Every transaction in flight per account, by id: a given-back one must not hide the others. */
+  private readonly live = new Map<string, Map<string, Live>>();
   private readonly chains = new Map<string, Promise<void>>();
 
-  /** The nonce to sign with: one past the committed one, or past this node's own transaction in flight. */
+  /** The nonce to sign with: one past the committed one and past every one this node has in flight. */
   next(account: string, committed: bigint, isPending: (txId: string) => boolean): bigint {
-    const t = this.taken.get(account);
-    if (t !== undefined && t.nonce > committed && (t.held || isPending(t.txId))) return t.nonce + 1n;
-    this.taken.delete(account);
-    return committed + 1n;
+    const mine = this.live.get(account);
+    let top = committed;
+    for (const [txId, l] of mine ?? []) {
+      // Settled, lost or overtaken by the ledger: no longer in flight.
+      if (l.nonce <= committed || (!l.held && !isPending(txId))) mine!.delete(txId);
+      else if (l.nonce > top) top = l.nonce;
+    }
+    if (mine?.size === 0) this.live.delete(account);
+    return top + 1n;
   }
 
   /** Takes `nonce` for a transaction being made (not submitted yet). */
   hold(account: string, nonce: bigint, txId: string): NonceHold {
-    this.taken.set(account, { nonce, txId, held: true });
+    let mine = this.live.get(account);
+    if (mine === undefined) {
+      mine = new Map();
+      this.live.set(account, mine);
+    }
+    mine.set(txId, { nonce, held: true });
     const before = this.chains.get(account) ?? Promise.resolve();
     let finish!: () => void;
-    const mine = new Promise<void>((resolve) => {
+    const ours = new Promise<void>((resolve) => {
       finish = resolve;
     });
-    const tail = before.then(() => mine);
+    // A stuck predecessor costs its successors one wait, not one each.
+    const tail = Promise.race([before, sleep(TURN_WAIT_MS, undefined, { ref: false })]).then(() => ours);
     this.chains.set(account, tail);
     void tail.then(() => {
       if (this.chains.get(account) === tail) this.chains.delete(account);
     });
+    let over = false;
     return {
-      turn: () => Promise.race([before, sleep(TURN_WAIT_MS, undefined, { ref: false })]),
-      done: () => finish(),
+      turn: (signal) =>
+        Promise.race([
+          before,
+          sleep(TURN_WAIT_MS, undefined, { ref: false, ...(signal === undefined ? {} : { signal }) }).catch(
+            () => undefined,
+          ),
+        ]),
+      done: () => {
+        over = true;
+        const l = mine.get(txId);
+        if (l !== undefined) l.held = false;
+        finish();
+      },
       release: () => {
         finish();
-        const t = this.taken.get(account);
-        if (t?.txId === txId && t.held) this.taken.delete(account);
+        if (over) return;
+        over = true;
+        mine.delete(txId);
       },
     };
-  }
-
-  /** Records a submitted transaction that is waiting for a pulse (unless a later nonce is taken already). */
-  reserve(account: string, nonce: bigint, txId: string): void {
-    const t = this.taken.get(account);
-    if (t !== undefined && t.nonce > nonce) return;
-    this.taken.set(account, { nonce, txId, held: false });
   }
 }

@@ -141,30 +141,32 @@ export function handlers(d: RpcDeps, net: NetDeps | undefined): Handlers {
         amount,
       } as const;
       const { tx, bytes: signed } = signTx(body, [payer]);
-      // Held from now on, so a transfer from the same payer signed meanwhile takes the next nonce.
+      // Held from now on, so a transfer from the same payer signed meanwhile takes the next nonce;
+      // given back on every way out but a submission.
       const hold = d.nonces.hold(from, nonce, tx.id.toString("hex"));
-      const payee = d.keys.get(p.to);
-      let bytes: Buffer;
-      if (payee !== undefined) bytes = countersign(signed, payee);
-      else
-        try {
-          bytes = await needNet().org.countersign(signed, tx, signal);
-        } catch (err) {
-          hold.release();
-          throw new RpcError(
-            RpcErrorCode.PAYEE_SIGNATURE,
-            `the payee's node did not countersign (${(err as Error).message}): have its node run tx_sign on data.tx, then tx_submit`,
-            { tx: signed.toString("hex") },
-          );
-        }
-      // In nonce order after this payer's earlier transfers.
-      await hold.turn();
-      let s = await wrap(m.submit(bytes, signal)).catch((err) => {
+      let s: TxStatus;
+      try {
+        const payee = d.keys.get(p.to);
+        let bytes: Buffer;
+        if (payee !== undefined) bytes = countersign(signed, payee);
+        else
+          try {
+            bytes = await needNet().org.countersign(signed, tx, signal);
+          } catch (err) {
+            throw new RpcError(
+              RpcErrorCode.PAYEE_SIGNATURE,
+              `the payee's node did not countersign (${(err as Error).message}): have its node run tx_sign on data.tx, then tx_submit`,
+              { tx: signed.toString("hex") },
+            );
+          }
+        // In nonce order after this payer's earlier transfers; never after the caller gave up.
+        await hold.turn(signal);
+        if (signal.aborted) throw new RpcError(RpcErrorCode.TIMEOUT, "tx_transfer gave up before submitting");
+        s = await wrap(m.submit(bytes, signal));
+        hold.done();
+      } finally {
         hold.release();
-        throw err;
-      });
-      if (s.state === "pending") d.nonces.reserve(from, nonce, s.txId);
-      hold.done();
+      }
       if (p.wait === true && s.state === "pending") s = await m.verdict(s.txId, signal);
       return statusJson(s);
     },

@@ -189,38 +189,36 @@ export function localHandlers(d: RpcDeps): LocalHandlers {
         amount,
       } as const;
       const signed = signTx(body, [payer]);
-      // Held from now on, so a transfer from the same payer signed meanwhile takes the next nonce.
+      // Held from now on, so a transfer from the same payer signed meanwhile takes the next nonce;
+      // given back on every way out but a submission.
       const hold = nonces.hold(from, nonce, signed.tx.id.toString("hex"));
-      let bytes = signed.bytes;
-      const payee = d.keys.get(p.to);
-      if (payee !== undefined) bytes = countersign(bytes, payee);
-      else if (d.ledger.account(to)?.policy !== Policy.AcceptAll) {
-        // The payee's node countersigns over the network, if there is one and it answers.
-        let why = "this node does not hold its key";
-        try {
-          if (d.countersign === undefined) throw new Error("the network is off");
-          bytes = await d.countersign(bytes, signed.tx, signal);
-        } catch (err) {
-          why = `its node did not countersign: ${(err as Error).message}`;
+      try {
+        let bytes = signed.bytes;
+        const payee = d.keys.get(p.to);
+        if (payee !== undefined) bytes = countersign(bytes, payee);
+        else if (d.ledger.account(to)?.policy !== Policy.AcceptAll) {
+          // The payee's node countersigns over the network, if there is one and it answers.
+          let why = "this node does not hold its key";
+          try {
+            if (d.countersign === undefined) throw new Error("the network is off");
+            bytes = await d.countersign(bytes, signed.tx, signal);
+          } catch (err) {
+            why = `its node did not countersign: ${(err as Error).message}`;
+          }
+          if (bytes === signed.bytes)
+            throw new RpcError(
+              RpcErrorCode.PAYEE_SIGNATURE,
+              `the payee ${p.to} countersigns incoming transfers and ${why}: have its node run tx_sign on data.tx, then tx_submit`,
+              { tx: bytes.toString("hex") },
+            );
         }
-        if (bytes === signed.bytes) {
-          hold.release();
-          throw new RpcError(
-            RpcErrorCode.PAYEE_SIGNATURE,
-            `the payee ${p.to} countersigns incoming transfers and ${why}: have its node run tx_sign on data.tx, then tx_submit`,
-            { tx: bytes.toString("hex") },
-          );
-        }
-      }
-      // In nonce order after this payer's earlier transfers; recorded before any wait for the verdict.
-      await hold.turn();
-      return submit(bytes, p.wait, signal, (s) => {
-        if (s.state === "pending") nonces.reserve(from, nonce, s.txId);
-        hold.done();
-      }).catch((err) => {
+        // In nonce order after this payer's earlier transfers; never after the caller gave up.
+        await hold.turn(signal);
+        if (signal.aborted) throw new RpcError(RpcErrorCode.TIMEOUT, "tx_transfer gave up before submitting");
+        return await submit(bytes, p.wait, signal, () => hold.done());
+      } finally {
         hold.release();
-        throw err;
-      });
+      }
     },
     tx_sign: (p) => {
       const who = p.account ?? nodeId;
