@@ -1,7 +1,8 @@
 /**
  * Three nodes in three network namespaces joined by veth links to a bridge (in a fourth namespace),
  * so that what crosses between them crosses a network, not loopback: node A founds the organization,
- * B and C know only A's address, find the organization through the DHT, join, and transfer; both
+ * B and C know only A's address, find the organization through the DHT, apply, A's supervisor
+ * approves them by hand, and they transfer; both
  * sides hold receipts. It needs root and `ip netns`; elsewhere it says why it skipped. The
  * namespaces are this run's own (named after its pid) and are removed at the end.
  */
@@ -124,14 +125,15 @@ describe("three nodes in three network namespaces", { timeout: 150_000 }, () => 
     if (why === undefined) tearDownNetwork();
   });
 
-  it("find the organization through the DHT, join, transfer; both sides hold receipts", async (t) => {
+  it("find the organization through the DHT, apply, are approved by hand, transfer; both sides hold receipts", async (t) => {
     if (why !== undefined) {
       t.diagnostic(`skipped: ${why}`);
       t.skip(why);
       return;
     }
     const [a, b, c] = NS as [string, string, string];
-    startNode(0, ["--auto-approve", "member"]);
+    // No approval policy: the supervisor approves by hand (org applications, org approve).
+    startNode(0, []);
     const status = await until(
       async () => {
         const s = await leither<{ org: string | null; account: string }>(a, dirs[0]!, "status");
@@ -157,6 +159,22 @@ describe("three nodes in three network namespaces", { timeout: 150_000 }, () => 
       [c, dirs[2]!],
     ] as const) {
       await leither(ns, dir, "org", "join", status.org!);
+      const me = (await leither<{ account: string }>(ns, dir, "status")).account;
+      await until(
+        async () => {
+          const apps = await leither<{ applications: { account: string }[] }>(
+            a,
+            dirs[0]!,
+            "org",
+            "applications",
+          );
+          return apps.applications.some((x) => x.account === me) ? true : undefined;
+        },
+        20_000,
+        `A sees ${ns}'s application`,
+      );
+      const approval = await leither<{ state: string }>(a, dirs[0]!, "org", "approve", me);
+      assert.equal(approval.state, "accepted");
       await until(
         async () => {
           const acc = await leither<{ role: string }>(ns, dir, "balance");
