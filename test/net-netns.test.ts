@@ -2,9 +2,9 @@
  * Three nodes in three network namespaces joined by veth links to a bridge (in a fourth namespace),
  * so that what crosses between them crosses a network, not loopback: node A founds the organization,
  * B and C know only A's address, find the organization through the DHT, apply, A's supervisor
- * approves them by hand, and they transfer; both
- * sides hold receipts. It needs root and `ip netns`; elsewhere it says why it skipped. The
- * namespaces are this run's own (named after its pid) and are removed at the end.
+ * approves them by hand, and they transfer; both sides hold receipts. It needs root and `ip netns`;
+ * elsewhere it says why it skipped. The namespaces are this run's own (named after its pid) and are
+ * removed at the end.
  */
 
 import assert from "node:assert/strict";
