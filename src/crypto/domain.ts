@@ -48,6 +48,10 @@ export const NodeMessageKind = {
   PulseFinal: 0x44,
   /** A message to every member of an organization, on its group topic (src/dht/wire.ts). */
   GroupMessage: 0x45,
+  /** A committee member's vote for one (pulse, round, step) (src/pulse/votes.ts). */
+  Vote: 0x46,
+  /** Two conflicting votes by one signer: evidence of equivocation (src/pulse/votes.ts). */
+  Evidence: 0x47,
 } as const;
 
 /** The bytes a signature covers: the tag, then the message (which starts with format, kind, org). */
