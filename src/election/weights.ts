@@ -20,6 +20,7 @@ export function candidateWeights(
     if (a.vote !== null)
       votes.push({
         candidate: a.vote.candidate.toString("hex"),
+        // biome-ignore lint/complexity/useMathMinMax: bigints (Math.min takes numbers only)
         weight: a.vote.weight < a.amount ? a.vote.weight : a.amount,
       });
   }
