@@ -9,11 +9,13 @@
  *
  * Error messages name the file and the field at fault, never a secret's bytes.
  */
+
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from "node:crypto";
-import { type FileHandle, link, lstat, open, rename, rm, stat, unlink } from "node:fs/promises";
+import { type FileHandle, link, open, rename, rm, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { scryptAsync } from "@noble/hashes/scrypt.js";
 import { CodedError } from "../util/errors.js";
+import { exists } from "../util/fs.js";
 import { PUBLIC_KEY_BYTES } from "./account-id.js";
 import { generateKeyPair, type KeyPair, SECRET_KEY_BYTES } from "./ed25519.js";
 
@@ -275,16 +277,6 @@ function existsError(path: string): KeyFileError {
     "EXISTS",
     `${path} already exists; refusing to overwrite a key file (move it away first)`,
   );
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (err) {
-    if (code(err) === "ENOENT") return false;
-    throw err;
-  }
 }
 
 /** Opens, checks the mode of and reads the key file (the mode from the open handle, so no race). */

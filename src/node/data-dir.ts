@@ -9,12 +9,14 @@
  *
  * `initDataDir` creates what is missing and never overwrites anything, so running it twice is safe.
  */
+
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, } from "node:path";
 import { generateKeyPair } from "../crypto/ed25519.js";
 import { writeKeyFile } from "../crypto/keyfile.js";
+import { exists, makeDirs } from "../util/fs.js";
 import { CONFIG_FILE } from "./config.js";
 
 /** The data dir: the flag, else $LEITHER_HOME, else ~/.leither. */
@@ -65,7 +67,10 @@ export interface InitOptions {
 export async function initDataDir(root: string, opts: InitOptions = {}): Promise<InitResult> {
   const paths = dataDirPaths(root);
   const created: string[] = [];
-  await makeRoot(root);
+  await makeDirs(
+    root,
+    (_p, err) => new DataDirError(`cannot create the data dir at ${root}: ${err.message}`),
+  );
   for (const [name, dir] of [
     ["db/", paths.db],
     ["logs/", paths.logs],
@@ -102,34 +107,4 @@ export async function keyFileId(path: string): Promise<string> {
 /** Why the data dir cannot be made or used, in words an operator can act on. */
 export class DataDirError extends Error {
   override name = "DataDirError";
-}
-
-/**
- * Creates the data dir and any missing parents, one level at a time. Not Node's recursive mkdir: on a
- * path the kernel will not create (under /proc, say) it retries forever instead of failing.
- */
-async function makeRoot(root: string): Promise<void> {
-  const missing: string[] = [];
-  for (let p = resolve(root); !(await exists(p)); p = dirname(p)) {
-    missing.unshift(p);
-    if (dirname(p) === p) break;
-  }
-  for (const p of missing) {
-    try {
-      await mkdir(p, { mode: 0o700 });
-    } catch (err) {
-      if ((err as { code?: string }).code === "EEXIST") continue;
-      throw new DataDirError(`cannot create the data dir at ${root}: ${(err as Error).message}`);
-    }
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if ((err as { code?: string }).code === "ENOENT") return false;
-    throw err;
-  }
 }

@@ -1,7 +1,9 @@
 /** The sign guard's file primitives: whole-or-nothing creation, temp files, folders, fsync. */
+
 import { randomBytes } from "node:crypto";
-import { type FileHandle, link, lstat, mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { type FileHandle, link, open, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { exists, makeDirs as makeDirsIn } from "../util/fs.js";
 
 function code(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException).code;
@@ -16,17 +18,6 @@ export function messageOf(err: unknown): string {
 export function withCause<E extends Error>(e: E, cause: unknown): E {
   e.cause = cause;
   return e;
-}
-
-/** Whether anything (a dangling symlink too) is at `path`. */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (err) {
-    if (code(err) === "ENOENT") return false;
-    throw err;
-  }
 }
 
 /** A fresh temp file name beside `path` (see removeTemps). */
@@ -81,25 +72,14 @@ export async function writeAll(fh: FileHandle, buf: Buffer, position: number): P
   }
 }
 
-/**
- * Creates `dir` and its missing parents, one level at a time (Node's recursive mkdir retries forever
- * on paths the kernel will not create), syncing each new entry into its parent.
- */
-export async function makeDirs(dir: string): Promise<void> {
-  const missing: string[] = [];
-  for (let p = dir; !(await exists(p)); p = dirname(p)) {
-    missing.unshift(p);
-    if (dirname(p) === p) break;
-  }
-  for (const p of missing) {
-    try {
-      await mkdir(p, { mode: 0o700 });
-    } catch (err) {
-      if (code(err) === "EEXIST") continue;
-      throw new Error(`cannot create the folder ${p} for the sign guard: ${messageOf(err)}`, { cause: err });
-    }
-    await syncDir(dirname(p));
-  }
+/** Creates `dir` and its missing parents, syncing each new entry into its parent. */
+export function makeDirs(dir: string): Promise<void> {
+  return makeDirsIn(
+    dir,
+    (p, err) =>
+      new Error(`cannot create the folder ${p} for the sign guard: ${messageOf(err)}`, { cause: err }),
+    (p) => syncDir(dirname(p)),
+  );
 }
 
 /** Makes directory entries in `dir` durable. */
@@ -113,3 +93,5 @@ export async function syncDir(dir: string): Promise<void> {
     await fh.close();
   }
 }
+
+export { exists };
