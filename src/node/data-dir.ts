@@ -13,7 +13,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join, } from "node:path";
+import { join } from "node:path";
 import { generateKeyPair } from "../crypto/ed25519.js";
 import { writeKeyFile } from "../crypto/keyfile.js";
 import { exists, makeDirs } from "../util/fs.js";
