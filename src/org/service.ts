@@ -8,13 +8,7 @@
 
 import { NodeMessageKind } from "../crypto/domain.js";
 import type { Signer } from "../crypto/ed25519.js";
-import {
-  type DhtRecord,
-  memberRecordKey,
-  orgRecordKey,
-  signMemberRecord,
-  signOrgRecord,
-} from "../dht/records.js";
+import { type DhtRecord, orgRecordKey } from "../dht/records.js";
 import { encodeList, NetError, type PulseFinal, signGroupMessage } from "../dht/wire.js";
 import { Role } from "../ledger/account.js";
 import type { Ledger } from "../ledger/ledger.js";
@@ -39,6 +33,7 @@ import type { OrgEvents } from "./events.js";
 import { Inbox, type Message } from "./inbox.js";
 import { applyToJoin } from "./joining.js";
 import { Membership } from "./membership.js";
+import { RecordPublisher } from "./publishing.js";
 import { orgServer } from "./server.js";
 
 /** What the service needs of the libp2p host. */
@@ -95,12 +90,19 @@ export class OrgService {
   private readonly inbox: Inbox;
   private readonly stop$ = new AbortController();
   private readonly bookkeeping: Bookkeeping;
+  private readonly records: RecordPublisher;
   private readonly timers = new Set<NodeJS.Timeout>();
   private offBus: (() => void)[] = [];
   private keeping = false;
   private joinQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly d: OrgServiceDeps) {
+    this.records = new RecordPublisher({
+      host: d.host,
+      node: d.keys.node,
+      log: d.log,
+      stopping: this.stop$.signal,
+    });
     this.inbox = new Inbox({
       host: d.host,
       roleOf: (id) => this.roleOf(id),
@@ -112,7 +114,7 @@ export class OrgService {
       bookkeeper: d.bookkeeper,
       nonces: d.nonces,
       key: (id) => d.keys.get(id),
-      put: (key, rec, signal) => this.put(key, rec, signal),
+      put: (key, rec, signal) => this.records.put(key, rec, signal),
       autoApprove: d.autoApprove,
       log: d.log,
       stopping: this.stop$.signal,
@@ -170,23 +172,11 @@ export class OrgService {
     this.inbox.followGroup(org);
     const publish = async () => {
       const o = this.d.ledger.org!;
-      const orgKey = await this.d.orgKey(o.id).catch(() => undefined);
       const signal = AbortSignal.any([this.stop$.signal, AbortSignal.timeout(30_000)]);
-      let ok = true;
-      if (orgKey !== undefined) {
-        const rec = signOrgRecord(
-          {
-            org: o.id,
-            seq: BigInt(Date.now()),
-            name: o.params.name,
-            pulsePeriodMs: o.params.pulsePeriodMs,
-            supervisor: o.params.supervisor,
-          },
-          orgKey,
-        );
-        ok = await this.put(orgRecordKey(o.id), rec, signal);
-      }
-      ok = (await this.publishSelf(o.id, signal)) && ok;
+      const orgKey = await this.d.orgKey(o.id).catch(() => undefined);
+      // Both, each on its own: one that fails does not keep the other from being stored.
+      const orgOk = orgKey === undefined || (await this.records.publishOrg(o.id, o.params, orgKey, signal));
+      const ok = (await this.records.publishSelf(o.id, signal)) && orgOk;
       this.schedule(publish, ok ? REPUBLISH_MS : RETRY_MS);
     };
     void publish();
@@ -200,30 +190,6 @@ export class OrgService {
     }, ms);
     t.unref();
     this.timers.add(t);
-  }
-
-  private async put(key: Uint8Array, rec: Uint8Array, signal: AbortSignal): Promise<boolean> {
-    try {
-      await this.d.host.putRecord(key, rec, signal);
-      return true;
-    } catch (err) {
-      if (!this.stop$.signal.aborted) this.d.log.debug({ err }, "a DHT record could not be stored yet");
-      return false;
-    }
-  }
-
-  /** Publishes this node's member record for `org`. */
-  private publishSelf(org: Buffer, signal: AbortSignal): Promise<boolean> {
-    const parts = this.d.host.recordParts();
-    const rec = signMemberRecord(
-      { org, account: this.d.keys.node.id, seq: BigInt(Date.now()), ...parts },
-      this.d.keys.node,
-    );
-    return this.put(memberRecordKey(org, this.d.keys.node.id), rec, signal);
-  }
-
-  private publish(topic: string, data: Uint8Array): void {
-    this.d.host.publish(topic, data).catch((err) => this.d.log.debug({ err, topic }, "publish failed"));
   }
 
   /** Messages received, oldest first (the last 1,000). */
@@ -352,7 +318,7 @@ export class OrgService {
     const republish = async () => {
       const signal = AbortSignal.any([this.stop$.signal, AbortSignal.timeout(30_000)]);
       const role = await m.role(this.d.keys.node.id, signal).catch(() => Role.None);
-      const ok = role >= Role.Guest && (await this.publishSelf(m.org, signal));
+      const ok = role >= Role.Guest && (await this.records.publishSelf(m.org, signal));
       this.schedule(republish, ok ? REPUBLISH_MS : RETRY_MS);
     };
     void republish();
