@@ -13,7 +13,7 @@ import { type LeitherApi, METHODS, type MethodName, type MethodSpec, paramsSchem
 import { type LeitherClient, RpcCallError } from "../src/rpc/client.js";
 import { RpcErrorCode } from "../src/rpc/errors.js";
 import { validate } from "../src/rpc/schema.js";
-import { proofFromJson } from "../src/smt/proof.js";
+import { proofFromJson, summaryFromJson } from "../src/smt/proof.js";
 import { verifyProof } from "../src/smt/verify.js";
 import {
   cleanupDaemons,
@@ -84,12 +84,6 @@ async function get(path: string, auth: string | null = `Bearer ${token}`) {
 
 const call = (method: string, params?: unknown, id: unknown = 1) =>
   JSON.stringify({ jsonrpc: "2.0", id, method, params });
-
-const summary = (r: { hash: string; sum: string; count: number }) => ({
-  hash: Buffer.from(r.hash, "hex"),
-  sum: BigInt(r.sum),
-  count: r.count,
-});
 
 describe("leither start, over JSON-RPC", { timeout: 40_000 }, () => {
   before(async () => {
@@ -190,7 +184,7 @@ describe("leither start, over JSON-RPC", { timeout: 40_000 }, () => {
     assert.equal(receipt.pulse, p);
     assert.deepEqual(new Set(receipt.proofs.map((x) => x.account)), new Set([info.account, k.id]));
     for (const x of receipt.proofs)
-      assert.equal(verifyProof(proofFromJson(x.proof), summary(receipt.root)).result, "inclusion");
+      assert.equal(verifyProof(proofFromJson(x.proof), summaryFromJson(receipt.root)).result, "inclusion");
     const root = await req("ledger_getRoot", { pulse: p });
     assert.deepEqual(root, receipt.root);
     assert.deepEqual(await req("pulse_get", { pulse: p }), { pulse: p, root });
@@ -206,10 +200,10 @@ describe("leither start, over JSON-RPC", { timeout: 40_000 }, () => {
     assert.equal(mine.account, info.account);
     const proofNow = await req("ledger_getProof", { account: k.id, pulse: p });
     assert.deepEqual(proofNow.root, root);
-    assert.equal(verifyProof(proofFromJson(proofNow.proof), summary(root)).result, "inclusion");
+    assert.equal(verifyProof(proofFromJson(proofNow.proof), summaryFromJson(root)).result, "inclusion");
     const proofBefore = await req("ledger_getProof", { account: k.id, pulse: p - 1 });
     assert.equal(
-      verifyProof(proofFromJson(proofBefore.proof), summary(proofBefore.root)).result,
+      verifyProof(proofFromJson(proofBefore.proof), summaryFromJson(proofBefore.root)).result,
       "exclusion",
     );
     await req("ledger_getProof");

@@ -57,6 +57,37 @@ export function checkInfo(body: Uint8Array, org: Buffer): OrgView {
   return { org, params, genesis, latest: checkedFinal(final, org, params.supervisor) };
 }
 
+/** Asks one node (a bookkeeper or a member) for an organization's public information, checked. */
+export async function askInfo(
+  net: NetPort,
+  node: Signer,
+  org: Buffer,
+  target: string,
+  signal: AbortSignal,
+): Promise<OrgView> {
+  const req = signRequest({ org, op: Op.Info, body: Buffer.alloc(0) }, node);
+  return checkInfo(decodeResponse(await net.request(target, req, signal)), org);
+}
+
+/** Any organization's public information: its bookkeeper found through the DHT, then its Info answer. */
+export async function findOrg(
+  net: NetPort,
+  node: Signer,
+  org: Buffer,
+  signal: AbortSignal,
+): Promise<OrgView> {
+  let last: unknown;
+  for (const t of await findBookkeeper(net, org, signal)) {
+    try {
+      return await askInfo(net, node, org, t, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      last = err;
+    }
+  }
+  throw last ?? new NetError("UNAVAILABLE", "the organization's bookkeeper cannot be reached");
+}
+
 /** Finds where organization `org`'s bookkeeper listens: its org record, then the supervisor's member record. */
 export async function findBookkeeper(net: NetPort, org: Buffer, signal: AbortSignal): Promise<string[]> {
   // Asked when the known addresses failed: always the DHT's newest, never a cached record.

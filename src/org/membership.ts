@@ -12,7 +12,7 @@ import { Role } from "../ledger/account.js";
 import type { OrgParams, Tx } from "../ledger/tx.js";
 import type { TxStatus } from "../pulse/bookkeeper.js";
 import { DecodeError, Reader } from "../util/bytes.js";
-import { checkInfo, findBookkeeper, type NetPort, type OrgView, txTopic } from "./discovery.js";
+import { askInfo, findBookkeeper, type NetPort, type OrgView, txTopic } from "./discovery.js";
 import { Followed } from "./followed.js";
 import {
   type CheckedReceipt,
@@ -79,18 +79,6 @@ export class Membership implements Joined {
     });
   }
 
-  /** Asks one node (a bookkeeper or a member) for an organization's public information, checked. */
-  static async info(
-    net: NetPort,
-    node: Signer,
-    org: Buffer,
-    target: string,
-    signal: AbortSignal,
-  ): Promise<OrgView> {
-    const req = signRequest({ org, op: Op.Info, body: Buffer.alloc(0) }, node);
-    return checkInfo(decodeResponse(await net.request(target, req, signal)), org);
-  }
-
   /**
    * Connects to organization `org`: finds its bookkeeper (the saved addresses first, then the DHT),
    * and reads its info. Requests that carry an account's own data go only to addresses from the
@@ -110,7 +98,7 @@ export class Membership implements Joined {
     const tryInfo = async (list: readonly string[]) => {
       for (const t of list) {
         try {
-          view = await Membership.info(d.net, d.node, org, t, signal);
+          view = await askInfo(d.net, d.node, org, t, signal);
           return t;
         } catch (err) {
           if (signal.aborted) throw err;
@@ -170,6 +158,11 @@ export class Membership implements Joined {
 
   get org(): Buffer {
     return this.view.org;
+  }
+
+  /** The organization as this node last checked it: its parameters, genesis and latest statement. */
+  get orgView(): OrgView {
+    return this.view;
   }
 
   /** The organization's parameters (from its genesis). */

@@ -8,8 +8,7 @@
 
 import { NodeMessageKind } from "../crypto/domain.js";
 import type { Signer } from "../crypto/ed25519.js";
-import { type DhtRecord, orgRecordKey } from "../dht/records.js";
-import { encodeList, NetError, type PulseFinal, signGroupMessage } from "../dht/wire.js";
+import { NetError, type PulseFinal, signGroupMessage } from "../dht/wire.js";
 import { Role } from "../ledger/account.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { Tx } from "../ledger/tx.js";
@@ -21,8 +20,7 @@ import { Approvals } from "./approvals.js";
 import { Bookkeeping } from "./bookkeeping.js";
 import {
   askPayee,
-  checkInfo,
-  findBookkeeper,
+  findOrg,
   groupTopic,
   type NetPort,
   type OrgView,
@@ -360,26 +358,12 @@ export class OrgService {
       throw err;
     }
     if (this.member === undefined) this.follow(m);
-    return { org: { org, params: m.params, genesis: m.info()[0], latest: m.latest }, status };
+    return { org: m.orgView, status };
   }
 
   /** An organization's public information: through the DHT and its bookkeeper's Info answer. */
-  async orgInfo(org: Buffer, signal: AbortSignal): Promise<{ view: OrgView; record: DhtRecord | undefined }> {
-    if (this.member?.org.equals(org)) {
-      const [g, f] = this.member.info();
-      return { view: checkInfo(encodeList([g, f]), org), record: undefined };
-    }
-    const record = await this.d.host.getRecord(orgRecordKey(org), signal);
-    const targets = await findBookkeeper(this.d.host, org, signal);
-    let last: unknown;
-    for (const t of targets) {
-      try {
-        return { view: await Membership.info(this.d.host, this.d.keys.node, org, t, signal), record };
-      } catch (err) {
-        last = err;
-      }
-    }
-    throw last;
+  orgInfo(org: Buffer, signal: AbortSignal): Promise<OrgView> {
+    return findOrg(this.d.host, this.d.keys.node, org, signal);
   }
 
   /** Has the payee's node countersign a transfer a local key signed (any organization this node is in). */

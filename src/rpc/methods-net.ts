@@ -73,7 +73,7 @@ export function handlers(d: RpcDeps, net: NetDeps | undefined): Handlers {
         if (m === undefined) return local.org_info({}, ctx);
         return orgParamsJson(m.org, m.params, m.latest.pulse);
       }
-      const { view } = await wrap(needNet().org.orgInfo(Buffer.from(p.id, "hex"), ctx.signal));
+      const view = await wrap(needNet().org.orgInfo(Buffer.from(p.id, "hex"), ctx.signal));
       return orgParamsJson(view.org, view.params, view.latest.pulse);
     },
     ledger_getAccount: async (p, ctx) => {

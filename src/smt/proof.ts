@@ -156,6 +156,13 @@ export const summaryJson = (s: Summary): SummaryJson => ({
   count: s.count,
 });
 
+/** The summary a SummaryJson stands for (the inverse of summaryJson; the JSON is trusted). */
+export const summaryFromJson = (j: SummaryJson): Summary => ({
+  hash: Buffer.from(j.hash, "hex"),
+  sum: BigInt(j.sum),
+  count: j.count,
+});
+
 /**
  * Renders a proof as the vectors' JSON, prefixes included. A node terminal's children go in "left"
  * and "right" (an extension of SPEC-smt.md that binds the terminal); `spec: true` leaves them out.
