@@ -1,6 +1,7 @@
 /**
  * The ledger: accounts and transactions (account, tx, tx-codec), the pure state machine
- * (state-machine, rules), and the versioned store that keeps a snapshot per pulse (store, ledger).
+ * (state-machine, rules), and the versioned store that keeps a snapshot per pulse (store, ledger),
+ * whose pulses can be prepared and voted on before they are committed (prepared).
  */
 export * from "./account.js";
 export * from "./keys.js";

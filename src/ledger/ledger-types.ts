@@ -70,3 +70,29 @@ export interface PulseTimings {
   readonly commit: number;
   readonly receipts: number;
 }
+
+/**
+ * A pulse computed but not written (Ledger.prepare), for a bookkeeper to vote on its root before the
+ * pulse is final. Nothing is on disk and the head is unchanged until `commit`. Several may be
+ * prepared for one pulse number (proposals of different rounds): committing one makes the others
+ * stale.
+ */
+export interface PreparedPulse {
+  readonly pulse: number;
+  /** The root the pulse will have once committed (the head's when nothing changed). */
+  readonly root: Summary;
+  /** One verdict per submitted transaction, in submission order. */
+  readonly results: readonly TxResult[];
+  /** False when `skipUnchanged` found nothing to change: commit then writes nothing. */
+  readonly changed: boolean;
+  readonly accountsChanged: number;
+  readonly issued: bigint;
+  /**
+   * Writes the pulse: the same batch and outcome as applyPulse. Rejects with PulseError STALE,
+   * writing nothing, if the ledger committed any pulse since the prepare, or if this one was
+   * committed or discarded already.
+   */
+  commit(): Promise<PulseOutcome>;
+  /** Drops the pulse and frees what it holds; a later commit rejects. A no-op once committed. */
+  discard(): void;
+}

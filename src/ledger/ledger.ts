@@ -7,27 +7,41 @@ import { signingPayload } from "../crypto/domain.js";
 import { type BatchVerifier, InlineVerifier, type SigItem } from "../crypto/verify-batch.js";
 import type { Summary } from "../smt/hash.js";
 import type { Proof } from "../smt/proof.js";
-import { type LeafOp, TreeError } from "../smt/tree.js";
+import { TreeError } from "../smt/tree.js";
 import { DecodeError } from "../util/bytes.js";
 import { ClockCache } from "../util/clock-cache.js";
-import { type Account, accountDataHash, decodeAccountData, encodeAccountData } from "./account.js";
-import { dataKey, dataStaleTarget, metaKey, txKey } from "./keys.js";
+import { type Account, accountDataHash, decodeAccountData } from "./account.js";
+import { dataKey, metaKey, txKey } from "./keys.js";
 import type { KV } from "./kv.js";
-import type { ApplyOptions, LedgerOptions, PulseOutcome } from "./ledger-types.js";
+import type { ApplyOptions, LedgerOptions, PreparedPulse, PulseOutcome } from "./ledger-types.js";
+import {
+  outcomeOf,
+  PulseHandle,
+  type PulseWriter,
+  type StagedPulse,
+  stageChanges,
+  staleError,
+} from "./prepared.js";
 import { keysMatch, partiesOf } from "./rules.js";
 import {
   type BatchItem,
   type LedgerView,
   type OrgInfo,
   type StaticCheck,
-  type TxResult,
   transition,
 } from "./state-machine.js";
 import { VersionedTree } from "./store.js";
 import type { Tx } from "./tx.js";
-import { decodeTx, signerIds, txBytes } from "./tx-codec.js";
+import { decodeTx, signerIds } from "./tx-codec.js";
 
-export type { ApplyOptions, LedgerOptions, PulseOutcome, PulseTimings, Receipt } from "./ledger-types.js";
+export type {
+  ApplyOptions,
+  LedgerOptions,
+  PreparedPulse,
+  PulseOutcome,
+  PulseTimings,
+  Receipt,
+} from "./ledger-types.js";
 
 /** Rough bytes of one cached account (its object, id key and dataHash). */
 const ACCOUNT_ENTRY_BYTES = 400;
@@ -53,9 +67,18 @@ function isChecked(x: readonly Uint8Array[] | CheckedBatch): x is CheckedBatch {
 /** The ledger of one organization. */
 export class Ledger implements LedgerView {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Pulses committed since open: a staged pulse is current while this has not moved. */
+  private commits = 0;
 
   private readonly cache: ClockCache<CachedAccount>;
   private readonly cacheOn: boolean;
+  /** What each prepared pulse commits and discards through (in the queue, like applyPulse). */
+  private readonly writer: PulseWriter = {
+    commit: (s) => this.step(Promise.resolve(s), (staged) => this.write(staged)),
+    discard: (s) => {
+      if (s.write !== undefined) this.tree.discard(s.write);
+    },
+  };
 
   private constructor(
     private readonly tree: VersionedTree,
@@ -179,11 +202,7 @@ export class Ledger implements LedgerView {
     txs: readonly Uint8Array[] | CheckedBatch,
     opts: ApplyOptions = {},
   ): Promise<PulseOutcome> {
-    // Checking needs no state, so it runs at once; only the state step waits for earlier pulses.
-    const checked = isChecked(txs) ? Promise.resolve(txs) : this.check(txs);
-    const run = Promise.all([checked, this.queue]).then(([c]) => this.doApply(pulse, c, opts));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.step(this.checked(txs), async (c) => this.write(await this.stage(pulse, c, opts)));
   }
 
   /**
@@ -213,109 +232,96 @@ export class Ledger implements LedgerView {
     return { [CHECKED]: true, decoded: txs, items, decodeMs: 0, verifyMs: performance.now() - t0 };
   }
 
-  private async doApply(pulse: number, c: CheckedBatch, opts: ApplyOptions): Promise<PulseOutcome> {
+  /**
+   * Computes pulse `pulse` as applyPulse would (verdicts, root, the conservation check) but writes
+   * nothing and leaves the head as it is: reads see the head until the returned pulse is committed.
+   */
+  prepare(
+    pulse: number,
+    txs: readonly Uint8Array[] | CheckedBatch,
+    opts: ApplyOptions = {},
+  ): Promise<PreparedPulse> {
+    return this.step(
+      this.checked(txs),
+      async (c) => new PulseHandle(await this.stage(pulse, c, opts), this.writer),
+    );
+  }
+
+  /** Checking needs no state, so it runs at once; only the state step waits for earlier pulses. */
+  private checked(txs: readonly Uint8Array[] | CheckedBatch): Promise<CheckedBatch> {
+    return isChecked(txs) ? Promise.resolve(txs) : this.check(txs);
+  }
+
+  /** Runs `fn` on `input` once it and every earlier pulse step (apply, prepare, commit) are done. */
+  private step<A, T>(input: Promise<A>, fn: (a: A) => Promise<T>): Promise<T> {
+    const run = Promise.all([input, this.queue]).then(([a]) => fn(a));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs the transition on the head and stages its write, changing no state. */
+  private async stage(pulse: number, c: CheckedBatch, opts: ApplyOptions): Promise<StagedPulse> {
     const { decoded, items } = c;
     const head = this.tree.head;
+    const commitsAt = this.commits;
     const before = head === undefined ? 0n : this.tree.rootAt().sum;
     const t2 = performance.now();
     const hashes = new Map<string, Buffer>();
     const view: LedgerView = { org: this.orgInfo, account: (id) => this.readAccount(id, undefined, hashes) };
     const t = transition(view, pulse, items);
-    const ops: LeafOp[] = [];
-    const fresh: { key: string; account: Account; dataHash: Buffer }[] = [];
-    const puts: { key: Buffer; value: Buffer }[] = [];
-    const stale: Buffer[] = [];
-    for (const c of t.changes) {
-      const key = c.id.toString("latin1");
-      // The pulse read every account it changed, so the old dataHash is known: data that did not
-      // change (a payee's) is neither encoded nor hashed again.
-      const oldHash = c.before === undefined ? undefined : hashes.get(key)!;
-      let dataHash: Buffer;
-      if (oldHash !== undefined && c.before!.updated === c.after.updated) dataHash = oldHash;
-      else {
-        const data = encodeAccountData(c.after);
-        dataHash = accountDataHash(data);
-        puts.push({ key: dataKey(c.id, dataHash), value: data });
-        if (oldHash !== undefined) stale.push(dataStaleTarget(c.id, oldHash, c.before!.updated));
-      }
-      ops.push({ id: c.id, leaf: { amount: c.after.amount, dataHash } });
-      fresh.push({ key, account: c.after, dataHash });
-    }
-    // Rebuilt from the decoded body (canonical: the same bytes), not the caller's buffer, which it may reuse.
-    if (t.genesis !== undefined) puts.push({ key: metaKey("genesis"), value: txBytes(t.genesis) });
-    const accepted: Tx[] = [];
-    t.results.forEach((r, i) => {
-      if (r.ok) accepted[r.position] = items[i]!.tx;
-    });
-    let k = 0;
-    const results: TxResult[] = decoded.map((d) =>
-      typeof d === "string" ? { txId: undefined, ok: false, reason: "DECODE", message: d } : t.results[k++]!,
-    );
-    if (opts.skipUnchanged === true && t.changes.length === 0 && t.genesis === undefined) {
-      const root = this.tree.rootAt();
-      return {
-        pulse,
-        committed: false,
-        root,
-        results,
-        receipts: [],
-        accountsChanged: 0,
-        issued: 0n,
-        pagesWritten: 0,
-        bytesWritten: 0,
-        timings: {
-          decode: c.decodeMs,
-          verify: c.verifyMs,
-          transition: performance.now() - t2,
-          commit: 0,
-          receipts: 0,
-        },
-      };
-    }
-    if (this.indexTxs)
-      for (const tx of accepted) {
-        const enc = txBytes(tx);
-        const value = Buffer.allocUnsafe(8 + enc.length);
-        value.writeBigUInt64BE(BigInt(pulse), 0);
-        enc.copy(value, 8);
-        puts.push({ key: txKey(tx.id), value });
-      }
-    // Conservation at the root: the store refuses the batch unless sum after = sum before + issued.
+    const changes = stageChanges(t, hashes, decoded, items, pulse, this.indexTxs);
+    const unchanged = opts.skipUnchanged === true && t.changes.length === 0 && t.genesis === undefined;
     const t3 = performance.now();
-    const commit = await this.tree.commit(pulse, ops, { puts, stale, expectSum: before + t.issued });
-    const t4 = performance.now();
-    this.orgInfo = t.org;
-    // Only after the commit: a refused batch leaves the cache as the head is.
-    if (this.cacheOn)
-      for (const f of fresh)
-        this.cache.set(f.key, { account: f.account, dataHash: f.dataHash }, ACCOUNT_ENTRY_BYTES);
-    const receipts = accepted.map((tx) => ({
-      txId: tx.id,
-      pulse,
-      root: commit.root,
-      proofs:
-        opts.proofs === false
-          ? []
-          : partiesOf(tx.body, t.org?.id).map((id) => ({ id, proof: this.tree.prove(id, pulse) })),
-    }));
+    // Conservation at the root: the store refuses the batch unless sum after = sum before + issued.
+    const write = unchanged
+      ? undefined
+      : await this.tree.prepareCommit(pulse, changes.ops, {
+          puts: changes.puts,
+          stale: changes.stale,
+          expectSum: before + t.issued,
+        });
     return {
       pulse,
-      committed: true,
-      root: commit.root,
-      results,
-      receipts,
+      head,
+      commitsAt,
+      root: write?.root ?? this.tree.rootAt(),
+      results: changes.results,
+      accepted: changes.accepted,
+      fresh: changes.fresh,
+      org: t.org,
       accountsChanged: t.changes.length,
       issued: t.issued,
-      pagesWritten: commit.pagesWritten,
-      bytesWritten: commit.bytesWritten,
-      timings: {
-        decode: c.decodeMs,
-        verify: c.verifyMs,
-        transition: t3 - t2,
-        commit: t4 - t3,
-        receipts: performance.now() - t4,
-      },
+      write,
+      proofs: opts.proofs !== false,
+      ms: { decode: c.decodeMs, verify: c.verifyMs, transition: t3 - t2, tree: performance.now() - t3 },
     };
+  }
+
+  /** Writes a staged pulse, then updates the head state; refused if the ledger moved since staging. */
+  private async write(s: StagedPulse): Promise<PulseOutcome> {
+    if (s.commitsAt !== this.commits) {
+      this.writer.discard(s);
+      throw staleError(s, this.tree.head);
+    }
+    if (s.write === undefined) return outcomeOf(s);
+    const t4 = performance.now();
+    const result = await this.tree.finish(s.write);
+    const t5 = performance.now();
+    this.commits++;
+    this.orgInfo = s.org;
+    // Only after the commit: a refused or discarded batch leaves the cache as the head is.
+    if (this.cacheOn)
+      for (const f of s.fresh)
+        this.cache.set(f.key, { account: f.account, dataHash: f.dataHash }, ACCOUNT_ENTRY_BYTES);
+    const receipts = s.accepted.map((tx) => ({
+      txId: tx.id,
+      pulse: s.pulse,
+      root: result.root,
+      proofs: s.proofs
+        ? partiesOf(tx.body, s.org?.id).map((id) => ({ id, proof: this.tree.prove(id, s.pulse) }))
+        : [],
+    }));
+    return outcomeOf(s, { result, receipts, finishMs: t5 - t4, receiptsMs: performance.now() - t5 });
   }
 
   /** Signers' keys against their ids, then every signature of the batch in one verifier call. */

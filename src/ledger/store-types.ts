@@ -3,6 +3,11 @@ import type { Summary } from "../smt/hash.js";
 import { CodedError } from "../util/errors.js";
 import type { RetentionPolicy } from "./retention.js";
 
+/** Version byte of the store's layout (META "format"). */
+export const STORE_FORMAT = 1;
+/** Version byte of a pulse's root record. */
+export const ROOT_RECORD_V1 = 1;
+
 /** Options of a VersionedTree. */
 export interface VersionedTreeOptions {
   /** Which pulses stay readable. @default {keepLast: 100, keepEvery: 0} */
@@ -13,8 +18,10 @@ export interface VersionedTreeOptions {
   sync?: boolean;
 }
 
-/** Why a pulse cannot be read or written. */
-export class PulseError extends CodedError<"EMPTY" | "PRUNED" | "FUTURE" | "BEFORE_FIRST" | "NOT_NEXT"> {}
+/** Why a pulse cannot be read or written (STALE: prepared on a head that has moved since). */
+export class PulseError extends CodedError<
+  "EMPTY" | "PRUNED" | "FUTURE" | "BEFORE_FIRST" | "NOT_NEXT" | "STALE"
+> {}
 
 /** What a commit did. */
 export interface CommitResult {
@@ -26,6 +33,13 @@ export interface CommitResult {
   readonly pagesReplaced: number;
   /** Bytes of the write batch. */
   readonly bytesWritten: number;
+}
+
+/** A pulse computed but not written (VersionedTree.prepareCommit): finish writes it, discard drops it. */
+export interface PreparedCommit {
+  readonly pulse: number;
+  /** The root the pulse will have once finished. */
+  readonly root: Summary;
 }
 
 /**

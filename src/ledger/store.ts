@@ -5,26 +5,16 @@
  * small steps and never scans the tree.
  */
 
-import { prefix } from "../smt/bits.js";
 import type { Summary } from "../smt/hash.js";
-import {
-  hashOf,
-  type InnerNode,
-  Kind,
-  type LeafNode,
-  type RefNode,
-  type SpanNode,
-  type TreeNode,
-} from "../smt/node.js";
-import { decodePage, decodeRootNode, encodeRootNode, pageLevel } from "../smt/page.js";
+import type { LeafNode, TreeNode } from "../smt/node.js";
+import { decodePage, decodeRootNode } from "../smt/page.js";
 import type { Proof } from "../smt/proof.js";
-import { applyOps, type LeafOp, lookup, normalizeOps, prove, summaryOf, TreeError } from "../smt/tree.js";
-import { DecodeError, Reader, Writer } from "../util/bytes.js";
+import { type LeafOp, lookup, prove, summaryOf, TreeError } from "../smt/tree.js";
+import { DecodeError, Reader } from "../util/bytes.js";
 import {
   Bucket,
   bucketRange,
   metaKey,
-  pageKey,
   parseStaleKey,
   pulseOfRootKey,
   rootKey,
@@ -32,23 +22,23 @@ import {
   staleTarget,
 } from "./keys.js";
 import type { KV, KVOp } from "./kv.js";
-import { PageStore, type PageWrite } from "./page-store.js";
+import { PageStore } from "./page-store.js";
+import { corruptGuard, type Staged, stageCommit } from "./prepared-commit.js";
 import { heldByCheckpoint, isRetained, type RetentionPolicy, retentionPolicy } from "./retention.js";
 import {
   type CommitExtras,
   type CommitResult,
   type LeafValue,
+  type PreparedCommit,
   type PruneResult,
   PulseError,
   type RawGet,
+  ROOT_RECORD_V1,
+  STORE_FORMAT,
   type VersionedTreeOptions,
 } from "./store-types.js";
 
 export * from "./store-types.js";
-
-/** Version byte of the store's layout (META "format"). */
-export const STORE_FORMAT = 1;
-const ROOT_RECORD_V1 = 1;
 
 /** The ledger tree with a snapshot per pulse, on any KV. */
 export class VersionedTree {
@@ -61,6 +51,9 @@ export class VersionedTree {
   private first: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Commits since open: a prepared commit is current while this has not moved. */
+  private commits = 0;
+  private readonly prepared = new WeakMap<PreparedCommit, Staged>();
 
   private constructor(
     private readonly kv: KV,
@@ -114,66 +107,77 @@ export class VersionedTree {
    * head + 1 (any number for the first). A batch that would overflow the u64 supply is refused whole.
    */
   commit(pulse: number, ops: readonly LeafOp[], extras: CommitExtras = {}): Promise<CommitResult> {
-    return this.exclusive(() => this.doCommit(pulse, ops, extras));
+    return this.exclusive(async () => this.write(this.stage(pulse, ops, extras)));
   }
 
-  private async doCommit(pulse: number, ops: readonly LeafOp[], extras: CommitExtras): Promise<CommitResult> {
+  /**
+   * Computes what commit would write (root, pages, batch) and keeps it in memory, writing nothing:
+   * the head, its reads and the page cache stay as they are until `finish`. Several may be prepared
+   * on one head; finishing one makes the others stale.
+   */
+  prepareCommit(pulse: number, ops: readonly LeafOp[], extras: CommitExtras = {}): Promise<PreparedCommit> {
+    return this.exclusive(async () => {
+      const staged = this.stage(pulse, ops, extras);
+      const prepared: PreparedCommit = { pulse, root: staged.result.root };
+      this.prepared.set(prepared, staged);
+      return prepared;
+    });
+  }
+
+  /**
+   * Writes a prepared commit. Refused (PulseError STALE, nothing written) if any pulse was committed
+   * since it was prepared, or it was finished or discarded already: its batch assumed the old head.
+   */
+  finish(prepared: PreparedCommit): Promise<CommitResult> {
+    return this.exclusive(async () => {
+      this.checkOpen();
+      const staged = this.prepared.get(prepared);
+      // One shot: a refused or failed finish frees the batch too.
+      this.prepared.delete(prepared);
+      if (staged === undefined)
+        throw new PulseError("STALE", `pulse ${prepared.pulse} was already finished or discarded`);
+      if (staged.commitsAt !== this.commits)
+        throw new PulseError(
+          "STALE",
+          `pulse ${prepared.pulse} was prepared on an older head (head is now ${this.head})`,
+        );
+      return this.write(staged);
+    });
+  }
+
+  /** Forgets a prepared commit (its batch is freed; finishing it is refused). */
+  discard(prepared: PreparedCommit): void {
+    this.prepared.delete(prepared);
+  }
+
+  /** Computes a pulse's new root and atomic batch from the head, touching no state. */
+  private stage(pulse: number, ops: readonly LeafOp[], extras: CommitExtras): Staged {
     this.checkOpen();
     const head = this.head;
     if (!Number.isSafeInteger(pulse) || pulse < 0)
       throw new PulseError("NOT_NEXT", `pulse must be a non-negative integer, got ${pulse}`);
     if (head !== undefined && pulse !== head + 1)
       throw new PulseError("NOT_NEXT", `pulse ${pulse} is not the next pulse (head is ${head})`);
-    const stale = new Map<string, Buffer>();
-    const markStale = (level: number, key: Uint8Array, version: number) => {
-      const k = pageKey(level, key, version);
-      stale.set(k.toString("latin1"), k);
-    };
-    const root = corruptGuard(() =>
-      applyOps(this.headRoot, normalizeOps(ops), this.pages.resolve, (ref) =>
-        markStale(pageLevel(ref.depth), ref.key, ref.version),
-      ),
+    return stageCommit(
+      { root: this.headRoot, pages: this.pages, first: this.first, commits: this.commits },
+      pulse,
+      ops,
+      extras,
     );
-    const summary = summaryOf(root);
-    if (extras.expectSum !== undefined && summary.sum !== extras.expectSum)
-      throw new TreeError(
-        "SUM_MISMATCH",
-        `the root's sum would be ${summary.sum}, expected ${extras.expectSum}`,
-      );
-    const pages: PageWrite[] = [];
-    let rootVersion = pulse;
-    if (root !== null && root.kind === Kind.Ref) rootVersion = root.version;
-    else if (root !== null && root.kind === Kind.Inner && root.stored !== undefined)
-      rootVersion = root.stored;
-    else if (root !== null && root.kind !== Kind.Leaf)
-      corruptGuard(() => this.pages.writePage(root, pulse, pages, markStale));
-    const batch: KVOp[] = pages.map((p) => ({ type: "put", key: p.key, value: p.value }));
-    const pagesWritten = batch.length;
-    for (const k of stale.values())
-      batch.push({ type: "put", key: staleKey(pulse, k), value: Buffer.alloc(0) });
-    for (const k of extras.stale ?? [])
-      batch.push({ type: "put", key: staleKey(pulse, k), value: Buffer.alloc(0) });
-    for (const p of extras.puts ?? []) batch.push({ type: "put", key: p.key, value: p.value });
-    const rec = new Writer(128).u8(ROOT_RECORD_V1);
-    encodeRootNode(rec, root, rootVersion);
-    batch.push({ type: "put", key: rootKey(pulse), value: rec.finish() });
-    if (this.first === undefined) {
-      const f = Buffer.alloc(8);
-      f.writeBigUInt64BE(BigInt(pulse));
-      batch.push({ type: "put", key: metaKey("first"), value: f });
-      batch.push({ type: "put", key: metaKey("format"), value: Buffer.from([STORE_FORMAT]) });
-    }
-    let bytesWritten = 0;
-    for (const op of batch) bytesWritten += op.key.length + (op.type === "put" ? op.value.length : 0);
-    await this.kv.write(batch, { sync: this.sync });
-    // Keep only a reference to the new root: the pages live in the KV and, decoded, in the cache.
-    this.headRoot =
-      root === null || root.kind === Kind.Leaf || root.kind === Kind.Ref ? root : asRef(root, rootVersion);
-    for (const p of pages)
+  }
+
+  /** Writes a staged pulse and makes it the head. Only from `exclusive`, with `staged` current. */
+  private async write(staged: Staged): Promise<CommitResult> {
+    const { pulse } = staged.result;
+    await this.kv.write(staged.batch, { sync: this.sync });
+    this.commits++;
+    this.headRoot = staged.newRoot;
+    // Only now: pages of a prepared pulse that is never finished must not linger in the cache.
+    for (const p of staged.pages)
       this.pages.put(p.key.toString("latin1"), decodePage(p.value, p.level, pulse), p.value.length);
     this.pulses.push(pulse);
     this.first ??= pulse;
-    return { pulse, root: summary, pagesWritten, pagesReplaced: stale.size, bytesWritten };
+    return staged.result;
   }
 
   /** The root node of a retained pulse (the head when omitted). */
@@ -338,28 +342,6 @@ export class VersionedTree {
     this.queue = run.catch(() => undefined);
     return run;
   }
-}
-
-/** Runs `fn`, turning a decoding failure of stored bytes into TreeError CORRUPT. */
-function corruptGuard<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof DecodeError) throw new TreeError("CORRUPT", `stored tree data: ${err.message}`);
-    throw err;
-  }
-}
-
-function asRef(n: InnerNode | SpanNode, version: number): RefNode {
-  return {
-    kind: Kind.Ref,
-    key: prefix(n.key, n.depth),
-    depth: n.depth,
-    sum: n.sum,
-    count: n.count,
-    hash: hashOf(n),
-    version,
-  };
 }
 
 function bsearch(a: readonly number[], x: number): number {
