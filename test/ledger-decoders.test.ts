@@ -124,7 +124,12 @@ const bodies: Record<string, fc.Arbitrary<TxBody>> = {
   leave: acting.map((a) => ({ kind: K.Leave, ...a })),
   pledge: fc.tuple(acting, u64).map(([a, amount]) => ({ kind: K.Pledge, ...a, amount })),
   release: fc.tuple(acting, u64).map(([a, amount]) => ({ kind: K.Release, ...a, amount })),
-  candidacy: fc.tuple(acting, fc.boolean()).map(([a, declare]) => ({ kind: K.Candidacy, ...a, declare })),
+  candidacy: fc
+    .tuple(acting, fc.option(bytes(32), { nil: null }))
+    .map(([a, commitment]) => ({ kind: K.Candidacy, ...a, declare: commitment !== null, commitment })),
+  reveal: fc
+    .tuple(acting, u32, bytes(32), bytes(32))
+    .map(([a, cycle, secret, next]) => ({ kind: K.Reveal, ...a, cycle, secret, next })),
   vote: fc
     .tuple(
       acting,
@@ -150,16 +155,14 @@ const vote: fc.Arbitrary<Vote | null> = fc.oneof(
   fc.constant(null),
   record({ candidate: id, weight: positiveU64 }),
 );
-const accountData: fc.Arbitrary<AccountData> = record({
-  nonce: u64,
-  frozen: u64,
-  deposit: u64,
-  role,
-  candidate: fc.boolean(),
-  policy,
-  vote,
-  updated: pulse,
-});
+const accountData: fc.Arbitrary<AccountData> = fc
+  .tuple(
+    record({ nonce: u64, frozen: u64, deposit: u64, role, policy, vote, updated: pulse }),
+    fc.option(bytes(32), { nil: null }),
+    fc.option(record({ cycle: u32, secret: bytes(32) }), { nil: null }),
+  )
+  // A candidate, and only a candidate, holds a commitment.
+  .map(([d, commitment, reveal]) => ({ ...d, candidate: commitment !== null, commitment, reveal }));
 
 // ---- checks --------------------------------------------------------------------------------------
 
@@ -185,7 +188,7 @@ function checkDataBytes(b: Uint8Array): void {
 const headed = fc
   .tuple(
     fc.oneof({ arbitrary: fc.constant(1), weight: 9 }, fc.nat(255)),
-    fc.integer({ min: 0, max: 0x0e }),
+    fc.integer({ min: 0, max: 0x0f }),
     bytes(20),
     fc.uint8Array({ maxLength: 400, size: "max" }),
   )
@@ -213,7 +216,8 @@ describe("ledger decoders: round trips", () => {
     fc.assert(
       fc.property(accountData, (d) => {
         const b = encodeAccountData(d);
-        assert.equal(b.length, d.vote === null ? 37 : 65);
+        const optional = (d.vote === null ? 0 : 28) + (d.candidate ? 32 : 0) + (d.reveal === null ? 0 : 36);
+        assert.equal(b.length, 38 + optional);
         const back = decodeAccountData(b);
         assert.deepEqual(back, d);
         assert.equal(hex(encodeAccountData(back)), hex(b));

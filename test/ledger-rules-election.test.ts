@@ -1,13 +1,17 @@
 /**
- * The ledger's rules by example for elections: deposits (pledge, release), candidacy and votes.
- * Each reason a rejection gives is recorded (see helpers/ledger-reasons.ts).
+ * The ledger's rules by example for elections: deposits (pledge, release), candidacy with its
+ * commitment, reveals in the cycle's window, and votes. Each reason a rejection gives is recorded
+ * (see helpers/ledger-reasons.ts).
  */
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
+import { schedule } from "../src/election/cycle.js";
+import { commitment } from "../src/election/draw.js";
 import { Role } from "../src/ledger/account.js";
-import { verdicts } from "./helpers/ledger-chain.js";
+import { type Chain, verdicts } from "./helpers/ledger-chain.js";
 import { assertReasonsSeen } from "./helpers/ledger-reasons.js";
-import { A, B, C, D, MIN, recorder, S, world } from "./helpers/ledger-rules-world.js";
+import { A, B, C, D, MIN, PARAMS, recorder, S, world } from "./helpers/ledger-rules-world.js";
+import { secretOf } from "./helpers/ledger-signers.js";
 
 const { seen, run, one, join, candidate } = recorder();
 
@@ -57,6 +61,77 @@ describe("deposits and candidacy: pledge, release, candidacy", () => {
     await one(chain, t.candidacy(B, false, chain.nonce(B)), "OK");
     await one(chain, t.candidacy(D, false, 1), "OK");
     assert.equal(chain.account(B)?.candidate, false);
+  });
+});
+
+describe("candidacy commitments and reveals", () => {
+  const L = PARAMS.electionCycle; // 10: cycle 0's snapshot is pulse 5, its reveal window pulses 6-7
+  const idleUntil = async (chain: Chain, pulse: number) => {
+    assert.ok(chain.next <= pulse, `already at pulse ${chain.next}`);
+    while (chain.next < pulse) await run(chain, []);
+  };
+
+  it("declaring stores the commitment; declaring again replaces it; withdrawing, leaving or a guest role drops it", async () => {
+    const chain = await world();
+    const t = chain.txs;
+    await candidate(chain, A);
+    assert.deepEqual(chain.account(A)?.commitment, commitment(secretOf(A, 0)));
+    const other = commitment(Buffer.alloc(32, 7));
+    await one(chain, t.candidacy(A, true, chain.nonce(A), { commitment: other }), "OK");
+    assert.deepEqual(chain.account(A)?.commitment, other);
+    await one(chain, t.candidacy(A, false, chain.nonce(A)), "OK");
+    assert.equal(chain.account(A)?.commitment, null);
+    await one(chain, t.candidacy(A, true, chain.nonce(A)), "OK");
+    await one(chain, t.setRole(S, A, Role.Guest, chain.nonce(S)), "OK");
+    assert.deepEqual([chain.account(A)?.candidate, chain.account(A)?.commitment], [false, null]);
+  });
+
+  it("a reveal in the window opens the commitment and commits to the next secret; the next cycle's window takes that one", async () => {
+    const chain = await world();
+    const t = chain.txs;
+    await candidate(chain, A);
+    const w0 = schedule(0, L);
+    assert.deepEqual([w0.snapshot, w0.revealFirst, w0.revealLast], [5, 6, 7]);
+    await idleUntil(chain, w0.revealLast);
+    await one(chain, t.reveal(A, 0, chain.nonce(A)), "OK");
+    const a = chain.account(A)!;
+    assert.deepEqual(a.reveal, { cycle: 0, secret: secretOf(A, 0) });
+    assert.deepEqual(a.commitment, commitment(secretOf(A, 1)));
+    assert.equal(a.updated, w0.revealLast, "a reveal is a new version of the data");
+    await idleUntil(chain, schedule(1, L).revealFirst);
+    await one(chain, t.reveal(A, 1, chain.nonce(A)), "OK");
+    assert.deepEqual(chain.account(A)?.reveal, { cycle: 1, secret: secretOf(A, 1) });
+  });
+
+  it("REVEAL_WINDOW at the snapshot, after the window and for another cycle's number", async () => {
+    const chain = await world();
+    const t = chain.txs;
+    await candidate(chain, A);
+    assert.equal(chain.next, 5, "the snapshot pulse");
+    await one(chain, t.reveal(A, 0, chain.nonce(A)), "REVEAL_WINDOW", /outside the reveal window of cycle 0/);
+    await one(chain, t.reveal(A, 1, chain.nonce(A)), "REVEAL_WINDOW");
+    await idleUntil(chain, 8);
+    await one(chain, t.reveal(A, 0, chain.nonce(A)), "REVEAL_WINDOW");
+    await idleUntil(chain, 16);
+    await one(chain, t.reveal(A, 0xffffffff, chain.nonce(A)), "REVEAL_WINDOW");
+  });
+
+  it("BAD_REVEAL for a secret that is not the commitment's; NOT_CANDIDATE; ALREADY_REVEALED the second time", async () => {
+    const chain = await world();
+    const t = chain.txs;
+    await candidate(chain, A);
+    await idleUntil(chain, 6); // the window is pulses 6 and 7
+    const n = chain.nonce(A);
+    const bad = await run(chain, [t.reveal(A, 0, n, { secret: secretOf(A, 1) }), t.reveal(D, 0, 1)]);
+    assert.deepEqual(verdicts(bad), ["BAD_REVEAL", "NOT_CANDIDATE"]);
+    assert.equal(chain.account(A)?.reveal, null);
+    // The second reveal's secret (cycle 1's) opens the commitment the first one stores: only the
+    // one-per-cycle rule refuses it.
+    const twice = await run(chain, [t.reveal(A, 0, n), t.reveal(A, 0, n + 1n, { secret: secretOf(A, 1) })]);
+    assert.deepEqual(verdicts(twice), ["OK", "ALREADY_REVEALED"]);
+    await one(chain, t.candidacy(A, false, chain.nonce(A)), "OK");
+    assert.deepEqual(chain.account(A)?.reveal, { cycle: 0, secret: secretOf(A, 0) }, "the reveal stays");
+    await one(chain, t.reveal(A, 0, chain.nonce(A), { secret: secretOf(A, 1) }), "NOT_CANDIDATE");
   });
 });
 

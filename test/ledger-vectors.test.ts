@@ -80,6 +80,8 @@ const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
 // The JSON form names its u64 and id fields; everything else (numbers, booleans, text) is as is.
 const U64_FIELDS = new Set(["nonce", "amount", "weight", "minDeposit", "supply", "frozen", "deposit"]);
 const ID_FIELDS = new Set(["org", "actor", "to", "applicant", "target", "supervisor", "candidate"]);
+// 32-byte election fields: a commitment, a revealed secret, a reveal's next commitment.
+const BYTES_FIELDS = new Set(["commitment", "secret", "next"]);
 
 /** A body or account data from its JSON form (the inverse of the generator's, written separately). */
 function fromJson(v: unknown, key = ""): unknown {
@@ -87,7 +89,7 @@ function fromJson(v: unknown, key = ""): unknown {
   if (v !== null && typeof v === "object")
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromJson(x, k)]));
   // An account's `candidate` is a boolean, a vote's a 20-byte id: only strings are converted.
-  if (typeof v === "string" && ID_FIELDS.has(key)) return unhex(v);
+  if (typeof v === "string" && (ID_FIELDS.has(key) || BYTES_FIELDS.has(key))) return unhex(v);
   if (typeof v === "string" && U64_FIELDS.has(key)) return BigInt(v);
   return v;
 }
@@ -113,7 +115,9 @@ describe("ledger vectors: account data v1", () => {
       assert.equal(hex(encodeAccountData(decoded)), v.hex, "decode then encode gives the same bytes");
       assert.equal(hex(accountDataHash(unhex(v.hex))), v.dataHash);
       assert.equal(hex(sha256(unhex(v.hex))), v.dataHash, "dataHash = SHA-256 of the encoding");
-      assert.equal(unhex(v.hex).length, data.vote === null ? 37 : 65);
+      const optional =
+        (data.vote === null ? 0 : 28) + (data.commitment === null ? 0 : 32) + (data.reveal === null ? 0 : 36);
+      assert.equal(unhex(v.hex).length, 38 + optional);
     });
   }
 });

@@ -28,6 +28,8 @@ export const MessageKind = {
   Candidacy: 0x0a,
   Vote: 0x0b,
   SetPolicy: 0x0c,
+  /** A candidate's reveal of its committed secret for one election cycle (docs/PROTOCOL.md §12). */
+  Reveal: 0x0d,
 } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 

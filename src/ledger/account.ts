@@ -3,7 +3,8 @@
  * data, whose SHA-256 is the leaf's `dataHash`. Encoding v1 (docs/PROTOCOL.md, "Account data"):
  *
  *   u8 1 | u64 nonce | u64 frozen | u64 deposit | u8 role | u8 candidate | u8 policy
- *        | u8 hasVote [| candidate[20] | u64 weight] | u64 updated
+ *        | u8 hasVote [| candidate[20] | u64 weight] [| commitment[32] iff candidate = 1]
+ *        | u8 hasReveal [| u32 cycle | secret[32]] | u64 updated
  */
 import { sha256 } from "../smt/hash.js";
 import { DecodeError, Reader, Writer } from "../util/bytes.js";
@@ -28,6 +29,14 @@ export interface Vote {
   readonly weight: bigint;
 }
 
+/** A candidate's last reveal: the secret it revealed in the reveal window of `cycle`. */
+export interface Reveal {
+  /** The election cycle (u32) whose reveal window the reveal was applied in. */
+  readonly cycle: number;
+  /** 32 bytes; SHA-256("LEITHER\0commit" ‖ secret) was the commitment it opened. */
+  readonly secret: Buffer;
+}
+
 /** Everything about an account except its amount: what the leaf's dataHash commits to. */
 export interface AccountData {
   /** Number of transactions this account has signed as actor; the next one carries nonce + 1. */
@@ -41,6 +50,13 @@ export interface AccountData {
   readonly candidate: boolean;
   readonly policy: Policy;
   readonly vote: Vote | null;
+  /**
+   * A candidate's commitment to the secret of its next reveal (32 bytes): set iff `candidate`, so
+   * that every candidate can take part in a draw and no one else holds one.
+   */
+  readonly commitment: Buffer | null;
+  /** The last reveal, kept so the draw can read it at the seed pulse (docs/PROTOCOL.md §12). */
+  readonly reveal: Reveal | null;
   /**
    * Pulse at which this data last changed. Besides telling when, it makes each version's dataHash
    * unique, which the store's account-data index relies on (docs/PROTOCOL.md, "Ledger store").
@@ -67,6 +83,8 @@ export function freshAccountData(updated: number): AccountData {
     candidate: false,
     policy: Policy.Countersign,
     vote: null,
+    commitment: null,
+    reveal: null,
     updated,
   };
 }
@@ -89,15 +107,28 @@ export function encodeAccountData(d: AccountData): Buffer {
     throw new RangeError(`account data: bad role ${d.role} or policy ${d.policy}`);
   if (d.vote !== null && (d.vote.weight <= 0n || d.vote.candidate.length !== 20))
     throw new RangeError("account data: a vote has a 20-byte candidate and a weight above 0");
+  if (d.candidate !== (d.commitment !== null) || (d.commitment !== null && d.commitment.length !== 32))
+    throw new RangeError("account data: a candidate, and only a candidate, has a 32-byte commitment");
+  if (
+    d.reveal !== null &&
+    (!Number.isInteger(d.reveal.cycle) ||
+      d.reveal.cycle < 0 ||
+      d.reveal.cycle > 0xffffffff ||
+      d.reveal.secret.length !== 32)
+  )
+    throw new RangeError("account data: a reveal has a u32 cycle and a 32-byte secret");
   if (!Number.isSafeInteger(d.updated) || d.updated < 0)
     throw new RangeError(`account data: updated must be a pulse number, got ${d.updated}`);
-  const w = new Writer(72);
+  const w = new Writer(144);
   w.u8(ACCOUNT_DATA_V1).u64(d.nonce).u64(d.frozen).u64(d.deposit);
   w.u8(d.role)
     .u8(d.candidate ? 1 : 0)
     .u8(d.policy);
   if (d.vote === null) w.u8(0);
   else w.u8(1).bytes(d.vote.candidate).u64(d.vote.weight);
+  if (d.commitment !== null) w.bytes(d.commitment);
+  if (d.reveal === null) w.u8(0);
+  else w.u8(1).u32(d.reveal.cycle).bytes(d.reveal.secret);
   w.u64n(d.updated);
   return w.finish();
 }
@@ -122,9 +153,14 @@ export function decodeAccountData(bytes: Uint8Array): AccountData {
     if (weight === 0n) throw new DecodeError("a vote of weight 0 is written as no vote");
     vote = { candidate: candidateId, weight };
   }
+  // A candidate's commitment has no flag of its own: the candidate byte says whether it is there.
+  const commitment = candidate ? Buffer.from(r.bytes(32, "commitment")) : null;
+  let reveal: Reveal | null = null;
+  if (readBool(r, "reveal flag"))
+    reveal = { cycle: r.u32("reveal cycle"), secret: Buffer.from(r.bytes(32, "reveal secret")) };
   const updated = r.u64Number("updated");
   r.end("account data");
-  return { nonce, frozen, deposit, role, candidate, policy, vote, updated };
+  return { nonce, frozen, deposit, role, candidate, policy, vote, commitment, reveal, updated };
 }
 
 /** SHA-256 of the encoded data: the leaf's dataHash. */

@@ -4,6 +4,8 @@
  * leaves no trace. docs/PROTOCOL.md ("State machine") lists the same rules in prose.
  */
 import { accountId } from "../crypto/account-id.js";
+import { inRevealWindow, MIN_ELECTION_CYCLE } from "../election/cycle.js";
+import { commitment } from "../election/draw.js";
 import { MAX_U64 } from "../smt/hash.js";
 import { type Account, Policy, Role, spendable } from "./account.js";
 import { type Entry, type OrgInfo, type Overlay, Reject } from "./transition-types.js";
@@ -22,7 +24,7 @@ export function applyRule(o: Overlay, pulse: number, tx: Tx): bigint {
   const actor = o.get(b.actor);
   if (b.nonce !== actor.cur.nonce + 1n)
     throw new Reject("NONCE", `nonce ${b.nonce}, the account expects ${actor.cur.nonce + 1n}`);
-  acting[b.kind](o, org, actor, b as never, tx);
+  acting[b.kind](o, org, actor, b as never, tx, pulse);
   set(actor, { nonce: actor.cur.nonce + 1n });
   return 0n;
 }
@@ -33,6 +35,7 @@ type Rule<K extends Exclude<TxBody["kind"], typeof TxKind.Genesis>> = (
   actor: Entry,
   b: TxOf<K>,
   tx: Tx,
+  pulse: number,
 ) => void;
 
 const acting: { [K in Exclude<TxBody["kind"], typeof TxKind.Genesis>]: Rule<K> } = {
@@ -72,9 +75,11 @@ const acting: { [K in Exclude<TxBody["kind"], typeof TxKind.Genesis>]: Rule<K> }
     if (b.target.equals(org.id)) throw new Reject("ORG_ACCOUNT", "the organization's account has no role");
     const target = o.get(b.target);
     if (target.cur.role < Role.Guest) throw new Reject("NOT_MEMBER", "the account is not a member or guest");
+    const stays = b.role >= Role.Member && target.cur.candidate;
     set(target, {
       role: b.role,
-      candidate: b.role >= Role.Member && target.cur.candidate,
+      candidate: stays,
+      commitment: stays ? target.cur.commitment : null,
       // An account outside the organization has no say in its elections.
       vote: b.role === Role.None ? null : target.cur.vote,
     });
@@ -84,7 +89,7 @@ const acting: { [K in Exclude<TxBody["kind"], typeof TxKind.Genesis>]: Rule<K> }
     if (role === Role.None) throw new Reject("NOT_MEMBER", "the account is not in the organization");
     if (role === Role.Supervisor)
       throw new Reject("BAD_ROLE", "a supervisor cannot leave; another supervisor changes its role first");
-    set(actor, { role: Role.None, candidate: false, vote: null });
+    set(actor, { role: Role.None, candidate: false, commitment: null, vote: null });
   },
   [TxKind.Pledge]: (_o, _org, actor, b) => {
     positive(b.amount);
@@ -104,7 +109,8 @@ const acting: { [K in Exclude<TxBody["kind"], typeof TxKind.Genesis>]: Rule<K> }
     set(actor, { deposit: a.deposit - b.amount });
   },
   [TxKind.Candidacy]: (_o, org, actor, b) => {
-    if (!b.declare) return set(actor, { candidate: false });
+    // The last reveal stays: a draw whose window it was in still reads it.
+    if (!b.declare) return set(actor, { candidate: false, commitment: null });
     if (actor.cur.role < Role.Member)
       throw new Reject("NOT_MEMBER", "only members and supervisors are candidates");
     if (actor.cur.deposit < org.params.minDeposit)
@@ -112,7 +118,20 @@ const acting: { [K in Exclude<TxBody["kind"], typeof TxKind.Genesis>]: Rule<K> }
         "DEPOSIT",
         `a candidate pledges at least ${org.params.minDeposit}, pledged ${actor.cur.deposit}`,
       );
-    set(actor, { candidate: true });
+    // Declaring again replaces the commitment; a draw only counts a reveal of the one held at its snapshot.
+    set(actor, { candidate: true, commitment: b.commitment });
+  },
+  [TxKind.Reveal]: (_o, org, actor, b, _tx, pulse) => {
+    const a = actor.cur;
+    if (!a.candidate || a.commitment === null)
+      throw new Reject("NOT_CANDIDATE", "only a candidate with a commitment reveals");
+    if (!inRevealWindow(pulse, b.cycle, org.params.electionCycle))
+      throw new Reject("REVEAL_WINDOW", `pulse ${pulse} is outside the reveal window of cycle ${b.cycle}`);
+    if (a.reveal !== null && a.reveal.cycle === b.cycle)
+      throw new Reject("ALREADY_REVEALED", `the account already revealed in cycle ${b.cycle}`);
+    if (!commitment(b.secret).equals(a.commitment))
+      throw new Reject("BAD_REVEAL", "the secret does not match the account's commitment");
+    set(actor, { reveal: { cycle: b.cycle, secret: b.secret }, commitment: b.next });
   },
   [TxKind.Vote]: (o, _org, actor, b) => {
     if (b.weight === 0n) return set(actor, { vote: null });
@@ -147,7 +166,8 @@ function genesis(o: Overlay, tx: Tx, b: TxOf<typeof TxKind.Genesis>): bigint {
 export function paramsProblem(org: Buffer, p: OrgParams): string | undefined {
   if (p.name.length === 0) return "the name is empty";
   if (p.pulsePeriodMs < 1) return "the pulse period is 0";
-  if (p.electionCycle < 1) return "the election cycle is 0";
+  if (p.electionCycle < MIN_ELECTION_CYCLE)
+    return `the election cycle is below ${MIN_ELECTION_CYCLE} pulses (its reveal window would be empty)`;
   if (p.committeeSize < 1) return "the committee size is 0";
   if (p.supervisor.equals(org)) return "the supervisor is the organization's own account";
   const seen = new Set<string>();

@@ -146,6 +146,8 @@ class AccountOverlay implements Overlay {
   }
 }
 
+const NONE = Buffer.alloc(0);
+
 function dataChanged(a: Account, b: Account): boolean {
   return (
     a.nonce !== b.nonce ||
@@ -155,6 +157,9 @@ function dataChanged(a: Account, b: Account): boolean {
     a.candidate !== b.candidate ||
     a.policy !== b.policy ||
     a.vote?.weight !== b.vote?.weight ||
-    !(a.vote?.candidate ?? Buffer.alloc(0)).equals(b.vote?.candidate ?? Buffer.alloc(0))
+    !(a.vote?.candidate ?? NONE).equals(b.vote?.candidate ?? NONE) ||
+    !(a.commitment ?? NONE).equals(b.commitment ?? NONE) ||
+    a.reveal?.cycle !== b.reveal?.cycle ||
+    !(a.reveal?.secret ?? NONE).equals(b.reveal?.secret ?? NONE)
   );
 }

@@ -45,7 +45,10 @@ export type RejectReason =
   | "BAD_ROLE"
   | "DEPOSIT"
   | "NOT_CANDIDATE"
-  | "VOTE_WEIGHT";
+  | "VOTE_WEIGHT"
+  | "REVEAL_WINDOW"
+  | "ALREADY_REVEALED"
+  | "BAD_REVEAL";
 
 /** Outcome of the checks that need no state: signer keys match the ids, signatures verify. */
 export type StaticCheck = "OK" | "BAD_SIGNATURE" | "KEY_MISMATCH";

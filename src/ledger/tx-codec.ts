@@ -79,6 +79,13 @@ export function encodeBody(b: TxBody): Buffer {
       break;
     case MessageKind.Candidacy:
       w.u8(b.declare ? 1 : 0);
+      // Present iff declare = 1; the check-by-decoding below refuses any other combination.
+      if (b.commitment !== null) w.exact(b.commitment, 32, "commitment");
+      break;
+    case MessageKind.Reveal:
+      w.u32(uint(b.cycle, 0xffffffff, "cycle"));
+      w.exact(b.secret, 32, "secret");
+      w.exact(b.next, 32, "next commitment");
       break;
     case MessageKind.Vote:
       id(w, b.candidate, "candidate");
@@ -219,9 +226,18 @@ function decodeBody(r: Reader): { body: TxBody; length: number } {
     case MessageKind.Release:
       body = { kind, org, ...acting, amount: r.u64("amount") };
       break;
-    case MessageKind.Candidacy:
-      body = { kind, org, ...acting, declare: readBool(r, "declare") };
+    case MessageKind.Candidacy: {
+      const declare = readBool(r, "declare");
+      const commitment = declare ? Buffer.from(r.bytes(32, "commitment")) : null;
+      body = { kind, org, ...acting, declare, commitment };
       break;
+    }
+    case MessageKind.Reveal: {
+      const cycle = r.u32("cycle");
+      const secret = Buffer.from(r.bytes(32, "secret"));
+      body = { kind, org, ...acting, cycle, secret, next: Buffer.from(r.bytes(32, "next commitment")) };
+      break;
+    }
     case MessageKind.Vote: {
       const candidate = readId(r, "candidate");
       const weight = r.u64("weight");

@@ -87,6 +87,18 @@ export type TxBody =
       readonly kind: typeof MessageKind.Candidacy;
       readonly org: Buffer;
       readonly declare: boolean;
+      /** H(secret) of the first reveal (election/draw.ts `commitment`): 32 bytes to declare, null to withdraw. */
+      readonly commitment: Buffer | null;
+    })
+  | (Acting & {
+      readonly kind: typeof MessageKind.Reveal;
+      readonly org: Buffer;
+      /** The election cycle (u32) whose reveal window this is. */
+      readonly cycle: number;
+      /** The secret of the actor's current commitment (32 bytes). */
+      readonly secret: Buffer;
+      /** The commitment (32 bytes) for the next cycle's reveal. */
+      readonly next: Buffer;
     })
   | (Acting & {
       readonly kind: typeof MessageKind.Vote;

@@ -11,6 +11,7 @@
  */
 
 import { MESSAGE_FORMAT_V1, MessageKind, signingPayload } from "../../src/crypto/domain.js";
+import { commitment } from "../../src/election/draw.js";
 import {
   type AccountData,
   accountDataHash,
@@ -44,6 +45,9 @@ const mallory = namedKey("mallory", 7);
 const other = namedKey("other-org", 8);
 const keys = [org, sup, alice, bob, carol, dave, mallory, other];
 
+/** The election secret of a key for a cycle: 32 bytes of a fixed pattern, so the vectors never change. */
+const secret = (k: NamedKey, cycle: number) => Buffer.alloc(32, (k.seed[0]! << 4) | (cycle & 0x0f));
+
 // ---- JSON forms ----------------------------------------------------------------------------------
 
 /** JSON of a body or account data: ids as hex, u64 values as decimal strings, the rest as is. */
@@ -70,6 +74,8 @@ function accountDataVectors() {
         candidate: false,
         policy: Policy.Countersign,
         vote: null,
+        commitment: null,
+        reveal: null,
         updated: 0,
       },
     ],
@@ -83,11 +89,13 @@ function accountDataVectors() {
         candidate: false,
         policy: Policy.AcceptAll,
         vote: null,
+        commitment: null,
+        reveal: null,
         updated: 1,
       },
     ],
     [
-      "a supervisor who is a candidate, with a deposit",
+      "a supervisor who is a candidate, with a deposit and a commitment",
       {
         nonce: 3n,
         frozen: 0n,
@@ -96,7 +104,39 @@ function accountDataVectors() {
         candidate: true,
         policy: Policy.Countersign,
         vote: null,
+        commitment: commitment(secret(sup, 0)),
+        reveal: null,
         updated: 3,
+      },
+    ],
+    [
+      "a candidate that revealed in cycle 0 and committed to its next secret",
+      {
+        nonce: 4n,
+        frozen: 0n,
+        deposit: 200n,
+        role: Role.Supervisor,
+        candidate: true,
+        policy: Policy.Countersign,
+        vote: null,
+        commitment: commitment(secret(sup, 1)),
+        reveal: { cycle: 0, secret: secret(sup, 0) },
+        updated: 6,
+      },
+    ],
+    [
+      "a former candidate: no commitment, its last reveal kept",
+      {
+        nonce: 5n,
+        frozen: 0n,
+        deposit: 0n,
+        role: Role.Member,
+        candidate: false,
+        policy: Policy.Countersign,
+        vote: null,
+        commitment: null,
+        reveal: { cycle: 3, secret: secret(dave, 3) },
+        updated: 40,
       },
     ],
     [
@@ -109,6 +149,8 @@ function accountDataVectors() {
         candidate: false,
         policy: Policy.Countersign,
         vote: { candidate: sup.id, weight: 300n },
+        commitment: null,
+        reveal: null,
         updated: 5,
       },
     ],
@@ -122,6 +164,8 @@ function accountDataVectors() {
         candidate: true,
         policy: Policy.AcceptAll,
         vote: { candidate: Buffer.alloc(20, 0xff), weight: MAX_U64 },
+        commitment: Buffer.alloc(32, 0xff),
+        reveal: { cycle: 0xffffffff, secret: Buffer.alloc(32, 0xff) },
         updated: MAX_SAFE,
       },
     ],
@@ -142,7 +186,8 @@ const genesisParams: OrgParams = {
   name: "Leither test org — Zürich ✓",
   supervisor: sup.id,
   pulsePeriodMs: 1000,
-  electionCycle: 100,
+  // 8 pulses: cycle 0's snapshot is pulse 4 and its reveal window pulses 5-6, inside the scenario.
+  electionCycle: 8,
   publicityPeriod: 10,
   committeeSize: 5,
   minDeposit: 100n,
@@ -155,7 +200,7 @@ const genesisParams: OrgParams = {
   ],
 };
 
-/** One valid transaction of every kind (two transfers, two candidacies, two votes). */
+/** One valid transaction of every kind (two transfers, candidacies, reveals and votes each). */
 function txVectors() {
   const cases: [string, TxBody, NamedKey[]][] = [
     ["genesis", { kind: MessageKind.Genesis, org: org.id, params: genesisParams }, [org]],
@@ -195,8 +240,43 @@ function txVectors() {
     ["leave", { kind: MessageKind.Leave, ...acting(carol, 9n) }, [carol]],
     ["pledge", { kind: MessageKind.Pledge, ...acting(sup, 4n), amount: 200n }, [sup]],
     ["release", { kind: MessageKind.Release, ...acting(sup, 5n), amount: 40n }, [sup]],
-    ["candidacy: declare", { kind: MessageKind.Candidacy, ...acting(sup, 6n), declare: true }, [sup]],
-    ["candidacy: withdraw", { kind: MessageKind.Candidacy, ...acting(sup, 7n), declare: false }, [sup]],
+    [
+      "candidacy: declare, with the commitment to the first secret",
+      {
+        kind: MessageKind.Candidacy,
+        ...acting(sup, 6n),
+        declare: true,
+        commitment: commitment(secret(sup, 0)),
+      },
+      [sup],
+    ],
+    [
+      "candidacy: withdraw (no commitment)",
+      { kind: MessageKind.Candidacy, ...acting(sup, 7n), declare: false, commitment: null },
+      [sup],
+    ],
+    [
+      "reveal: cycle 0's secret and the commitment for cycle 1",
+      {
+        kind: MessageKind.Reveal,
+        ...acting(sup, 8n),
+        cycle: 0,
+        secret: secret(sup, 0),
+        next: commitment(secret(sup, 1)),
+      },
+      [sup],
+    ],
+    [
+      "reveal: the largest cycle",
+      {
+        kind: MessageKind.Reveal,
+        ...acting(dave, 9n),
+        cycle: 0xffffffff,
+        secret: secret(dave, 15),
+        next: Buffer.alloc(32, 0xff),
+      },
+      [dave],
+    ],
     ["vote", { kind: MessageKind.Vote, ...acting(carol, 3n), candidate: sup.id, weight: 300n }, [carol]],
     [
       "vote: withdraw (weight 0, zero candidate)",
@@ -284,7 +364,7 @@ function invalidVectors(validTx: { name: string; hex: string }[], validData: { h
   tx("unknown format 0x00", patched(transfer, 0, 0));
   tx("unknown format 0x02", patched(transfer, 0, 2));
   tx("unknown kind 0x00", patched(transfer, 1, 0));
-  tx("unknown kind 0x0d (the first unassigned number)", patched(transfer, 1, 0x0d));
+  tx("unknown kind 0x0e (the first unassigned number)", patched(transfer, 1, 0x0e));
   tx("unknown kind 0x40 (outside the transaction range)", patched(transfer, 1, 0x40));
 
   for (const [what, role] of [
@@ -313,6 +393,32 @@ function invalidVectors(validTx: { name: string; hex: string }[], validData: { h
     withSigs(head(MessageKind.Candidacy, sup).u8(2).finish(), sup),
   );
   tx("candidacy with declare = 0xff", withSigs(head(MessageKind.Candidacy, sup).u8(0xff).finish(), sup));
+  // Candidacies and reveals whose 32-byte fields are short, missing or followed by more: `tail` after
+  // the declare byte (candidacy) or the cycle (reveal).
+  const bad: [string, number, (w: Writer) => Writer][] = [
+    ["candidacy with declare = 1 and no commitment", MessageKind.Candidacy, (w) => w.u8(1)],
+    [
+      "candidacy with declare = 1 and a commitment of 31 bytes",
+      MessageKind.Candidacy,
+      (w) => w.u8(1).bytes(Buffer.alloc(31, 7)),
+    ],
+    [
+      "candidacy with declare = 0 followed by a commitment",
+      MessageKind.Candidacy,
+      (w) => w.u8(0).bytes(Buffer.alloc(32, 7)),
+    ],
+    [
+      "reveal whose next commitment is 31 bytes",
+      MessageKind.Reveal,
+      (w) => w.u32(0).bytes(Buffer.alloc(63, 7)),
+    ],
+    [
+      "reveal with a byte after the next commitment",
+      MessageKind.Reveal,
+      (w) => w.u32(0).bytes(Buffer.alloc(65, 7)),
+    ],
+  ];
+  for (const [reason, kind, tail] of bad) tx(reason, withSigs(tail(head(kind, sup)).finish(), sup));
   tx(
     "vote of weight 0 naming a candidate (a withdrawal names 20 zero bytes)",
     withSigs(head(MessageKind.Vote, carol).bytes(sup.id).u64(0n).finish(), carol),
@@ -392,8 +498,12 @@ function invalidVectors(validTx: { name: string; hex: string }[], validData: { h
   tx("expiry 2^53 (above 2^53 - 1)", withSigs(head(MessageKind.Leave, carol, 2n ** 53n).finish(), carol));
   tx("expiry 2^64 - 1", withSigs(head(MessageKind.Leave, carol, MAX_U64).finish(), carol));
 
-  const plain = Buffer.from(validData[0]!.hex, "hex"); // no vote: 37 bytes
-  const voted = Buffer.from(validData[3]!.hex, "hex"); // with a vote: 65 bytes
+  const plain = Buffer.from(validData[0]!.hex, "hex"); // no vote, commitment or reveal: 38 bytes
+  const committed = Buffer.from(validData[2]!.hex, "hex"); // a candidate's commitment: 70 bytes
+  const revealed = Buffer.from(validData[4]!.hex, "hex"); // a reveal, no commitment: 74 bytes
+  const voted = Buffer.from(validData[5]!.hex, "hex"); // with a vote: 66 bytes
+  if ([plain, committed, revealed, voted].map((b) => b.length).join() !== "38,70,74,66")
+    throw new Error("the account data vectors the invalid ones patch have moved");
   data("empty input", Buffer.alloc(0));
   data("trailing byte", Buffer.concat([plain, Buffer.from([0])]));
   data("truncated: the last byte of updated is missing", plain.subarray(0, -1));
@@ -406,7 +516,13 @@ function invalidVectors(validTx: { name: string; hex: string }[], validData: { h
   data("vote flag 2", patched(voted, 28, 2));
   data("vote flag 1 with weight 0 (written as no vote)", patched(voted, 49, 0, 0, 0, 0, 0, 0, 0, 0));
   data("vote flag 0 followed by a vote's fields", patched(voted, 28, 0));
-  data("updated 2^53 (above 2^53 - 1)", patched(plain, 29, 0, 0x20, 0, 0, 0, 0, 0, 0));
+  data("updated 2^53 (above 2^53 - 1)", patched(plain, 30, 0, 0x20, 0, 0, 0, 0, 0, 0));
+  data("candidate = 1 and no commitment", patched(plain, 26, 1));
+  data("candidate = 0 followed by a commitment", patched(committed, 26, 0));
+  data("truncated: ends inside the commitment", committed.subarray(0, 50));
+  data("reveal flag 2", patched(plain, 29, 2));
+  data("truncated: ends inside the reveal's secret", revealed.subarray(0, 60));
+  data("reveal flag 0 followed by a reveal's fields", patched(revealed, 29, 0));
 
   for (const v of out) {
     const b = Buffer.from(v.hex, "hex");
@@ -437,6 +553,9 @@ function signed(body: TxBody, k: NamedKey, also: NamedKey[] = []): Buffer {
   return bytes;
 }
 
+const reveal = (k: NamedKey, nonce: bigint, cycle: number, s: Buffer, next: Buffer) =>
+  signed({ kind: MessageKind.Reveal, ...acting(k, nonce), cycle, secret: s, next }, k);
+
 const transfer = (from: NamedKey, nonce: bigint, to: NamedKey, amount: bigint, countersigned: boolean) =>
   signed(
     { kind: MessageKind.Transfer, ...acting(from, nonce), to: to.id, amount },
@@ -446,6 +565,9 @@ const transfer = (from: NamedKey, nonce: bigint, to: NamedKey, amount: bigint, c
 
 function scenarioPulses(): { pulse: number; txs: ScenarioTx[] }[] {
   const t = (note: string, bytes: Buffer, expect: Expect): ScenarioTx => ({ note, bytes, expect });
+  /** A reveal for `cycle` of the secret `s` of `k`, committing to the secret s + 1. */
+  const rv = (note: string, k: NamedKey, nonce: bigint, cycle: number, s: number, expect: Expect) =>
+    t(note, reveal(k, nonce, cycle, secret(k, s), commitment(secret(k, s + 1))), expect);
   const genesis = signed({ kind: MessageKind.Genesis, org: org.id, params: genesisParams }, org);
   const aliceToBob = transfer(alice, 1n, bob, 100n, true);
   const badSig = transfer(alice, 2n, bob, 1n, true);
@@ -600,7 +722,15 @@ function scenarioPulses(): { pulse: number; txs: ScenarioTx[] }[] {
         ),
         t(
           "sup declares candidacy",
-          signed({ kind: MessageKind.Candidacy, ...acting(sup, 3n), declare: true }, sup),
+          signed(
+            {
+              kind: MessageKind.Candidacy,
+              ...acting(sup, 3n),
+              declare: true,
+              commitment: commitment(secret(sup, 0)),
+            },
+            sup,
+          ),
           "ok",
         ),
         t(
@@ -636,7 +766,15 @@ function scenarioPulses(): { pulse: number; txs: ScenarioTx[] }[] {
         ),
         t(
           "alice declares candidacy: an applicant is not a member",
-          signed({ kind: MessageKind.Candidacy, ...acting(alice, 4n), declare: true }, alice),
+          signed(
+            {
+              kind: MessageKind.Candidacy,
+              ...acting(alice, 4n),
+              declare: true,
+              commitment: commitment(secret(alice, 0)),
+            },
+            alice,
+          ),
           "NOT_MEMBER",
         ),
       ],
@@ -713,7 +851,15 @@ function scenarioPulses(): { pulse: number; txs: ScenarioTx[] }[] {
         ),
         t(
           "dave declares candidacy: deposit 0, at least 100",
-          signed({ kind: MessageKind.Candidacy, ...acting(dave, 2n), declare: true }, dave),
+          signed(
+            {
+              kind: MessageKind.Candidacy,
+              ...acting(dave, 2n),
+              declare: true,
+              commitment: commitment(secret(dave, 0)),
+            },
+            dave,
+          ),
           "DEPOSIT",
         ),
         t(
@@ -749,21 +895,23 @@ function scenarioPulses(): { pulse: number; txs: ScenarioTx[] }[] {
           signed({ kind: MessageKind.Pledge, ...acting(sup, 7n), amount: 0n }, sup),
           "BAD_AMOUNT",
         ),
+        rv("sup reveals a secret that is not its commitment's", sup, 7n, 0, 1, "BAD_REVEAL"),
+        rv("sup reveals for cycle 1 in pulse 5: cycle 0's window", sup, 7n, 1, 0, "REVEAL_WINDOW"),
+        rv("dave reveals: not a candidate", dave, 2n, 0, 0, "NOT_CANDIDATE"),
       ],
     },
     {
       pulse: 6,
       txs: [
-        t(
-          "sup withdraws candidacy",
-          signed({ kind: MessageKind.Candidacy, ...acting(sup, 7n), declare: false }, sup),
+        rv(
+          "sup reveals cycle 0's secret (the window's last pulse) and commits to cycle 1's",
+          sup,
+          7n,
+          0,
+          0,
           "ok",
         ),
-        t(
-          "sup releases 200",
-          signed({ kind: MessageKind.Release, ...acting(sup, 8n), amount: 200n }, sup),
-          "ok",
-        ),
+        rv("sup reveals for cycle 0 again, with cycle 1's secret", sup, 8n, 0, 1, "ALREADY_REVEALED"),
         t(
           "carol withdraws her vote",
           signed(
@@ -777,6 +925,22 @@ function scenarioPulses(): { pulse: number; txs: ScenarioTx[] }[] {
           "dave leaves: a supervisor cannot",
           signed({ kind: MessageKind.Leave, ...acting(dave, 2n) }, dave),
           "BAD_ROLE",
+        ),
+      ],
+    },
+    {
+      pulse: 7,
+      txs: [
+        rv("sup reveals for cycle 0 in pulse 7: after the window", sup, 8n, 0, 1, "REVEAL_WINDOW"),
+        t(
+          "sup withdraws candidacy: the commitment goes, the reveal stays",
+          signed({ kind: MessageKind.Candidacy, ...acting(sup, 8n), declare: false, commitment: null }, sup),
+          "ok",
+        ),
+        t(
+          "sup releases 200",
+          signed({ kind: MessageKind.Release, ...acting(sup, 9n), amount: 200n }, sup),
+          "ok",
         ),
       ],
     },

@@ -32,6 +32,9 @@ export const ALL_REASONS: Record<RejectReason, true> = {
   DEPOSIT: true,
   NOT_CANDIDATE: true,
   VOTE_WEIGHT: true,
+  REVEAL_WINDOW: true,
+  ALREADY_REVEALED: true,
+  BAD_REVEAL: true,
 };
 
 /** The reasons each rules file's tests give, exactly (test/ledger-rules-<key>.test.ts). */
@@ -68,7 +71,17 @@ export const REASONS_SEEN = {
     "NOT_MEMBER",
     "BAD_ROLE",
   ],
-  election: ["BAD_AMOUNT", "INSUFFICIENT_FUNDS", "DEPOSIT", "NOT_MEMBER", "VOTE_WEIGHT", "NOT_CANDIDATE"],
+  election: [
+    "BAD_AMOUNT",
+    "INSUFFICIENT_FUNDS",
+    "DEPOSIT",
+    "NOT_MEMBER",
+    "VOTE_WEIGHT",
+    "NOT_CANDIDATE",
+    "REVEAL_WINDOW",
+    "ALREADY_REVEALED",
+    "BAD_REVEAL",
+  ],
 } as const satisfies Record<string, readonly RejectReason[]>;
 
 export type RulesFile = keyof typeof REASONS_SEEN;

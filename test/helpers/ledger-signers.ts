@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { generateKeyPair, Signer } from "../../src/crypto/ed25519.js";
+import { commitment } from "../../src/election/draw.js";
 import type { Policy, Role } from "../../src/ledger/account.js";
 import { type OrgParams, RewardCategory, type TxBody, TxKind } from "../../src/ledger/tx.js";
 import { decodeTx, encodeTx, signTx } from "../../src/ledger/tx-codec.js";
@@ -95,6 +96,16 @@ export function genesisTx(orgKey: Signer, params: OrgParams): Buffer {
   return signTx({ kind: TxKind.Genesis, org: orgKey.id, params }, [orgKey]).bytes;
 }
 
+/**
+ * The election secret of an account for a cycle: SHA-256("secret/" ‖ id hex ‖ "/" ‖ cycle). A test
+ * candidate commits to secretOf(who, 0) when it declares and, revealing in cycle c, to secretOf(who, c + 1).
+ */
+export function secretOf(who: Signer | Buffer, cycle: number): Buffer {
+  return createHash("sha256")
+    .update(`secret/${hex(idOf(who))}/${cycle}`)
+    .digest();
+}
+
 /** Signed transactions of one organization. */
 export class Txs {
   constructor(readonly org: Buffer) {}
@@ -161,8 +172,22 @@ export class Txs {
     return this.act(who, nonce, { kind: TxKind.Release, amount: BigInt(amount) }, o);
   }
 
-  candidacy(who: Signer, declare: boolean, nonce: Amount, o: ActOpts = {}): Buffer {
-    return this.act(who, nonce, { kind: TxKind.Candidacy, declare }, o);
+  /** A candidacy; declaring commits to `o.commitment`, by default to secretOf(who, 0). */
+  candidacy(who: Signer, declare: boolean, nonce: Amount, o: ActOpts & { commitment?: Buffer } = {}): Buffer {
+    const c = declare ? (o.commitment ?? commitment(secretOf(who, 0))) : null;
+    return this.act(who, nonce, { kind: TxKind.Candidacy, declare, commitment: c }, o);
+  }
+
+  /** A reveal for `cycle`: by default of secretOf(who, cycle), committing to secretOf(who, cycle + 1). */
+  reveal(
+    who: Signer,
+    cycle: number,
+    nonce: Amount,
+    o: ActOpts & { secret?: Buffer; next?: Buffer } = {},
+  ): Buffer {
+    const secret = o.secret ?? secretOf(who, cycle);
+    const next = o.next ?? commitment(secretOf(who, cycle + 1));
+    return this.act(who, nonce, { kind: TxKind.Reveal, cycle, secret, next }, o);
   }
 
   /** A vote; `candidate` null (and weight 0) withdraws it. */
