@@ -1,6 +1,6 @@
 /**
  * The committee draw: the vectors (test/vectors/election-draw.json) against an independent reference
- * written here from docs/PROTOCOL.md §12 (its own stream, a linear scan instead of a binary search),
+ * written from docs/PROTOCOL.md §12 (helpers/election-reference.ts: its own stream, a linear scan),
  * the rejection of the biased tail, and properties of any draw.
  */
 import assert from "node:assert/strict";
@@ -8,11 +8,44 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { drawFrom } from "../src/election/committee.js";
+import { cycleOf, inRevealWindow, MIN_ELECTION_CYCLE, schedule } from "../src/election/cycle.js";
 import { commitment, drawCommittee, drawSeed, streamWord, weightedDraw } from "../src/election/draw.js";
 import { candidateWeights } from "../src/election/weights.js";
 import { freshAccountData, Role } from "../src/ledger/account.js";
+import { refCommittee, refDraw, refSchedule } from "./helpers/election-reference.js";
 
+interface VAccount {
+  id: string;
+  amount: string;
+  deposit: string;
+  role: number;
+  candidate: boolean;
+  commitment: string | null;
+  vote: { candidate: string; weight: string } | null;
+}
 interface Vectors {
+  schedules: {
+    length: number;
+    cycle: number;
+    first: number;
+    last: number;
+    snapshot: number;
+    revealFirst: number;
+    revealLast: number;
+  }[];
+  draws: {
+    name: string;
+    cycle: number;
+    size: number;
+    minDeposit: string;
+    snapshot: VAccount[];
+    reveals: { id: string; cycle: number; secret: string }[];
+    root: string;
+    weights: { id: string; weight: string }[];
+    seed: string;
+    members: string[];
+  }[];
   stream: { seed: string; i: number; word: string }[];
   seed: { root: string; reveals: { id: string; secret: string; commitment: string }[]; seed: string };
   cases: {
@@ -27,38 +60,6 @@ const V = JSON.parse(
   readFileSync(new URL("../../test/vectors/election-draw.json", import.meta.url), "utf8"),
 ) as Vectors;
 
-/** The reference: the spec's words, read literally. */
-function reference(cands: { id: string; weight: bigint }[], size: number, seedHex: string): string[] {
-  let counter = 0;
-  const word = () => {
-    const c = Buffer.alloc(4);
-    c.writeUInt32BE(counter++);
-    const d = createHash("sha256")
-      .update("LEITHER\0draw", "latin1")
-      .update(Buffer.from(seedHex, "hex"))
-      .update(c)
-      .digest("hex");
-    return BigInt(`0x${d}`);
-  };
-  let pool = cands.filter((c) => c.weight > 0n).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const out: string[] = [];
-  while (out.length < size && pool.length > 0) {
-    const total = pool.reduce((s, c) => s + c.weight, 0n);
-    const space = 2n ** 256n;
-    let r = word();
-    while (r >= space - (space % total)) r = word();
-    let x = r % total;
-    let pick = 0;
-    while (x >= pool[pick]!.weight) {
-      x -= pool[pick]!.weight;
-      pick++;
-    }
-    out.push(pool[pick]!.id);
-    pool = pool.filter((_, i) => i !== pick);
-  }
-  return out;
-}
-
 describe("the committee draw", () => {
   it("matches the vectors, and the vectors match an independent reference", () => {
     for (const s of V.stream)
@@ -67,7 +68,7 @@ describe("the committee draw", () => {
       const cands = c.candidates.map((x) => ({ id: Buffer.from(x.id, "hex"), weight: BigInt(x.weight) }));
       const got = drawCommittee(cands, c.size, Buffer.from(c.seed, "hex")).map((b) => b.toString("hex"));
       assert.deepEqual(got, c.committee, c.name);
-      const ref = reference(
+      const ref = refDraw(
         c.candidates.map((x) => ({ id: x.id, weight: BigInt(x.weight) })),
         c.size,
         c.seed,
@@ -175,6 +176,97 @@ describe("the committee draw", () => {
     );
     assert.throws(() => drawCommittee([a], 1, Buffer.alloc(31)), /32 bytes/);
     assert.throws(() => drawCommittee([a], -1, Buffer.alloc(32)), /size/);
+  });
+});
+
+describe("the cycle schedule and whole draws (vectors)", () => {
+  it("each schedule is the code's and the reference's; the window lies after the snapshot and before the next cycle", () => {
+    for (const v of V.schedules) {
+      const { length, ...want } = v;
+      assert.deepEqual(schedule(v.cycle, length), want);
+      const ref = refSchedule(v.cycle, length);
+      assert.deepEqual(
+        [ref.snapshot, ref.revealFirst, ref.revealLast],
+        [v.snapshot, v.revealFirst, v.revealLast],
+      );
+      assert.deepEqual([v.first, v.last], [v.cycle * length, (v.cycle + 1) * length - 1]);
+      assert.ok(v.first < v.snapshot && v.snapshot < v.revealFirst && v.revealFirst <= v.revealLast);
+      assert.ok(v.revealLast <= v.last, "the seed's root is committed before the next cycle");
+      assert.equal(v.revealLast === v.last, length === 4, "and with a pulse to spare unless L = 4");
+      assert.equal(cycleOf(v.revealLast, length), v.cycle);
+      assert.ok(
+        inRevealWindow(v.revealFirst, v.cycle, length) && inRevealWindow(v.revealLast, v.cycle, length),
+      );
+      assert.ok(
+        !inRevealWindow(v.snapshot, v.cycle, length) && !inRevealWindow(v.revealLast + 1, v.cycle, length),
+      );
+      assert.ok(!inRevealWindow(v.revealFirst, v.cycle + 1, length), "another cycle's number");
+    }
+    assert.ok(V.schedules.some((v) => v.length === MIN_ELECTION_CYCLE));
+    for (const bad of [0, 1, 3, 2.5]) assert.throws(() => schedule(0, bad), /at least 4 pulses/);
+    assert.throws(() => schedule(2 ** 52, 4), /no such cycle/);
+    assert.equal(inRevealWindow(3, 0xffffffff, 4), false, "a far-off cycle number is simply outside");
+  });
+
+  it("each draw from accounts and reveals is the code's and the reference's", () => {
+    for (const d of V.draws) {
+      const accounts = d.snapshot.map((a) => ({
+        id: Buffer.from(a.id, "hex"),
+        account: {
+          ...freshAccountData(1),
+          amount: BigInt(a.amount),
+          deposit: BigInt(a.deposit),
+          role: a.role as Role,
+          candidate: a.candidate,
+          commitment: a.commitment === null ? null : Buffer.from(a.commitment, "hex"),
+          vote:
+            a.vote === null
+              ? null
+              : { candidate: Buffer.from(a.vote.candidate, "hex"), weight: BigInt(a.vote.weight) },
+        },
+      }));
+      const revealAt = (who: string) => {
+        const r = d.reveals.find((x) => x.id === who);
+        return r === undefined ? null : { cycle: r.cycle, secret: Buffer.from(r.secret, "hex") };
+      };
+      const got = drawFrom({
+        cycle: d.cycle,
+        committeeSize: d.size,
+        minDeposit: BigInt(d.minDeposit),
+        snapshot: accounts,
+        revealAt: (id) => revealAt(id.toString("hex")),
+        root: Buffer.from(d.root, "hex"),
+      });
+      const asJson = (ws: readonly { id: Buffer | string; weight: bigint }[]) =>
+        ws.map((w) => ({
+          id: typeof w.id === "string" ? w.id : w.id.toString("hex"),
+          weight: w.weight.toString(),
+        }));
+      assert.deepEqual(asJson(got.weights), d.weights, d.name);
+      assert.equal(got.seed.toString("hex"), d.seed, d.name);
+      assert.deepEqual(
+        got.members.map((m) => m.toString("hex")),
+        d.members,
+        d.name,
+      );
+      const ref = refCommittee({
+        cycle: d.cycle,
+        size: d.size,
+        minDeposit: BigInt(d.minDeposit),
+        atSnapshot: new Map(accounts.map((a) => [a.id.toString("hex"), { ...a.account, reveal: null }])),
+        revealAt,
+        rootHex: d.root,
+      });
+      assert.deepEqual(
+        [asJson(ref.weights), ref.seed, ref.members],
+        [d.weights, d.seed, d.members],
+        `${d.name}: the reference`,
+      );
+    }
+    assert.deepEqual(
+      V.draws.map((d) => d.members.length),
+      [3, 0, 2],
+    );
   });
 });
 

@@ -85,8 +85,8 @@ export function commitment(secret: Uint8Array): Buffer {
 /**
  * The draw's seed: SHA-256("LEITHER\0seed" ‖ root[32] ‖ for each revealed secret, by candidate id:
  * id[20] ‖ secret[32]). `root` is a finalized root after the snapshot; a reveal that does not match
- * its candidate's commitment is refused (a withheld reveal is simply absent, and costs its deposit
- * elsewhere).
+ * its candidate's commitment is refused (a withheld reveal is simply absent: committee.ts leaves its
+ * candidate out of the draw).
  */
 export function drawSeed(
   root: Uint8Array,
