@@ -54,6 +54,10 @@ export const NodeMessageKind = {
   Vote: 0x46,
   /** Two conflicting votes by one signer: evidence of equivocation (src/pulse/votes.ts). */
   Evidence: 0x47,
+  /** A round's proposal: a signed propose vote, the batch and the root it leads to (src/pulse/proposal.ts). */
+  Proposal: 0x48,
+  /** 2f+1 precommit signatures that make a pulse final (src/pulse/certificate.ts). */
+  Certificate: 0x49,
 } as const;
 
 /** The bytes a signature covers: the tag, then the message (which starts with format, kind, org). */

@@ -1,0 +1,101 @@
+/**
+ * Writes test/vectors/consensus.json (docs/PROTOCOL.md §13.1, §13.2) from the code:
+ *
+ *   npx tsc -p . && node dist/test/helpers/gen-consensus-vectors.js > test/vectors/consensus.json
+ *   npx biome format --write test/vectors/consensus.json
+ *
+ * Keys come from fixed seeds and ed25519 signs deterministically: a rerun gives the same file.
+ */
+import { encodeCertificate } from "../../src/pulse/certificate.js";
+import { batchHashOf, encodeProposal, proposalIdOf, valueIdOf } from "../../src/pulse/proposal.js";
+import { Step, signVote } from "../../src/pulse/votes.js";
+import { type NamedKey, namedKey } from "./named-keys.js";
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+const org = namedKey("org", 1).id;
+// The committee in drawn order: round r's proposer is committee[r mod 4].
+const committee = [0x31, 0x32, 0x33, 0x34].map((fill, i) => namedKey(`bookkeeper ${"abcd"[i]}`, fill));
+const [a, b, c, d] = committee as [NamedKey, NamedKey, NamedKey, NamedKey];
+const root = { hash: Buffer.alloc(32, 0x5a), sum: 1_000_000n };
+// Opaque to the proposal's encoding: any bytes up to 64 KiB.
+const txs = [Buffer.from("first transaction", "latin1"), Buffer.alloc(0), Buffer.alloc(40, 0xe7)];
+const emptyRoot = { hash: Buffer.alloc(32, 0xa5), sum: (1n << 64n) - 1n };
+
+const proposals = [
+  { name: "round 0, a fresh value", proposer: a, p: { org, pulse: 42, round: 0, validRound: -1, root, txs } },
+  {
+    name: "round 2, the same value re-proposed (valid in round 1)",
+    proposer: c,
+    p: { org, pulse: 42, round: 2, validRound: 1, root, txs },
+  },
+  {
+    name: "an empty batch, the largest sum",
+    proposer: a,
+    p: { org, pulse: 43, round: 0, validRound: -1, root: emptyRoot, txs: [] },
+  },
+];
+
+const precommit = (k: NamedKey, pulse: number, round: number, value: Buffer) =>
+  signVote({ org, pulse, round, step: Step.Precommit, value }, k.signer);
+const value42 = valueIdOf(org, 42, root, batchHashOf(txs));
+const value43 = valueIdOf(org, 43, emptyRoot, batchHashOf([]));
+const certificates = [
+  {
+    name: "3 of 4 precommits in round 2 (given out of order, one twice)",
+    committee,
+    value: value42,
+    signers: [b, c, d],
+    c: { org, pulse: 42, round: 2, root, batchHash: batchHashOf(txs) },
+    precommits: [d, b, c, d].map((k) => precommit(k, 42, 2, value42)),
+  },
+  {
+    name: "a committee of one",
+    committee: [a],
+    value: value43,
+    signers: [a],
+    c: { org, pulse: 43, round: 0, root: emptyRoot, batchHash: batchHashOf([]) },
+    precommits: [precommit(a, 43, 0, value43)],
+  },
+];
+
+const rootJson = (r: { hash: Uint8Array; sum: bigint }) => ({ hash: hex(r.hash), sum: r.sum.toString() });
+const doc = {
+  description:
+    "Committee proposals and finality certificates (docs/PROTOCOL.md §13.1, §13.2); sums are decimal strings.",
+  org: hex(org),
+  keys: committee.map((k) => ({
+    name: k.name,
+    seed: hex(k.seed),
+    publicKey: hex(k.kp.publicKey),
+    id: hex(k.id),
+  })),
+  proposals: proposals.map(({ name, proposer, p }) => {
+    const batchHash = batchHashOf(p.txs);
+    const valueId = valueIdOf(p.org, p.pulse, p.root, batchHash);
+    return {
+      name,
+      proposer: proposer.name,
+      fields: {
+        pulse: p.pulse,
+        round: p.round,
+        validRound: p.validRound,
+        root: rootJson(p.root),
+        txs: p.txs.map(hex),
+      },
+      batchHash: hex(batchHash),
+      valueId: hex(valueId),
+      proposalId: hex(proposalIdOf(valueId, p.validRound)),
+      hex: hex(encodeProposal(p, proposer.signer)),
+    };
+  }),
+  certificates: certificates.map(({ name, committee, value, signers, c, precommits }) => ({
+    name,
+    committee: committee.map((k) => k.name),
+    fields: { pulse: c.pulse, round: c.round, root: rootJson(c.root), batchHash: hex(c.batchHash) },
+    valueId: hex(value),
+    signers: signers.map((k) => hex(k.id)).sort(),
+    precommits: precommits.map(hex),
+    hex: hex(encodeCertificate({ ...c, precommits })),
+  })),
+};
+process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
