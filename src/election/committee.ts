@@ -1,6 +1,6 @@
 /**
  * The committee of each election cycle, computed from the ledger (docs/PROTOCOL.md §12). Cycle 0 is
- * kept by the genesis supervisor alone. In cycle c the committee of cycle c+1 is drawn: the
+ * kept by the genesis committee (the supervisor alone when the genesis names none). In cycle c the committee of cycle c+1 is drawn: the
  * candidates standing at the snapshot pulse, each weighted by its deposit and the votes for it
  * then, take part if they opened the commitment they held at the snapshot in the reveal window; the
  * seed mixes the root at the window's last pulse with those reveals. A candidate that did not reveal
@@ -8,6 +8,7 @@
  * committee of cycle c continues into c+1.
  */
 import type { Account, Reveal } from "../ledger/account.js";
+import type { OrgParams } from "../ledger/tx.js";
 import type { ElectionSource } from "./accounts.js";
 import { schedule } from "./cycle.js";
 import { commitment, drawCommittee, drawSeed, type Weighted } from "./draw.js";
@@ -51,7 +52,12 @@ export function committeeFor(src: ElectionSource, cycle: number): Committee {
   return { ...drawn, members: committeeOf(src, cycle), carried: true };
 }
 
-/** The members of the committee that keeps the books in `cycle`: the genesis supervisor in cycle 0. */
+/** The committee of cycle 0: the genesis committee in its order, or the supervisor alone if it names none. */
+export function genesisCommittee(p: Pick<OrgParams, "committee" | "supervisor">): readonly Buffer[] {
+  return p.committee.length > 0 ? p.committee : [p.supervisor];
+}
+
+/** The members of the committee that keeps the books in `cycle`: the genesis committee in cycle 0. */
 export function committeeOf(src: ElectionSource, cycle: number): readonly Buffer[] {
   const org = src.org;
   if (org === undefined) throw new RangeError("the organization has no genesis yet");
@@ -60,7 +66,7 @@ export function committeeOf(src: ElectionSource, cycle: number): readonly Buffer
     const members = draw(src, c).members;
     if (members.length > 0) return members;
   }
-  return [org.params.supervisor];
+  return genesisCommittee(org.params);
 }
 
 /** The inputs of one draw, as read from the ledger (or written in a vector). */
@@ -100,7 +106,7 @@ export function drawFrom(input: DrawInput): Pick<Committee, "members" | "seed" |
 }
 
 /** One cycle's draw on its own: no members if no candidate took part. */
-function draw(src: ElectionSource, cycle: number): Committee {
+export function draw(src: ElectionSource, cycle: number): Committee {
   const org = src.org;
   if (org === undefined) throw new RangeError("the organization has no genesis yet");
   const p = org.params;

@@ -1,33 +1,55 @@
 /**
- * The pulse service of a one-node organization: this node is its sole bookkeeper. Transactions
- * received during a pulse slot are decoded at once (a bad one is refused to its sender), their
- * signatures verified in small batches as they arrive (so the work spreads over the slot), and the
- * whole slot applied at its end. The pulse number grows only when the state changed; a slot that
- * changed nothing gets a signed heartbeat instead (heartbeat.ts).
+ * The pulse service. Transactions received during a pulse slot are decoded at once (a bad one is
+ * refused to its sender) and made final at the slot's end in one of two ways:
+ *  - alone (no organization yet, or no committee finality given): their signatures are verified in
+ *    small batches as they arrive, so the work spreads over the slot, and the slot is applied;
+ *  - with the committee (`finality`, finality.ts): the slot's transactions join the pool of the
+ *    next proposal, and verdicts come when a pulse is final (`decided`), whoever proposed it.
+ * The pulse number grows only when the state changed; a slot that changed nothing gets a signed
+ * heartbeat instead (heartbeat.ts).
  */
 import { hash } from "node:crypto";
 import type { Signer } from "../crypto/ed25519.js";
 import { type CheckedBatch, Ledger } from "../ledger/ledger.js";
+import type { TxResult } from "../ledger/state-machine.js";
 import { type Tx, TxKind } from "../ledger/tx.js";
 import { decodeTx } from "../ledger/tx-codec.js";
 import type { Logger } from "../node/log.js";
+import type { Summary } from "../smt/hash.js";
 import { summaryJson } from "../smt/proof.js";
 import { DecodeError } from "../util/bytes.js";
 import { CodedError } from "../util/errors.js";
 import { PulseClock, systemTime, type Tick, type TimeSource } from "./clock.js";
-import type { PulseEvents, TxVerdict } from "./events.js";
+import type { PulseEvents } from "./events.js";
 import { signHeartbeat } from "./heartbeat.js";
+import { SlotSet } from "./slot-set.js";
+import { type TxStatus, Verdicts, verdictsOf } from "./verdicts.js";
+
+export type { TxStatus };
+
+/** What the bookkeeper needs of the committee's finality (finality.ts). */
+export interface FinalityPort {
+  /** Transactions (encoded) for the next proposal. */
+  offer(txs: readonly Buffer[]): void;
+  /** A slot ended. */
+  tick(): void;
+}
+
+/** A pulse the committee made final (what finality.ts reports, narrowed). */
+export interface FinalPulse {
+  readonly pulse: number;
+  readonly txs: readonly Buffer[];
+  readonly outcome: {
+    readonly root: Summary;
+    readonly results: readonly TxResult[];
+    readonly receipts: readonly unknown[];
+  };
+}
 
 /** Why a transaction was refused on arrival (nothing was queued). */
 export class SubmitError extends CodedError<
   "DECODE" | "NO_ORG" | "ORG_EXISTS" | "WRONG_ORG" | "BUSY" | "STOPPED"
 > {}
-
-/** Where a transaction is. */
-export type TxStatus =
-  | { readonly txId: string; readonly state: "pending" }
-  | { readonly txId: string; readonly state: "unknown" }
-  | TxVerdict;
 
 /** What the bookkeeper emits (a TypedBus<PulseEvents> fits). */
 export interface PulseEmitter {
@@ -51,6 +73,8 @@ export interface BookkeeperOptions {
   readonly verdictMemory?: number;
   /** @default the system clock */
   readonly time?: TimeSource;
+  /** The committee's finality; without it, this node makes pulses final alone. */
+  readonly finality?: FinalityPort;
 }
 
 /** The pulse service. */
@@ -65,16 +89,19 @@ export class Bookkeeper {
   private slot = new SlotSet();
   /** The batch being applied (its copies and ids). */
   private inFlight = new SlotSet();
+  /** With a committee: the slot's transactions as received, and those handed to finality awaiting a final pulse. */
+  private raw: Buffer[] = [];
+  private readonly proposed = new SlotSet();
   /** The last slot closed (closeNow closes one early: its end then needs no heartbeat). */
   private lastClosed = -1;
-  private readonly verdicts = new Map<string, TxVerdict>();
-  private readonly waiters = new Map<string, ((v: TxStatus) => void)[]>();
+  private readonly verdicts: Verdicts;
   private flushTimer: NodeJS.Timeout | undefined;
   private applying: Promise<void> | undefined;
   private stopped = true;
   private lastFinal: { pulse: number; at: number } | undefined;
 
   constructor(private readonly opts: BookkeeperOptions) {
+    this.verdicts = new Verdicts(opts.verdictMemory ?? 100_000);
     this.clock = new PulseClock(
       opts.periodMs,
       (t) => this.onTick(t),
@@ -101,7 +128,8 @@ export class Bookkeeper {
     await Promise.allSettled(this.checks);
     this.unchecked = [];
     this.checks = [];
-    this.wake(this.slot.ids.keys());
+    this.raw = [];
+    this.verdicts.wake([...this.slot.ids.keys(), ...this.proposed.ids.keys()]);
     this.slot = new SlotSet();
   }
 
@@ -122,7 +150,7 @@ export class Bookkeeper {
 
   /** Transactions waiting for a pulse (this slot's and the one being applied). */
   get pending(): number {
-    return this.slot.copies + this.inFlight.copies;
+    return this.slot.copies + this.inFlight.copies + this.proposed.copies;
   }
 
   /** The clock's current slot. */
@@ -152,7 +180,8 @@ export class Bookkeeper {
     const txId = tx.id.toString("hex");
     // A copy is the same only if its signatures are too: a broken copy must not shadow a good one.
     const copy = hash("sha256", bytes, "base64");
-    if (this.slot.has(copy) || this.inFlight.has(copy)) return { txId, state: "pending" };
+    if (this.slot.has(copy) || this.inFlight.has(copy) || this.proposed.has(copy))
+      return { txId, state: "pending" };
     const org = this.opts.ledger.org;
     if (tx.body.kind === TxKind.Genesis) {
       if (org !== undefined)
@@ -168,7 +197,12 @@ export class Bookkeeper {
     if (this.pending >= (this.opts.maxPending ?? 100_000))
       throw new SubmitError("BUSY", "too many transactions are waiting for a pulse; try again shortly");
     this.slot.add(copy, txId);
-    this.verdicts.delete(txId);
+    this.verdicts.forget(txId);
+    if (this.committee) {
+      // The committee re-applies every proposal (signatures included): no early check here.
+      this.raw.push(Buffer.from(bytes));
+      return { txId, state: "pending" };
+    }
     this.unchecked.push(tx);
     if (this.unchecked.length >= (this.opts.chunk ?? 256)) this.flushChecks();
     else this.flushTimer ??= setTimeout(() => this.flushChecks(), 20);
@@ -177,7 +211,8 @@ export class Bookkeeper {
 
   /** A transaction's status by id (64 hex digits). */
   status(txId: string): TxStatus {
-    if (this.slot.ids.has(txId) || this.inFlight.ids.has(txId)) return { txId, state: "pending" };
+    if (this.slot.ids.has(txId) || this.inFlight.ids.has(txId) || this.proposed.ids.has(txId))
+      return { txId, state: "pending" };
     const v = this.verdicts.get(txId);
     if (v?.state === "accepted") return v;
     // The ledger's index first: a rejected later copy never hides an accepted transaction.
@@ -193,24 +228,56 @@ export class Bookkeeper {
   verdict(txId: string, signal: AbortSignal): Promise<TxStatus> {
     const now = this.status(txId);
     if (now.state !== "pending") return Promise.resolve(now);
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      const list = this.waiters.get(txId) ?? [];
-      const onAbort = () => {
-        const l = this.waiters.get(txId);
-        const i = l?.indexOf(done) ?? -1;
-        if (i >= 0) l!.splice(i, 1);
-        if (l?.length === 0) this.waiters.delete(txId);
-        reject(signal.reason);
-      };
-      const done = (v: TxStatus) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      };
-      list.push(done);
-      this.waiters.set(txId, list);
-      signal.addEventListener("abort", onAbort, { once: true });
+    return this.verdicts.wait(txId, signal);
+  }
+
+  /** With a committee: whether this slot goes to it (an organization exists to finalize for). */
+  private get committee(): boolean {
+    return this.opts.finality !== undefined && this.opts.ledger.org !== undefined;
+  }
+
+  /**
+   * A pulse the committee made final (proposed by any of its members): its verdicts, for the
+   * transactions submitted here and on the bus, and the pulse on the bus.
+   */
+  decided(d: FinalPulse): void {
+    for (const tx of d.txs) this.proposed.remove(hash("sha256", tx, "base64"));
+    const slot = this.clock.current();
+    const { verdicts, rejected } = verdictsOf(
+      d.outcome.results,
+      d.pulse,
+      slot,
+      (id) => this.opts.ledger.findTx(id)?.pulse,
+    );
+    for (const v of verdicts.values()) {
+      this.verdicts.settle(v);
+      this.opts.bus.emit("tx.verdict", v);
+    }
+    this.lastFinal = { pulse: d.pulse, at: Date.now() };
+    this.opts.bus.emit("pulse.final", {
+      pulse: d.pulse,
+      root: summaryJson(d.outcome.root),
+      slot,
+      accepted: d.outcome.receipts.length,
+      rejected,
+      applyMs: 0,
     });
+  }
+
+  /** Transactions this node would have proposed that change nothing now: refused, with their results. */
+  refused(txs: readonly Buffer[], results: readonly TxResult[]): void {
+    for (const tx of txs) this.proposed.remove(hash("sha256", tx, "base64"));
+    const head = this.opts.ledger.head ?? 0;
+    const { verdicts } = verdictsOf(
+      results,
+      head,
+      this.clock.current(),
+      (id) => this.opts.ledger.findTx(id)?.pulse,
+    );
+    for (const v of verdicts.values()) {
+      this.verdicts.settle(v);
+      if (v.state === "rejected") this.opts.bus.emit("tx.verdict", v);
+    }
   }
 
   private flushChecks(): void {
@@ -242,7 +309,7 @@ export class Bookkeeper {
     this.applying = this.closeSlot(slot)
       .catch((err) => {
         this.opts.log.error({ err }, "the pulse could not be applied; its transactions are dropped");
-        this.wake([...this.inFlight.ids.keys()].filter((id) => !this.slot.ids.has(id)));
+        this.verdicts.wake([...this.inFlight.ids.keys()].filter((id) => !this.slot.ids.has(id)));
       })
       .finally(() => {
         this.inFlight = new SlotSet();
@@ -250,16 +317,8 @@ export class Bookkeeper {
       });
   }
 
-  /** Tells the waiters of `ids` that their transactions will get no verdict. */
-  private wake(ids: Iterable<string>): void {
-    for (const txId of ids) {
-      const ws = this.waiters.get(txId);
-      this.waiters.delete(txId);
-      for (const w of ws ?? []) w({ txId, state: "unknown" });
-    }
-  }
-
   private async closeSlot(slot: number): Promise<void> {
+    if (this.committee) return this.offerSlot(slot);
     const t0 = performance.now();
     this.flushChecks();
     const checks = this.checks;
@@ -276,33 +335,11 @@ export class Bookkeeper {
     const out = await ledger.applyPulse(pulse, batch, { proofs: false, skipUnchanged: true });
     // From here every verdict is known: nobody should see these as pending any more.
     this.inFlight = new SlotSet();
-    // One verdict per id: of several copies of one transaction, an accepted one is the verdict.
-    const byId = new Map<string, TxVerdict>();
-    let rejected = 0;
-    for (const r of out.results) {
-      // Every transaction decoded on arrival, so each result has its id.
-      const txId = r.txId!.toString("hex");
-      if (!r.ok) rejected++;
-      if (byId.get(txId)?.state === "accepted") continue;
-      // A copy of a transaction an earlier pulse accepted (sent again while that pulse was being
-      // written) is refused here, but the transaction stands: its verdict stays the acceptance.
-      const earlier = r.ok ? undefined : ledger.findTx(r.txId!);
-      byId.set(
-        txId,
-        r.ok
-          ? { txId, state: "accepted", pulse }
-          : earlier !== undefined
-            ? { txId, state: "accepted", pulse: earlier.pulse }
-            : { txId, state: "rejected", reason: r.reason, message: r.message, slot },
-      );
-    }
-    for (const v of byId.values()) {
-      this.remember(v);
+    const { verdicts, rejected } = verdictsOf(out.results, pulse, slot, (id) => ledger.findTx(id)?.pulse);
+    for (const v of verdicts.values()) {
+      this.verdicts.settle(v);
       // An earlier pulse's acceptance was announced then: not again (nor counted twice).
       if (v.state === "rejected" || v.pulse === pulse) bus.emit("tx.verdict", v);
-      const ws = this.waiters.get(v.txId);
-      this.waiters.delete(v.txId);
-      for (const w of ws ?? []) w(v);
     }
     if (!out.committed) {
       this.heartbeat(slot, rejected);
@@ -324,6 +361,17 @@ export class Bookkeeper {
     }
   }
 
+  /** With a committee: the slot's transactions go to the next proposal; a quiet slot gets its heartbeat. */
+  private async offerSlot(slot: number): Promise<void> {
+    const batch = this.raw;
+    this.raw = [];
+    this.proposed.merge(this.slot);
+    this.slot = new SlotSet();
+    this.opts.finality!.offer(batch);
+    this.opts.finality!.tick();
+    if (this.proposed.copies === 0) this.heartbeat(slot, 0);
+  }
+
   private heartbeat(slot: number, rejected: number): void {
     const { ledger, signer, bus } = this.opts;
     const org = ledger.org;
@@ -338,35 +386,5 @@ export class Bookkeeper {
       rejected,
       heartbeat: hb.toString("hex"),
     });
-  }
-
-  private remember(v: TxVerdict): void {
-    this.verdicts.set(v.txId, v);
-    const max = this.opts.verdictMemory ?? 100_000;
-    if (this.verdicts.size > max) {
-      // Maps iterate in insertion order: the first key is the oldest verdict.
-      const oldest = this.verdicts.keys().next().value;
-      if (oldest !== undefined) this.verdicts.delete(oldest);
-    }
-  }
-}
-
-/** The transactions of one slot: each distinct copy once (by its bytes' hash), and their ids. */
-class SlotSet {
-  private readonly keys = new Set<string>();
-  /** Id -> number of copies. */
-  readonly ids = new Map<string, number>();
-
-  get copies(): number {
-    return this.keys.size;
-  }
-
-  has(copy: string): boolean {
-    return this.keys.has(copy);
-  }
-
-  add(copy: string, txId: string): void {
-    this.keys.add(copy);
-    this.ids.set(txId, (this.ids.get(txId) ?? 0) + 1);
   }
 }

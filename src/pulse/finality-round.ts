@@ -1,0 +1,416 @@
+/**
+ * One pulse's finality on one node (finality.ts runs one at a time): the engine of that pulse, the
+ * proposals it re-applied, its timers, and the order in which its actions run. Actions run one
+ * after another on a single chain, since several await the disk (the guard's and the lock's fsync)
+ * or the ledger, and a lock must be on disk before the precommit after it is signed.
+ */
+import { hash } from "node:crypto";
+import { open, readFile, rename } from "node:fs/promises";
+import type { PreparedPulse } from "../ledger/ledger.js";
+import { decodeCertificate, encodeCertificate, verifyCertificate } from "./certificate.js";
+import type { Decided, FinalityOptions } from "./finality.js";
+import { batchHashOf, type DecodedProposal, decodeProposal, encodeProposal, valueIdOf } from "./proposal.js";
+import { SignGuardError } from "./sign-guard.js";
+import { type Action, Height, type Lock, type ProposalIn, type VoteIn } from "./tendermint.js";
+import { decodeVote, makeEvidence, Step, signVote } from "./votes.js";
+
+/** What the committee agrees on: a batch and the root it leads to. */
+export interface FinalityValue {
+  readonly txs: readonly Buffer[];
+  readonly root: { readonly hash: Buffer; readonly sum: bigint };
+  readonly batchHash: Buffer;
+}
+
+/** Options of one pulse's round state (the service's, plus what it hands down). */
+export interface PulseRoundOptions extends Omit<FinalityOptions, "committee"> {
+  readonly pulse: number;
+  readonly committee: readonly Buffer[];
+  /** The transactions to propose now. */
+  readonly pool: () => Buffer[];
+  /** Transactions this node would have proposed, refused since they change nothing. */
+  readonly refuse: (txs: readonly Buffer[], prepared: PreparedPulse) => void;
+  readonly decided: (d: Decided, proposalBytes: Buffer) => void;
+  /** Evidence this node found. */
+  readonly evidence: (ev: Buffer) => void;
+}
+
+const NIL = Buffer.alloc(32);
+const DEFAULT_TIMEOUTS = { propose: 2000, proposeDelta: 500, vote: 1000, voteDelta: 500 };
+/** A precommit known only from a peer's certificate: the certificate stands for it. */
+type Raw = Buffer | { readonly certificate: Buffer };
+
+/** One pulse's finality. */
+export class PulseRound {
+  /** Made by start(), once the lock is read. */
+  private engine: Height<FinalityValue> | undefined;
+  readonly pulse: number;
+  private readonly prepared = new Map<string, PreparedPulse>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** What this node signed for this pulse (re-sent until the pulse ends). */
+  private readonly mine: Buffer[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly org: Buffer;
+  private readonly me: string;
+
+  constructor(private readonly o: PulseRoundOptions) {
+    this.pulse = o.pulse;
+    this.org = o.ledger.org!.id;
+    this.me = o.signer.id.toString("hex");
+  }
+
+  /** Where the engine is (undefined until started). */
+  get state(): Height<FinalityValue>["state"] | undefined {
+    return this.engine?.state;
+  }
+
+  /** The key of a transaction in a pool: the hash of its bytes. */
+  static txKey(tx: Uint8Array): string {
+    return hash("sha256", tx, "base64");
+  }
+
+  /** Starts: resumes a restart's round, lock and votes, then round 0's work. */
+  start(): void {
+    this.run(async () => {
+      const lock = await this.readLock();
+      const records = this.o.guard
+        .export()
+        .records.filter((r) => r.pulse === this.pulse && r.org === this.org.toString("hex"));
+      const resume = records.reduce((m, r) => Math.max(m, r.round), 0);
+      const committee = this.o.committee.map((id) => id.toString("hex"));
+      this.engine = new Height<FinalityValue>({
+        committee,
+        me: committee.includes(this.me) ? this.me : undefined,
+        timeouts: this.o.timeouts ?? DEFAULT_TIMEOUTS,
+        lock,
+      });
+      await this.handleAll(this.engine.start(resume));
+      // Say again what the guard shows we said (the same content signs again; nothing new is decided).
+      for (const r of records)
+        if (r.step !== "propose")
+          await this.vote(
+            r.step === "prevote" ? Step.Prevote : Step.Precommit,
+            r.round,
+            Buffer.from(r.content, "hex"),
+          );
+    });
+    const every = this.o.resendMs ?? 1000;
+    const t = setInterval(() => this.resend(), every);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  /**
+   * A message for this pulse, already routed here by pulse number. Decoding and signatures are
+   * checked at once (a bad message throws to the caller); the engine sees it in turn.
+   */
+  receive(b: Buffer): void {
+    const kind = b[1];
+    if (kind === 0x46) {
+      const v = decodeVote(b);
+      if (!v.org.equals(this.org) || v.pulse !== this.pulse || v.step === Step.Propose) return;
+      this.feed((e) =>
+        e.onVote({
+          step: v.step === Step.Prevote ? "prevote" : "precommit",
+          round: v.round,
+          id: v.value.equals(NIL) ? null : v.value.toString("hex"),
+          signer: v.signer.toString("hex"),
+          raw: b,
+        }),
+      );
+    } else if (kind === 0x48) {
+      const p = decodeProposal(b);
+      if (!p.org.equals(this.org) || p.pulse !== this.pulse) return;
+      this.feed((e) => e.onProposal(proposalIn(p, b)));
+    } else if (kind === 0x49) {
+      const c = decodeCertificate(b);
+      if (!c.org.equals(this.org) || c.pulse !== this.pulse) return;
+      verifyCertificate(c, this.o.committee);
+      const raw: Raw = { certificate: b };
+      for (const s of c.signers)
+        this.feed((e) =>
+          e.onVote({
+            step: "precommit",
+            round: c.round,
+            id: c.valueId.toString("hex"),
+            signer: s.toString("hex"),
+            raw,
+          }),
+        );
+    }
+  }
+
+  /** Stops timers and drops prepared pulses not committed; waits for the action in progress. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await this.chain;
+    for (const p of this.prepared.values()) p.discard();
+    this.prepared.clear();
+  }
+
+  /** Gives the engine an input in turn (after the actions before it) and runs what it asks. */
+  private feed(input: (e: Height<FinalityValue>) => Action<FinalityValue>[]): void {
+    this.run(async () => {
+      if (this.engine !== undefined && !this.closed) await this.handleAll(input(this.engine));
+    });
+  }
+
+  private async handleAll(actions: Action<FinalityValue>[]): Promise<void> {
+    for (const a of actions) {
+      if (this.closed) return;
+      await this.handle(a);
+    }
+  }
+
+  private run(fn: () => Promise<void>): void {
+    this.chain = this.chain.then(fn).catch((err) => {
+      this.o.log.error({ err, pulse: this.pulse }, "finality step failed");
+    });
+  }
+
+  private async handle(a: Action<FinalityValue>): Promise<void> {
+    switch (a.type) {
+      case "build":
+        return this.build(a.round);
+      case "proposal":
+        return this.propose(a.round, a.validRound, a.value);
+      case "vote":
+        return this.vote(
+          a.step === "prevote" ? Step.Prevote : Step.Precommit,
+          a.round,
+          a.id === null ? NIL : Buffer.from(a.id, "hex"),
+        );
+      case "validate":
+        return this.validate(a.id, a.value);
+      case "timeout": {
+        const t = setTimeout(() => {
+          this.timers.delete(t);
+          this.feed((e) => e.onTimeout(a.step, a.round));
+        }, a.ms);
+        this.timers.add(t);
+        return;
+      }
+      case "lock":
+        return this.writeLock(a.lock);
+      case "equivocation": {
+        const [x, y] = [voteOf(a.first), voteOf(a.second)];
+        if (x !== undefined && y !== undefined && !x.equals(y)) this.o.evidence(makeEvidence(x, y));
+        return;
+      }
+      case "decide":
+        return this.decide(a);
+    }
+  }
+
+  private async build(round: number): Promise<void> {
+    const txs = this.o.pool();
+    if (txs.length === 0) return;
+    const prepared = await this.o.ledger.prepare(this.pulse, txs, { proofs: false, skipUnchanged: true });
+    if (!prepared.changed) {
+      this.o.refuse(txs, prepared);
+      prepared.discard();
+      return;
+    }
+    let root = { hash: Buffer.from(prepared.root.hash), sum: prepared.root.sum };
+    // Test hook: a byzantine proposer claims a root that the batch does not lead to.
+    if (this.o.byzantine === "wrong-root")
+      root = { hash: Buffer.from(root.hash.map((x, i) => (i === 0 ? x ^ 1 : x))), sum: root.sum };
+    const value: FinalityValue = { txs, root, batchHash: batchHashOf(txs) };
+    const id = valueIdOf(this.org, this.pulse, root, value.batchHash).toString("hex");
+    this.prepared.set(id, prepared);
+    await this.handleAll(this.engine!.propose(round, id, value));
+  }
+
+  private async propose(round: number, validRound: number, v: FinalityValue): Promise<void> {
+    const bytes = encodeProposal(
+      { org: this.org, pulse: this.pulse, round, validRound, root: v.root, txs: v.txs },
+      this.o.signer,
+    );
+    const p = decodeProposal(bytes);
+    if (!(await this.approve("propose", round, p.vote.subarray(35, 67)))) return;
+    this.o.transport.broadcast(bytes);
+    this.mine.push(bytes);
+    await this.handleAll(this.engine!.onProposal(proposalIn(p, bytes)));
+  }
+
+  private async vote(
+    step: typeof Step.Prevote | typeof Step.Precommit,
+    round: number,
+    value: Buffer,
+  ): Promise<void> {
+    const name = step === Step.Prevote ? "prevote" : "precommit";
+    let content = value;
+    if (!(await this.approve(name, round, value))) {
+      // The guard holds another vote for this slot (signed before a restart): that one is what we said.
+      const held = this.o.guard
+        .export()
+        .records.find(
+          (r) =>
+            r.pulse === this.pulse &&
+            r.round === round &&
+            r.step === name &&
+            r.org === this.org.toString("hex"),
+        );
+      if (held === undefined) return;
+      content = Buffer.from(held.content, "hex");
+    }
+    const bytes = signVote({ org: this.org, pulse: this.pulse, round, step, value: content }, this.o.signer);
+    this.o.transport.broadcast(bytes);
+    if (!this.mine.some((m) => m.equals(bytes))) this.mine.push(bytes);
+    // Test hook: a byzantine bookkeeper also signs a prevote for something else, past its guard.
+    if (this.o.byzantine === "equivocate" && step === Step.Prevote) {
+      const other = hash("sha256", Buffer.concat([content, Buffer.from("other")]), "buffer");
+      this.o.transport.broadcast(
+        signVote({ org: this.org, pulse: this.pulse, round, step, value: other }, this.o.signer),
+      );
+    }
+    await this.handleAll(
+      this.engine!.onVote({
+        step: name,
+        round,
+        id: content.equals(NIL) ? null : content.toString("hex"),
+        signer: this.me,
+        raw: bytes,
+      }),
+    );
+  }
+
+  /** Asks the guard; false when it holds a different content for the slot. */
+  private async approve(
+    step: "propose" | "prevote" | "precommit",
+    round: number,
+    content: Uint8Array,
+  ): Promise<boolean> {
+    try {
+      await this.o.guard.approve({ org: this.org, pulse: this.pulse, round, step, content });
+      return true;
+    } catch (err) {
+      if (err instanceof SignGuardError && err.code === "CONFLICT") return false;
+      throw err;
+    }
+  }
+
+  private async validate(id: string, v: FinalityValue): Promise<void> {
+    let ok = false;
+    if (v.txs.length <= (this.o.maxBatch ?? 20_000)) {
+      const prepared = await this.o.ledger.prepare(this.pulse, [...v.txs], {
+        proofs: false,
+        skipUnchanged: true,
+      });
+      ok =
+        prepared.changed &&
+        Buffer.from(prepared.root.hash).equals(v.root.hash) &&
+        prepared.root.sum === v.root.sum;
+      if (ok) this.prepared.set(id, prepared);
+      else prepared.discard();
+    }
+    if (!ok) this.o.log.warn({ pulse: this.pulse, value: id }, "a proposal does not re-apply to its root");
+    await this.handleAll(this.engine!.validated(id, ok));
+  }
+
+  private async decide(a: Extract<Action<FinalityValue>, { type: "decide" }>): Promise<void> {
+    const prepared = this.prepared.get(a.id);
+    if (prepared === undefined) throw new Error(`decided value ${a.id} was never prepared`);
+    this.prepared.delete(a.id);
+    const outcome = await prepared.commit();
+    const fromPeer = a.precommits.map((p) => p.raw as Raw).find((r) => !Buffer.isBuffer(r)) as
+      | { certificate: Buffer }
+      | undefined;
+    const certificate =
+      fromPeer?.certificate ??
+      encodeCertificate({
+        org: this.org,
+        pulse: this.pulse,
+        round: a.round,
+        root: a.value.root,
+        batchHash: a.value.batchHash,
+        precommits: a.precommits.map((p) => p.raw as Buffer),
+      });
+    const proposalBytes = a.proposal.raw as Buffer;
+    this.closed = true;
+    this.o.decided(
+      { pulse: this.pulse, round: a.round, proposal: decodeProposal(proposalBytes), outcome, certificate },
+      proposalBytes,
+    );
+  }
+
+  private resend(): void {
+    if (this.closed || this.engine === undefined) return;
+    const r = this.engine.resend();
+    const sent = new Set<unknown>();
+    const send = (raw: unknown) => {
+      if (sent.has(raw)) return;
+      sent.add(raw);
+      const b = Buffer.isBuffer(raw) ? raw : (raw as { certificate: Buffer } | undefined)?.certificate;
+      if (b !== undefined) this.o.transport.broadcast(b);
+    };
+    for (const p of r.proposals) send(p.raw);
+    for (const v of r.votes) send(v.raw);
+    for (const m of this.mine) send(m);
+  }
+
+  private async readLock(): Promise<Lock<FinalityValue> | undefined> {
+    let doc: { org: string; pulse: number; round: number; proposal: string; polka: string[] };
+    try {
+      doc = JSON.parse(await readFile(this.o.lockPath, "utf8"));
+    } catch {
+      return undefined;
+    }
+    if (doc.org !== this.org.toString("hex") || doc.pulse !== this.pulse) return undefined;
+    const pb = Buffer.from(doc.proposal, "hex");
+    const polka = doc.polka.map((h) => {
+      const b = Buffer.from(h, "hex");
+      const v = decodeVote(b);
+      return {
+        step: "prevote" as const,
+        round: v.round,
+        id: v.value.toString("hex"),
+        signer: v.signer.toString("hex"),
+        raw: b,
+      };
+    });
+    return { round: doc.round, proposal: proposalIn(decodeProposal(pb), pb), polka };
+  }
+
+  private async writeLock(l: Lock<FinalityValue>): Promise<void> {
+    const doc = {
+      org: this.org.toString("hex"),
+      pulse: this.pulse,
+      round: l.round,
+      proposal: (l.proposal.raw as Buffer).toString("hex"),
+      polka: l.polka.map((v) => (v.raw as Buffer).toString("hex")),
+    };
+    const tmp = `${this.o.lockPath}.tmp`;
+    const f = await open(tmp, "w", 0o600);
+    try {
+      await f.writeFile(JSON.stringify(doc));
+      await f.sync();
+    } finally {
+      await f.close();
+    }
+    await rename(tmp, this.o.lockPath);
+  }
+}
+
+function proposalIn(p: DecodedProposal, raw: Buffer): ProposalIn<FinalityValue> {
+  return {
+    round: p.round,
+    validRound: p.validRound,
+    id: p.valueId.toString("hex"),
+    value: { txs: p.txs, root: p.root, batchHash: p.batchHash },
+    signer: p.signer.toString("hex"),
+    raw,
+  };
+}
+
+/** The signed vote inside a vote's or proposal's bytes. */
+function voteOf(raw: unknown): Buffer | undefined {
+  if (!Buffer.isBuffer(raw)) return undefined;
+  if (raw[1] === 0x46) return raw;
+  if (raw[1] === 0x48) return raw.subarray(2, 2 + 163);
+  return undefined;
+}
+
+export type { VoteIn };
