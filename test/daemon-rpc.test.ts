@@ -167,6 +167,12 @@ describe("leither start, over JSON-RPC", { timeout: 40_000 }, () => {
     await reqError("org_create", { name: "Second" }, RpcErrorCode.ORG_EXISTS);
     covered.add("org_create");
     await req("pulse_current");
+    const committee = await req("committee_info");
+    assert.deepEqual(
+      committee.serving.members,
+      [info.account],
+      "cycle 0: the supervisor (test/rpc-committee.test.ts)",
+    );
 
     const k = await req("keys_new");
     assert.equal(k.node, false);

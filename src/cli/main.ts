@@ -3,6 +3,7 @@
 import "../polyfill.js";
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
+import { registerCommitteeCommand } from "./committee-command.js";
 import { registerDevnetCommand } from "./devnet.js";
 import { CliError } from "./errors.js";
 import { registerInitCommand } from "./init.js";
@@ -22,6 +23,7 @@ registerTreeCommands(program);
 // After the tree commands: `proof get` joins their `proof` group.
 registerNodeCommands(program);
 registerNetCommands(program);
+registerCommitteeCommand(program);
 registerDevnetCommand(program);
 
 try {

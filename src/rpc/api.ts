@@ -6,6 +6,7 @@
  * (u64 does not fit a JSON number); ids and bytes are lowercase hex.
  */
 import type { SummaryJson } from "../smt/proof.js";
+import { COMMITTEE_METHODS, type CommitteeApi } from "./api-committee.js";
 import { NET_METHODS, type NetApi } from "./api-net.js";
 import {
   ACCOUNT,
@@ -30,6 +31,7 @@ import {
 } from "./api-schemas.js";
 import type { Schema } from "./schema.js";
 
+export type { CandidateJson, CommitteeInfoJson, CommitteePhase } from "./api-committee.js";
 export type { MessageJson } from "./api-net.js";
 export type { MethodSpec, ParamSpec };
 
@@ -168,6 +170,7 @@ export const METHODS = {
     result: obj({ keys: { type: "array", items: KEY } }),
   },
   keys_new: { summary: "make a new local account key (keys/<id>.json)", params: [], result: KEY },
+  ...COMMITTEE_METHODS,
   ...NET_METHODS,
 } as const satisfies Record<string, MethodSpec>;
 
@@ -230,7 +233,7 @@ export interface KeyJson {
 type Amount = string | bigint;
 
 /** Each method's params and result, for the typed client. */
-export interface LeitherApi extends NetApi {
+export interface LeitherApi extends NetApi, CommitteeApi {
   node_info: {
     params: Record<string, never>;
     result: {

@@ -194,6 +194,15 @@ export function handlers(d: RpcDeps, net: NetDeps | undefined): Handlers {
         proofs: r.proofs.map((x) => ({ account: x.id.toString("hex"), proof: proofToJson(x.proof) })),
       };
     },
+    committee_info: (p, ctx) => {
+      const m = member();
+      if (m === undefined) return local.committee_info(p, ctx);
+      throw new RpcError(
+        RpcErrorCode.NOT_RETAINED,
+        "this node follows its organization without keeping its books: the committee is read on a bookkeeper node",
+        { retained: { first: m.latest.pulse, last: m.latest.pulse } },
+      );
+    },
   };
 
   return {

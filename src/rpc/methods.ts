@@ -17,6 +17,7 @@ import { DecodeError } from "../util/bytes.js";
 import type { LeitherApi, MethodName, OrgJson } from "./api.js";
 import type { NetApi } from "./api-net.js";
 import { RpcError, RpcErrorCode } from "./errors.js";
+import { committeeInfo } from "./methods-committee.js";
 
 /** What the handlers need from the node. */
 export interface RpcDeps {
@@ -26,7 +27,10 @@ export interface RpcDeps {
   readonly periodMs: number;
   rpcUrl(): string;
   peers(): number;
-  readonly ledger: Pick<Ledger, "org" | "head" | "account" | "prove" | "rootAt" | "retained" | "findTx">;
+  readonly ledger: Pick<
+    Ledger,
+    "org" | "head" | "account" | "accountsAt" | "prove" | "rootAt" | "retained" | "findTx"
+  >;
   readonly pulse: Pick<Bookkeeper, "submit" | "status" | "verdict" | "pending" | "currentSlot" | "last">;
   readonly keys: Pick<Keyring, "get" | "list" | "create" | "node">;
   /** Has the payee's node countersign a transfer over the network (absent when the network is off). */
@@ -256,6 +260,7 @@ export function localHandlers(d: RpcDeps): LocalHandlers {
         })),
       }));
     },
+    committee_info: committeeInfo(d, needOrg),
     keys_list: () => ({ keys: d.keys.list() }),
     keys_new: () => d.keys.create(),
   };
