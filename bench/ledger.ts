@@ -82,6 +82,7 @@ const params = {
   minDeposit: 1000n,
   supply,
   distribution: [],
+  committee: [],
 };
 const genesis = signTx({ kind: TxKind.Genesis, org: org.id, params }, [org]);
 await ledger.applyPulse(pulse++, [genesis.bytes], { proofs: false });

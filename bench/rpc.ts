@@ -213,6 +213,7 @@ async function load(): Promise<{
       minDeposit: 1000n,
       supply: 1_000_000n * BigInt(accounts),
       distribution: users.map((u) => ({ to: u.id, amount: 1_000_000n, reason: "bench" })),
+      committee: [],
     };
     const genesis = signTx({ kind: TxKind.Genesis, org: orgKey.id, params }, [orgKey]).bytes;
     const g = await client.request("tx_submit", { tx: genesis.toString("hex"), wait: true });

@@ -95,6 +95,7 @@ const params: fc.Arbitrary<OrgParams> = record({
   minDeposit: u64,
   supply: u64,
   distribution: fc.array(line, { maxLength: 6 }),
+  committee: fc.array(id, { maxLength: 4 }),
 });
 
 const K = MessageKind;

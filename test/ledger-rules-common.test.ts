@@ -60,6 +60,9 @@ describe("genesis", () => {
       [{ distribution: [line(ORG, 5n)] }, /organization's own account/],
       [{ distribution: [line(A.id, 1n), line(A.id, 2n)] }, /two distribution lines/],
       [{ supply: 10n, distribution: [line(A.id, 11n)] }, /exceeds the supply/],
+      [{ committeeSize: 2, committee: [A.id, B.id, C.id] }, /3 members, more than the committee size 2/],
+      [{ committee: [A.id, B.id, A.id] }, /twice in the genesis committee/],
+      [{ committee: [A.id, Buffer.alloc(20)] }, /zero account id/],
     ];
     const chain = await Chain.open(ORG);
     for (const [patch, message] of cases)

@@ -80,12 +80,14 @@ const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
 // The JSON form names its u64 and id fields; everything else (numbers, booleans, text) is as is.
 const U64_FIELDS = new Set(["nonce", "amount", "weight", "minDeposit", "supply", "frozen", "deposit"]);
 const ID_FIELDS = new Set(["org", "actor", "to", "applicant", "target", "supervisor", "candidate"]);
+// Lists of account ids: a genesis committee.
+const ID_LIST_FIELDS = new Set(["committee"]);
 // 32-byte election fields: a commitment, a revealed secret, a reveal's next commitment.
 const BYTES_FIELDS = new Set(["commitment", "secret", "next"]);
 
 /** A body or account data from its JSON form (the inverse of the generator's, written separately). */
 function fromJson(v: unknown, key = ""): unknown {
-  if (Array.isArray(v)) return v.map((x) => fromJson(x));
+  if (Array.isArray(v)) return v.map((x) => (ID_LIST_FIELDS.has(key) ? unhex(x as string) : fromJson(x)));
   if (v !== null && typeof v === "object")
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromJson(x, k)]));
   // An account's `candidate` is a boolean, a vote's a 20-byte id: only strings are converted.
@@ -167,6 +169,14 @@ describe("ledger vectors: transactions", () => {
       });
     });
   }
+
+  it("the genesis committee closes the genesis body: u16 count, then the ids in their order", () => {
+    const v = vectors.transactions.find((t) => t.kind === MessageKind.Genesis)!;
+    const ids = (v.body.params as { committee: string[] }).committee;
+    assert.ok(ids.length >= 2, "the vector names a committee of several");
+    const count = ids.length.toString(16).padStart(4, "0");
+    assert.ok(v.bodyHex.endsWith(`${count}${ids.join("")}`));
+  });
 });
 
 describe("ledger vectors: strict ed25519", () => {

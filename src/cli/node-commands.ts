@@ -25,6 +25,14 @@ import {
 
 type PulseOpts = NodeOpts & { pulse?: string };
 type OutOpts = NodeOpts & { out?: string };
+type OrgCreateOpts = NodeOpts & {
+  supply?: string;
+  founderAmount?: string;
+  committee?: string;
+  electionCycle?: string;
+  committeeSize?: string;
+  minDeposit?: string;
+};
 
 /**
  * Registers the node commands. Call it after registerTreeCommands: `proof get` joins the `proof`
@@ -54,7 +62,14 @@ export function registerNodeCommands(program: Command): void {
     .argument("<name>", "its name (1 to 64 characters)")
     .option("--supply <n>", "tokens issued (default 1000000000)")
     .option("--founder-amount <n>", "tokens for this node's account (default 1000000)")
-    .action(async (name: string, opts: NodeOpts & { supply?: string; founderAmount?: string }) => {
+    .option(
+      "--committee <ids>",
+      "first committee: account ids, comma-separated, the first proposes first (default: this node alone)",
+    )
+    .option("--election-cycle <n>", "pulses per election cycle, at least 4 (default 1800)")
+    .option("--committee-size <n>", "bookkeepers per committee (default: the --committee count, or 1)")
+    .option("--min-deposit <n>", "smallest deposit of a bookkeeper candidate (default 1000)")
+    .action(async (name: string, opts: OrgCreateOpts) => {
       if (name.length < 1 || name.length > 64) throw new CliError("the name must be 1 to 64 characters");
       const o = await rpc(opts, "org_create", {
         name,
@@ -62,6 +77,14 @@ export function registerNodeCommands(program: Command): void {
         ...(opts.founderAmount === undefined
           ? {}
           : { founderAmount: amountArg(opts.founderAmount, "--founder-amount") }),
+        ...(opts.committee === undefined ? {} : { committee: committeeArg(opts.committee) }),
+        ...(opts.electionCycle === undefined
+          ? {}
+          : { electionCycle: intArg(opts.electionCycle, "--election-cycle", 4, 0xffff_ffff) }),
+        ...(opts.committeeSize === undefined
+          ? {}
+          : { committeeSize: intArg(opts.committeeSize, "--committee-size", 1, 0xffff) }),
+        ...(opts.minDeposit === undefined ? {} : { minDeposit: amountArg(opts.minDeposit, "--min-deposit") }),
       });
       print(opts, o, () => orgLines(o));
     });
@@ -230,6 +253,18 @@ export function printVerdict(opts: NodeOpts, s: TxStatusJson, what: string): voi
   if (!opts.json) console.log(`${s.txId}: ${stateText(s)}`);
 }
 
+/** `--committee`: comma-separated account ids, each once. */
+function committeeArg(v: string): string[] {
+  const ids = v
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "")
+    .map((x) => accountArg(x, "a --committee member"));
+  const twice = ids.find((x, i) => ids.indexOf(x) !== i);
+  if (twice !== undefined) throw new CliError(`--committee lists ${twice} twice`);
+  return ids;
+}
+
 function orgLines(o: OrgJson): string[] {
   return [
     `org         ${o.id}`,
@@ -238,6 +273,9 @@ function orgLines(o: OrgJson): string[] {
     `supply      ${o.supply}`,
     `pulse       ${o.pulsePeriodMs} ms, newest ${o.head ?? "(none yet)"}`,
     `committee   ${o.committeeSize}, election every ${o.electionCycle} pulses, min deposit ${o.minDeposit}`,
+    ...o.committee.map(
+      (id, i) => `bookkeeper  ${id}${i === 0 ? " (cycle 0, proposes first)" : " (cycle 0)"}`,
+    ),
     ...o.distribution.map(
       (d) => `genesis     ${d.amount} to ${d.to}${d.reason === "" ? "" : ` (${d.reason})`}`,
     ),

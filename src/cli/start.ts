@@ -20,6 +20,9 @@ interface StartOpts {
   logModules?: string;
   verifyThreads?: string;
   orgName?: string;
+  orgCommittee?: string;
+  orgElectionCycle?: string;
+  orgMinDeposit?: string;
   found: boolean;
   passphraseFile?: string;
   net: boolean;
@@ -36,6 +39,9 @@ const FLAG_NAMES: Record<string, string> = {
   "log.modules": "--log-modules",
   "verify.threads": "--verify-threads",
   "org.name": "--org-name",
+  "org.committee": "--org-committee",
+  "org.electionCycle": "--org-election-cycle",
+  "org.minDeposit": "--org-min-deposit",
   "org.autoFound": "--no-found",
   "org.autoApprove": "--auto-approve",
   "net.enabled": "--no-net",
@@ -57,6 +63,18 @@ export function registerStartCommand(program: Command): void {
     .option("--log-modules <list>", "per-module levels, e.g. pulse=debug,rpc=warn")
     .option("--verify-threads <n>", "signature verification threads (0: one per core)")
     .option("--org-name <name>", 'name of an organization founded at start (default "Local organization")')
+    .option(
+      "--org-committee <ids>",
+      "first committee of an organization founded at start: account ids, comma-separated, the first proposes first (default: this node alone)",
+    )
+    .option(
+      "--org-election-cycle <n>",
+      "pulses per election cycle of an organization founded at start (default 1800)",
+    )
+    .option(
+      "--org-min-deposit <n>",
+      "smallest candidate deposit of an organization founded at start (default 1000)",
+    )
     .option("--no-found", "do not found an organization at start (org create does it later)")
     .option("--passphrase-file <file>", "the passphrase of sealed key files, on this file's first line")
     .option("--listen <addrs>", "multiaddrs to listen on, comma-separated (default /ip4/0.0.0.0/tcp/7621)")
@@ -72,6 +90,9 @@ export function registerStartCommand(program: Command): void {
         "log.modules": opts.logModules,
         "verify.threads": opts.verifyThreads,
         "org.name": opts.orgName,
+        "org.committee": opts.orgCommittee,
+        "org.electionCycle": opts.orgElectionCycle,
+        "org.minDeposit": opts.orgMinDeposit,
         "org.autoFound": opts.found ? undefined : "false",
         "org.autoApprove": opts.autoApprove,
         "net.enabled": opts.net ? undefined : "false",

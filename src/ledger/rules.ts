@@ -11,6 +11,8 @@ import { type Account, Policy, Role, spendable } from "./account.js";
 import { type Entry, type OrgInfo, type Overlay, Reject } from "./transition-types.js";
 import { type Acting, type OrgParams, type Tx, type TxBody, TxKind, type TxOf } from "./tx.js";
 
+const ZERO_ID = Buffer.alloc(20);
+
 /** Applies one transaction whose signatures were checked; returns the tokens it issued. */
 export function applyRule(o: Overlay, pulse: number, tx: Tx): bigint {
   const b = tx.body;
@@ -181,6 +183,20 @@ export function paramsProblem(org: Buffer, p: OrgParams): string | undefined {
     total += line.amount;
   }
   if (total > p.supply) return `the distribution (${total}) exceeds the supply (${p.supply})`;
+  return committeeProblem(p.committee, p.committeeSize);
+}
+
+/** Why a genesis committee is not acceptable (more than `size` ids, a duplicate, a zero id), or undefined. */
+export function committeeProblem(committee: readonly Buffer[], size: number): string | undefined {
+  if (committee.length > size)
+    return `the genesis committee has ${committee.length} members, more than the committee size ${size}`;
+  const members = new Set<string>();
+  for (const id of committee) {
+    const k = id.toString("hex");
+    if (id.equals(ZERO_ID)) return "a genesis committee member is the zero account id";
+    if (members.has(k)) return `${k} is twice in the genesis committee`;
+    members.add(k);
+  }
   return undefined;
 }
 

@@ -284,6 +284,9 @@ function writeParams(w: Writer, p: OrgParams): void {
     u64(w, line.amount, "distribution amount");
     writeText(w, line.reason, TX_LIMITS.reason, "distribution reason");
   }
+  if (p.committee.length > 0xffff) throw new RangeError("at most 65535 committee members");
+  w.u16(p.committee.length);
+  for (const member of p.committee) id(w, member, "committee member");
 }
 
 function readParams(r: Reader): OrgParams {
@@ -304,6 +307,9 @@ function readParams(r: Reader): OrgParams {
     const amount = r.u64("distribution amount");
     distribution.push({ to, amount, reason: readText(r, TX_LIMITS.reason, "distribution reason") });
   }
+  const members = r.u16("committee members");
+  const committee: Buffer[] = [];
+  for (let i = 0; i < members; i++) committee.push(readId(r, "committee member"));
   return {
     name,
     supervisor,
@@ -314,6 +320,7 @@ function readParams(r: Reader): OrgParams {
     minDeposit,
     supply,
     distribution,
+    committee,
   };
 }
 

@@ -27,6 +27,11 @@ export interface OrgParams {
   readonly supply: bigint;
   /** Initial holdings, each with a public reason. */
   readonly distribution: readonly DistributionLine[];
+  /**
+   * The first committee (cycle 0's), as account ids in drawn order: the first is round 0's proposer.
+   * At most `committeeSize`, no duplicates, no zero id; empty: the supervisor alone.
+   */
+  readonly committee: readonly Buffer[];
 }
 
 /** One line of the genesis distribution. */

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { MIN_ELECTION_CYCLE } from "../election/cycle.js";
 import { CodedError } from "../util/errors.js";
 
 /** Log levels, as pino names them. */
@@ -54,6 +55,16 @@ export interface NodeConfig {
     readonly autoApprove: "off" | "guest" | "member";
     /** Countersign incoming transfers to this node's accounts automatically. @default true */
     readonly autoCountersign: boolean;
+    /**
+     * The first committee of an organization founded at start, in drawn order (the first proposes
+     * round 0); this node need not be in it. Env and flags: comma-separated 40-hex account ids.
+     * @default [] (this node keeps the books alone until the first election)
+     */
+    readonly committee: readonly Buffer[];
+    /** Pulses per election cycle of an organization founded at start (at least 4). @default 1800 */
+    readonly electionCycle: number;
+    /** Smallest deposit of a bookkeeper candidate in an organization founded at start. @default 1000 */
+    readonly minDeposit: bigint;
   };
   readonly net: {
     /** Join the peer-to-peer network (libp2p). @default true */
@@ -139,15 +150,18 @@ const choice =
     return raw;
   };
 
+/** A list as given: an array (the file), or a comma-separated string (env and flags), items trimmed. */
+const commaList = (raw: unknown): unknown =>
+  typeof raw === "string"
+    ? raw
+        .split(",")
+        .map((a) => a.trim())
+        .filter((a) => a !== "")
+    : raw;
+
 /** A list of multiaddrs: an array, or a comma-separated string (env and flags). */
 const addrs: Parse = (raw, where) => {
-  const list =
-    typeof raw === "string"
-      ? raw
-          .split(",")
-          .map((a) => a.trim())
-          .filter((a) => a !== "")
-      : raw;
+  const list = commaList(raw);
   if (!Array.isArray(list) || list.length > 32)
     throw new ConfigError("BAD_FIELD", `${where} must be a list of up to 32 multiaddrs, got ${show(raw)}`);
   for (const a of list)
@@ -157,6 +171,36 @@ const addrs: Parse = (raw, where) => {
         `${where}: ${show(a)} is not a multiaddr (like /ip4/127.0.0.1/tcp/7621)`,
       );
   return list;
+};
+
+/** A u64 amount: a decimal string or a safe integer. */
+const u64: Parse = (raw, where) => {
+  const text = typeof raw === "number" && Number.isSafeInteger(raw) ? String(raw) : raw;
+  if (
+    typeof text !== "string" ||
+    !/^(0|[1-9]\d{0,19})$/.test(text.trim()) ||
+    BigInt(text.trim()) >= 2n ** 64n
+  )
+    throw new ConfigError("BAD_FIELD", `${where} must be a whole number from 0 to 2^64-1, got ${show(raw)}`);
+  return BigInt(text.trim());
+};
+
+/** Account ids (40 hex digits each), distinct and not zero: an array, or a comma-separated string. */
+const accountIds: Parse = (raw, where) => {
+  const list = commaList(raw);
+  if (!Array.isArray(list) || list.length > 0xffff)
+    throw new ConfigError("BAD_FIELD", `${where} must be a list of account ids, got ${show(raw)}`);
+  const seen = new Set<string>();
+  return list.map((a) => {
+    if (typeof a !== "string" || !/^[0-9a-fA-F]{40}$/.test(a))
+      throw new ConfigError("BAD_FIELD", `${where}: ${show(a)} is not an account id (40 hex digits)`);
+    const k = a.toLowerCase();
+    if (/^0+$/.test(k))
+      throw new ConfigError("BAD_FIELD", `${where}: the zero account id cannot be a member`);
+    if (seen.has(k)) throw new ConfigError("BAD_FIELD", `${where}: ${k} is listed twice`);
+    seen.add(k);
+    return Buffer.from(k, "hex");
+  });
 };
 
 /** Every field: its parser and default. */
@@ -174,6 +218,9 @@ const FIELDS: Record<string, { parse: Parse; dflt: unknown }> = {
   "org.name": { parse: name, dflt: "Local organization" },
   "org.autoApprove": { parse: choice("off", "guest", "member"), dflt: "off" },
   "org.autoCountersign": { parse: bool, dflt: true },
+  "org.committee": { parse: accountIds, dflt: [] },
+  "org.electionCycle": { parse: int(MIN_ELECTION_CYCLE, 0xffff_ffff), dflt: 1800 },
+  "org.minDeposit": { parse: u64, dflt: 1000n },
   "net.enabled": { parse: bool, dflt: true },
   "net.listen": { parse: addrs, dflt: ["/ip4/0.0.0.0/tcp/7621"] },
   "net.bootstrap": { parse: addrs, dflt: [] },

@@ -6,7 +6,7 @@
  */
 import { rm } from "node:fs/promises";
 import type { Ledger } from "../ledger/ledger.js";
-import { FoundError, foundOrganization } from "../org/found.js";
+import { FoundError, type FoundOptions, foundOrganization } from "../org/found.js";
 import { type Bookkeeper, SubmitError, type TxStatus } from "../pulse/bookkeeper.js";
 import { RpcError, RpcErrorCode } from "../rpc/errors.js";
 import type { Logger } from "./log.js";
@@ -23,12 +23,11 @@ export interface FounderDeps {
   readonly log: Logger;
 }
 
-/** What the founder chooses. */
-export interface FoundRequest {
-  readonly name: string;
-  readonly supply?: bigint;
-  readonly founderAmount?: bigint;
-}
+/** What the founder chooses (defaults in src/org/found.ts). */
+export type FoundRequest = Pick<
+  FoundOptions,
+  "name" | "supply" | "founderAmount" | "committee" | "electionCycle" | "committeeSize" | "minDeposit"
+>;
 
 /** A function that founds an organization and resolves once its genesis pulse is final. */
 export function founder(d: FounderDeps): (o: FoundRequest, signal: AbortSignal) => Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * Founding an organization: a fresh organization key signs the genesis (the organization's id is
- * that key's account id), with this node's account as the first supervisor. The organization key is
- * kept in the data dir (`orgs/<org id>.json`, mode 0600): it signed the genesis and
- * nothing else signs with it today.
+ * that key's account id), with this node's account as the first supervisor and, optionally, a first
+ * committee of several bookkeepers (by default the supervisor keeps the books alone in cycle 0). The
+ * organization key is kept in the data dir (`orgs/<org id>.json`, mode 0600): it signed the genesis
+ * and nothing else signs with it today.
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -28,6 +29,17 @@ export interface FoundOptions {
   readonly keyDir: string;
   /** Seal the organization key with this passphrase. */
   readonly passphrase?: string;
+  /**
+   * The first committee (cycle 0's) in drawn order, the first being round 0's proposer. The founder
+   * need not be in it (its node then keeps the books as an observer). @default [] (the founder alone)
+   */
+  readonly committee?: readonly Buffer[];
+  /** Pulses per election cycle (at least 4). @default 1800 */
+  readonly electionCycle?: number;
+  /** Bookkeepers per committee. @default max(1, committee.length) */
+  readonly committeeSize?: number;
+  /** Smallest deposit of a bookkeeper candidate. @default 1000 */
+  readonly minDeposit?: bigint;
 }
 
 /** Why the founding parameters cannot make a genesis. */
@@ -43,17 +55,19 @@ export async function foundOrganization(
   const founderAmount = o.founderAmount ?? 1_000_000n;
   if (founderAmount > supply)
     throw new FoundError(`the founder's amount ${founderAmount} is more than the supply ${supply}`);
+  const committee = [...(o.committee ?? [])];
   const kp = generateKeyPair();
   const params: OrgParams = {
     name: o.name,
     supervisor: o.founder,
     pulsePeriodMs: o.pulsePeriodMs,
-    electionCycle: 1800,
+    electionCycle: o.electionCycle ?? 1800,
     publicityPeriod: 86_400,
-    committeeSize: 1,
-    minDeposit: 1000n,
+    committeeSize: o.committeeSize ?? Math.max(1, committee.length),
+    minDeposit: o.minDeposit ?? 1000n,
     supply,
     distribution: founderAmount === 0n ? [] : [{ to: o.founder, amount: founderAmount, reason: "founder" }],
+    committee,
   };
   const problem = paramsProblem(kp.id, params);
   if (problem !== undefined) throw new FoundError(problem);

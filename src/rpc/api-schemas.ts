@@ -53,6 +53,11 @@ export const ORG = obj({
   minDeposit: U64,
   supply: U64,
   distribution: { type: "array", items: obj({ to: ACCOUNT, amount: U64, reason: { type: "string" } }) },
+  committee: {
+    type: "array",
+    items: ACCOUNT,
+    description: "the genesis committee; empty: the supervisor alone",
+  },
   head: nullable(PULSE),
 });
 export const ACCOUNT_STATE = obj({

@@ -82,6 +82,24 @@ export const METHODS = {
       { name: "name", schema: { type: "string", minLength: 1, maxLength: 64 }, required: true },
       { name: "supply", schema: U64, description: "tokens issued (default 1000000000)" },
       { name: "founderAmount", schema: U64, description: "tokens for this node's account (default 1000000)" },
+      {
+        name: "committee",
+        schema: { type: "array", items: ACCOUNT },
+        description:
+          "the first committee's account ids, distinct, the first proposes first; this node need not be in it (default: this node alone)",
+      },
+      {
+        name: "electionCycle",
+        schema: { type: "integer", minimum: 4, maximum: 0xffff_ffff },
+        description: "pulses per election cycle (default 1800)",
+      },
+      {
+        name: "committeeSize",
+        schema: { type: "integer", minimum: 1, maximum: 0xffff },
+        description:
+          "bookkeepers per committee, at least the committee's length (default: that length, or 1)",
+      },
+      { name: "minDeposit", schema: U64, description: "smallest deposit of a candidate (default 1000)" },
     ],
     result: ORG,
   },
@@ -202,6 +220,8 @@ export interface OrgJson {
   minDeposit: string;
   supply: string;
   distribution: { to: string; amount: string; reason: string }[];
+  /** The genesis committee (cycle 0's, in drawn order); empty: the supervisor alone. */
+  committee: string[];
   head: number | null;
 }
 
@@ -269,7 +289,18 @@ export interface LeitherApi extends NetApi, CommitteeApi {
       pending: number;
     };
   };
-  org_create: { params: { name: string; supply?: Amount; founderAmount?: Amount }; result: OrgJson };
+  org_create: {
+    params: {
+      name: string;
+      supply?: Amount;
+      founderAmount?: Amount;
+      committee?: string[];
+      electionCycle?: number;
+      committeeSize?: number;
+      minDeposit?: Amount;
+    };
+    result: OrgJson;
+  };
   org_info: { params: { id?: string }; result: OrgJson };
   ledger_getAccount: { params: { account?: string; pulse?: number }; result: AccountJson };
   ledger_getProof: {

@@ -5,10 +5,11 @@
 import type { Keyring } from "../crypto/keyring.js";
 import { type Account, Policy, Role, spendable } from "../ledger/account.js";
 import type { Ledger } from "../ledger/ledger.js";
-import { partiesOf } from "../ledger/rules.js";
+import { committeeProblem, partiesOf } from "../ledger/rules.js";
 import { PulseError } from "../ledger/store-types.js";
 import { type OrgParams, type Tx, TxKind } from "../ledger/tx.js";
 import { countersign, decodeTx, signTx, txBytes } from "../ledger/tx-codec.js";
+import type { FoundRequest } from "../node/founder.js";
 import type { Bookkeeper, TxStatus } from "../pulse/bookkeeper.js";
 import { SubmitError } from "../pulse/bookkeeper.js";
 import type { NonceBook } from "../pulse/nonces.js";
@@ -38,7 +39,7 @@ export interface RpcDeps {
   /** Nonces of transactions this node signed that wait for a pulse. */
   readonly nonces: NonceBook;
   /** Founds an organization and resolves once its genesis pulse is final. */
-  createOrg(o: { name: string; supply?: bigint; founderAmount?: bigint }, signal: AbortSignal): Promise<void>;
+  createOrg(o: FoundRequest, signal: AbortSignal): Promise<void>;
 }
 
 /** A handler of method M, given params already checked against its schema. */
@@ -121,11 +122,17 @@ export function localHandlers(d: RpcDeps): LocalHandlers {
         throw new RpcError(RpcErrorCode.ORG_EXISTS, `this node already keeps organization ${orgId()}`);
       const supply = p.supply === undefined ? undefined : u64(p.supply, "supply");
       const founderAmount = p.founderAmount === undefined ? undefined : u64(p.founderAmount, "founderAmount");
+      const minDeposit = p.minDeposit === undefined ? undefined : u64(p.minDeposit, "minDeposit");
+      const committee = foundingCommittee(p.committee ?? [], p.committeeSize);
       await d.createOrg(
         {
           name: p.name,
           ...(supply === undefined ? {} : { supply }),
           ...(founderAmount === undefined ? {} : { founderAmount }),
+          ...(committee.length === 0 ? {} : { committee }),
+          ...(p.electionCycle === undefined ? {} : { electionCycle: p.electionCycle }),
+          ...(p.committeeSize === undefined ? {} : { committeeSize: p.committeeSize }),
+          ...(minDeposit === undefined ? {} : { minDeposit }),
         },
         signal,
       );
@@ -311,6 +318,16 @@ function orgJson(d: RpcDeps): OrgJson {
   return orgParamsJson(org.id, org.params, d.ledger.head ?? null);
 }
 
+/** org_create's committee as ids, or INVALID_PARAMS naming what is wrong with it. */
+function foundingCommittee(hexIds: readonly string[], size: number | undefined): Buffer[] {
+  if (hexIds.length > 0xffff)
+    throw new RpcError(RpcErrorCode.INVALID_PARAMS, "committee: at most 65535 members");
+  const ids = hexIds.map((x) => Buffer.from(x, "hex"));
+  const problem = committeeProblem(ids, size ?? Math.max(1, ids.length));
+  if (problem !== undefined) throw new RpcError(RpcErrorCode.INVALID_PARAMS, `committee: ${problem}`);
+  return ids;
+}
+
 /** An organization's parameters as JSON. */
 export function orgParamsJson(id: Buffer, p: OrgParams, head: number | null): OrgJson {
   return {
@@ -328,6 +345,7 @@ export function orgParamsJson(id: Buffer, p: OrgParams, head: number | null): Or
       amount: l.amount.toString(),
       reason: l.reason,
     })),
+    committee: p.committee.map((x) => x.toString("hex")),
     head,
   };
 }

@@ -198,6 +198,8 @@ const genesisParams: OrgParams = {
     { to: sup.id, amount: 300n, reason: "" },
     { to: dave.id, amount: 300n, reason: "first node, 日本" },
   ],
+  // A first committee of two, not led by the supervisor: alice proposes round 0 of cycle 0.
+  committee: [alice.id, sup.id],
 };
 
 /** One valid transaction of every kind (two transfers, candidacies, reveals and votes each). */
@@ -337,11 +339,11 @@ function distributeWithReason(reason: Buffer, category: number = RewardCategory.
   return withSigs(rawText(w, reason).finish(), sup);
 }
 
-/** A genesis body with the given name bytes and distribution count/lines written raw. */
-function genesisRaw(name: Buffer, lines: Buffer = Buffer.from([0])): Buffer {
+/** A genesis body with the given name bytes, distribution count/lines and committee written raw. */
+function genesisRaw(name: Buffer, lines: Buffer = Buffer.from([0]), committee = Buffer.from([0, 0])): Buffer {
   const w = new Writer().u8(MESSAGE_FORMAT_V1).u8(MessageKind.Genesis).bytes(org.id);
   rawText(w, name).bytes(sup.id).u32(1000).u32(100).u32(10).u16(5).u64(100n).u64(10_000n).bytes(lines);
-  return withSigs(w.finish(), org);
+  return withSigs(w.bytes(committee).finish(), org);
 }
 
 function invalidVectors(validTx: { name: string; hex: string }[], validData: { hex: string }[]) {
@@ -480,6 +482,14 @@ function invalidVectors(validTx: { name: string; hex: string }[], validData: { h
   tx("reason with DEL (7f)", distributeWithReason(Buffer.from([0x61, 0x7f])));
   tx("reason with the C1 control U+0085 (c2 85)", distributeWithReason(Buffer.from([0x61, 0xc2, 0x85])));
   tx("genesis name with NUL (00)", genesisRaw(Buffer.from([0x6f, 0x00])));
+  tx(
+    "genesis committee count 2 with one id (the signatures are read as the second)",
+    genesisRaw(Buffer.from("o"), undefined, Buffer.concat([Buffer.from([0, 2]), alice.id])),
+  );
+  tx(
+    "genesis without the committee count (the body of the layout before it)",
+    genesisRaw(Buffer.from("o"), undefined, Buffer.alloc(0)),
+  );
   tx("note of 257 bytes (limit 256)", applyWithNote(Buffer.alloc(257, 0x61)));
   tx("reason of 257 bytes (limit 256)", distributeWithReason(Buffer.alloc(257, 0x61)));
   tx(

@@ -96,6 +96,7 @@ const params: OrgParams = {
     { to: alice.id, amount: 1000n, reason: "founding member" },
     { to: bob.id, amount: 500n, reason: "founding member" },
   ],
+  committee: [],
 };
 const org = orgKey.id;
 

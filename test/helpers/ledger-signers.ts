@@ -76,6 +76,7 @@ export function orgParams(
     supply?: bigint;
     minDeposit?: bigint;
     distribution?: readonly (readonly [Signer | Buffer, bigint])[];
+    committee?: readonly (Signer | Buffer)[];
   } = {},
 ): OrgParams {
   return {
@@ -88,6 +89,7 @@ export function orgParams(
     minDeposit: o.minDeposit ?? 10n,
     supply: o.supply ?? 1_000_000n,
     distribution: (o.distribution ?? []).map(([to, amount]) => ({ to: idOf(to), amount, reason: "test" })),
+    committee: (o.committee ?? []).map(idOf),
   };
 }
 
