@@ -89,6 +89,16 @@ export function freshAccountData(updated: number): AccountData {
   };
 }
 
+/** A copy sharing no Buffer with `a` (its vote's candidate, commitment and reveal secret). */
+export function copyAccount(a: Account): Account {
+  return {
+    ...a,
+    vote: a.vote === null ? null : { ...a.vote, candidate: Buffer.from(a.vote.candidate) },
+    commitment: a.commitment === null ? null : Buffer.from(a.commitment),
+    reveal: a.reveal === null ? null : { ...a.reveal, secret: Buffer.from(a.reveal.secret) },
+  };
+}
+
 /** What can move: amount minus the frozen and pledged parts (0 if those exceed it). */
 export function spendable(a: Account): bigint {
   const locked = a.frozen + a.deposit;

@@ -7,6 +7,8 @@
  *   STALE 0x04 | u64 stalePulse | target                     -> (empty): target not in the state from stalePulse on
  *   DATA  0x05 | id[20] | dataHash[32]                       -> account data (the preimage of a leaf's dataHash)
  *   TX    0x06 | txId[32]                                   -> u64 pulse | the encoded transaction (optional index)
+ *   BATCH 0x07 | u64 pulse                                   -> txId[32] * n: the pulse's accepted transactions, in order
+ *   CERT  0x08 | u64 pulse                                   -> the pulse's finality certificate (opaque bytes)
  * A STALE target is a PAGE key (its version is its last 8 bytes), or a DATA key followed by the u64
  * pulse that wrote it.
  */
@@ -19,6 +21,8 @@ export const Bucket = {
   Stale: 0x04,
   Data: 0x05,
   Tx: 0x06,
+  Batch: 0x07,
+  Cert: 0x08,
 } as const;
 
 /** A META key. */
@@ -26,12 +30,27 @@ export function metaKey(name: string): Buffer {
   return Buffer.concat([Buffer.from([Bucket.Meta]), Buffer.from(name, "ascii")]);
 }
 
-/** The ROOT key of a pulse. */
-export function rootKey(pulse: number): Buffer {
+/** A bucket id followed by a u64 pulse (ROOT, BATCH and CERT keys). */
+function pulseKey(bucket: number, pulse: number): Buffer {
   const k = Buffer.allocUnsafe(9);
-  k[0] = Bucket.Root;
+  k[0] = bucket;
   k.writeBigUInt64BE(BigInt(pulse), 1);
   return k;
+}
+
+/** The ROOT key of a pulse. */
+export function rootKey(pulse: number): Buffer {
+  return pulseKey(Bucket.Root, pulse);
+}
+
+/** The BATCH key of a pulse: the ids of its accepted transactions (with the TX index). */
+export function batchKey(pulse: number): Buffer {
+  return pulseKey(Bucket.Batch, pulse);
+}
+
+/** The CERT key of a pulse: the certificate that made it final. */
+export function certKey(pulse: number): Buffer {
+  return pulseKey(Bucket.Cert, pulse);
 }
 
 /** The pulse of a ROOT key. */

@@ -15,8 +15,9 @@ export interface LedgerOptions extends VersionedTreeOptions {
    */
   accountCacheBytes?: number;
   /**
-   * Keep an index of accepted transactions (txId -> pulse and bytes) in the same atomic batch as the
-   * pulse, so a receipt can be rebuilt after a restart (findTx). @default false
+   * Keep an index of accepted transactions (txId -> pulse and bytes) and each pulse's batch record
+   * (its accepted transactions' ids in order) in the same atomic batch as the pulse, so a receipt
+   * can be rebuilt after a restart (findTx) and a pulse replayed to a peer (batchAt). @default false
    */
   indexTxs?: boolean;
 }
@@ -31,6 +32,15 @@ export interface ApplyOptions {
    * the outcome says `committed: false`. @default false
    */
   skipUnchanged?: boolean;
+}
+
+/** What a pulse's commit writes besides the pulse itself, in the same atomic batch. */
+export interface PulseExtras {
+  /**
+   * The certificate that made the pulse final (opaque bytes: the ledger does not check them), kept
+   * for Ledger.certificateAt. Not stored when the commit writes nothing (skipUnchanged).
+   */
+  certificate?: Uint8Array;
 }
 
 /** What an accepted transaction's parties get: the pulse, its root synopsis and their proofs. */
@@ -88,11 +98,11 @@ export interface PreparedPulse {
   readonly accountsChanged: number;
   readonly issued: bigint;
   /**
-   * Writes the pulse: the same batch and outcome as applyPulse. Rejects with PulseError STALE,
-   * writing nothing, if the ledger committed any pulse since the prepare, or if this one was
-   * committed or discarded already.
+   * Writes the pulse: the same batch and outcome as applyPulse, with `extras.certificate` in it.
+   * Rejects with PulseError STALE, writing nothing, if the ledger committed any pulse since the
+   * prepare, or if this one was committed or discarded already.
    */
-  commit(): Promise<PulseOutcome>;
+  commit(extras?: PulseExtras): Promise<PulseOutcome>;
   /** Drops the pulse and frees what it holds; a later commit rejects. A no-op once committed. */
   discard(): void;
 }

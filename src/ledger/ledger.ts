@@ -3,17 +3,23 @@
  * decodes a batch, verifies its signatures (across cores), runs the pure state machine and commits
  * the result in one atomic write. Every retained pulse's accounts and proofs stay readable.
  */
-import { signingPayload } from "../crypto/domain.js";
-import { type BatchVerifier, InlineVerifier, type SigItem } from "../crypto/verify-batch.js";
+import { type BatchVerifier, InlineVerifier } from "../crypto/verify-batch.js";
 import type { Summary } from "../smt/hash.js";
 import type { Proof } from "../smt/proof.js";
 import { TreeError } from "../smt/tree.js";
 import { DecodeError } from "../util/bytes.js";
 import { ClockCache } from "../util/clock-cache.js";
-import { type Account, accountDataHash, decodeAccountData } from "./account.js";
-import { dataKey, metaKey, txKey } from "./keys.js";
+import { type Account, copyAccount } from "./account.js";
+import { type CheckedBatch, checkBatch, checkDecoded, isChecked, mergeChecked } from "./checked.js";
+import { certKey, metaKey, txKey } from "./keys.js";
 import type { KV } from "./kv.js";
-import type { ApplyOptions, LedgerOptions, PreparedPulse, PulseOutcome } from "./ledger-types.js";
+import type {
+  ApplyOptions,
+  LedgerOptions,
+  PreparedPulse,
+  PulseExtras,
+  PulseOutcome,
+} from "./ledger-types.js";
 import {
   outcomeOf,
   PulseHandle,
@@ -22,22 +28,19 @@ import {
   stageChanges,
   staleError,
 } from "./prepared.js";
-import { keysMatch, partiesOf } from "./rules.js";
-import {
-  type BatchItem,
-  type LedgerView,
-  type OrgInfo,
-  type StaticCheck,
-  transition,
-} from "./state-machine.js";
-import { VersionedTree } from "./store.js";
+import { accountOfLeaf, readBatch } from "./records.js";
+import { partiesOf } from "./rules.js";
+import { type LedgerView, type OrgInfo, transition } from "./state-machine.js";
+import { PulseError, VersionedTree } from "./store.js";
 import type { Tx } from "./tx.js";
-import { decodeTx, signerIds } from "./tx-codec.js";
+import { decodeTx } from "./tx-codec.js";
 
+export type { CheckedBatch } from "./checked.js";
 export type {
   ApplyOptions,
   LedgerOptions,
   PreparedPulse,
+  PulseExtras,
   PulseOutcome,
   PulseTimings,
   Receipt,
@@ -49,22 +52,10 @@ const ACCOUNT_ENTRY_BYTES = 400;
 /** A head-state account as cached: undefined when it has no leaf. */
 type CachedAccount = { readonly account: Account; readonly dataHash: Buffer } | undefined;
 
-const CHECKED = Symbol("checked");
-
-/** A batch decoded and its signatures verified (Ledger.check), ready for applyPulse. */
-export interface CheckedBatch {
-  readonly [CHECKED]: true;
-  readonly decoded: readonly (Tx | string)[];
-  readonly items: readonly BatchItem[];
-  readonly decodeMs: number;
-  readonly verifyMs: number;
-}
-
-function isChecked(x: readonly Uint8Array[] | CheckedBatch): x is CheckedBatch {
-  return (x as CheckedBatch)[CHECKED] === true;
-}
-
-/** The ledger of one organization. */
+/**
+ * The ledger of one organization. It is also what the committee draw reads (it satisfies
+ * src/election/accounts.ts's ElectionSource: accounts by id and every account of a pulse).
+ */
 export class Ledger implements LedgerView {
   private queue: Promise<unknown> = Promise.resolve();
   /** Pulses committed since open: a staged pulse is current while this has not moved. */
@@ -74,7 +65,7 @@ export class Ledger implements LedgerView {
   private readonly cacheOn: boolean;
   /** What each prepared pulse commits and discards through (in the queue, like applyPulse). */
   private readonly writer: PulseWriter = {
-    commit: (s) => this.step(Promise.resolve(s), (staged) => this.write(staged)),
+    commit: (s, extras) => this.step(Promise.resolve(s), (staged) => this.write(staged, extras)),
     discard: (s) => {
       if (s.write !== undefined) this.tree.discard(s.write);
     },
@@ -130,8 +121,20 @@ export class Ledger implements LedgerView {
   account(id: Buffer, pulse?: number): Account | undefined {
     // A copy: the cached object is the next pulse's starting state, and `readonly` binds only TypeScript.
     const a = this.readAccount(id, pulse);
-    if (a === undefined) return undefined;
-    return { ...a, vote: a.vote === null ? null : { ...a.vote, candidate: Buffer.from(a.vote.candidate) } };
+    return a === undefined ? undefined : copyAccount(a);
+  }
+
+  /**
+   * Every account with a leaf at a retained pulse (the head when omitted), ascending by id, each
+   * one a fresh copy. The pulse is checked at once (PulseError as for `account`); read the rest
+   * without awaiting in between, as a prune could delete pages the walk has yet to read.
+   */
+  accountsAt(pulse?: number): Iterable<{ id: Buffer; account: Account }> {
+    const leaves = this.tree.leaves(pulse);
+    const get = this.tree.get;
+    return (function* () {
+      for (const { id, leaf } of leaves) yield { id, account: accountOfLeaf(get, id, leaf) };
+    })();
   }
 
   /** Reads an account; `seen` collects the dataHash of each account read (the pulse retires them). */
@@ -149,12 +152,7 @@ export class Ledger implements LedgerView {
       return undefined;
     }
     seen?.set(id.toString("latin1"), leaf.dataHash);
-    const raw = this.tree.get(dataKey(id, leaf.dataHash));
-    if (raw === undefined)
-      throw new TreeError("CORRUPT", `account ${id.toString("hex")}: its data is missing from the store`);
-    if (!accountDataHash(raw).equals(leaf.dataHash))
-      throw new TreeError("CORRUPT", `account ${id.toString("hex")}: its data does not match its dataHash`);
-    const account = { amount: leaf.amount, ...corrupt("account data", () => decodeAccountData(raw)) };
+    const account = accountOfLeaf(this.tree.get, id, leaf);
     if (key !== undefined) this.cache.set(key, { account, dataHash: leaf.dataHash }, ACCOUNT_ENTRY_BYTES);
     return account;
   }
@@ -182,27 +180,55 @@ export class Ledger implements LedgerView {
     }));
   }
 
+  /**
+   * The transactions pulse `pulse` accepted, encoded, in order of application (`indexTxs`):
+   * replaying them on the state before the pulse gives its root. Undefined for a pulse without a
+   * record (not committed, committed without `indexTxs`, or before records were kept).
+   */
+  batchAt(pulse: number): Buffer[] | undefined {
+    return readBatch(this.tree.get, pulse);
+  }
+
+  /** The certificate stored for pulse `pulse` (by commit, applyPulse or putCertificate), if any. */
+  certificateAt(pulse: number): Buffer | undefined {
+    const raw = this.tree.get(certKey(pulse));
+    return raw === undefined ? undefined : Buffer.from(raw);
+  }
+
+  /**
+   * Stores the certificate of a committed pulse that arrived after its commit, replacing any stored
+   * one (the ledger does not check it). Rejects with PulseError (EMPTY, FUTURE, BEFORE_FIRST) for a
+   * pulse this ledger has not committed. Waits for the pulse steps called before it.
+   */
+  putCertificate(pulse: number, certificate: Uint8Array): Promise<void> {
+    return this.step(Promise.resolve(), async () => {
+      const { head, first } = this.tree;
+      const refuse = (code: "EMPTY" | "FUTURE" | "BEFORE_FIRST", why: string) =>
+        new PulseError(code, `cannot store a certificate for pulse ${pulse}: ${why}`);
+      if (head === undefined || first === undefined) throw refuse("EMPTY", "the ledger has no pulse yet");
+      if (!Number.isSafeInteger(pulse) || pulse > head)
+        throw refuse("FUTURE", `it is not committed (head is ${head})`);
+      if (pulse < first) throw refuse("BEFORE_FIRST", `it is before this ledger's first pulse ${first}`);
+      await this.tree.putRecords([{ key: certKey(pulse), value: Buffer.from(certificate) }]);
+    });
+  }
+
   /** One batch of several checked ones, in order (a bookkeeper checks as transactions arrive). */
   static mergeChecked(batches: readonly CheckedBatch[]): CheckedBatch {
-    return {
-      [CHECKED]: true,
-      decoded: batches.flatMap((b) => b.decoded),
-      items: batches.flatMap((b) => b.items),
-      decodeMs: batches.reduce((a, b) => a + b.decodeMs, 0),
-      verifyMs: batches.reduce((a, b) => a + b.verifyMs, 0),
-    };
+    return mergeChecked(batches);
   }
 
   /**
    * Applies pulse `pulse` (head + 1) with the encoded transactions `txs`: bad ones are rejected with a
-   * reason, the rest applied in canonical order, and the result committed in one atomic batch.
+   * reason, the rest applied in canonical order, and the result committed in one atomic batch (with
+   * `opts.certificate`, as PreparedPulse.commit stores it).
    */
   applyPulse(
     pulse: number,
     txs: readonly Uint8Array[] | CheckedBatch,
-    opts: ApplyOptions = {},
+    opts: ApplyOptions & PulseExtras = {},
   ): Promise<PulseOutcome> {
-    return this.step(this.checked(txs), async (c) => this.write(await this.stage(pulse, c, opts)));
+    return this.step(this.checked(txs), async (c) => this.write(await this.stage(pulse, c, opts), opts));
   }
 
   /**
@@ -210,26 +236,13 @@ export class Ledger implements LedgerView {
    * bookkeeper runs it on the next pulse's transactions while the current pulse commits, and hands
    * the result to applyPulse.
    */
-  async check(txs: readonly Uint8Array[]): Promise<CheckedBatch> {
-    const t0 = performance.now();
-    const decoded: (Tx | string)[] = txs.map((bytes) => {
-      try {
-        return decodeTx(bytes);
-      } catch (err) {
-        if (err instanceof DecodeError) return err.message;
-        throw err;
-      }
-    });
-    const t1 = performance.now();
-    const items = await this.checkStatic(decoded.filter((d): d is Tx => typeof d !== "string"));
-    return { [CHECKED]: true, decoded, items, decodeMs: t1 - t0, verifyMs: performance.now() - t1 };
+  check(txs: readonly Uint8Array[]): Promise<CheckedBatch> {
+    return checkBatch(this.verifier, txs);
   }
 
   /** Like check, for transactions already decoded (a bookkeeper decodes each on arrival). */
-  async checkDecoded(txs: readonly Tx[]): Promise<CheckedBatch> {
-    const t0 = performance.now();
-    const items = await this.checkStatic(txs);
-    return { [CHECKED]: true, decoded: txs, items, decodeMs: 0, verifyMs: performance.now() - t0 };
+  checkDecoded(txs: readonly Tx[]): Promise<CheckedBatch> {
+    return checkDecoded(this.verifier, txs);
   }
 
   /**
@@ -297,15 +310,22 @@ export class Ledger implements LedgerView {
     };
   }
 
-  /** Writes a staged pulse, then updates the head state; refused if the ledger moved since staging. */
-  private async write(s: StagedPulse): Promise<PulseOutcome> {
+  /**
+   * Writes a staged pulse (with its certificate, if any), then updates the head state; refused if
+   * the ledger moved since staging. A pulse that writes nothing stores no certificate either: its
+   * number is not taken, and the next pulse will be another batch under it.
+   */
+  private async write(s: StagedPulse, extras: PulseExtras = {}): Promise<PulseOutcome> {
     if (s.commitsAt !== this.commits) {
       this.writer.discard(s);
       throw staleError(s, this.tree.head);
     }
     if (s.write === undefined) return outcomeOf(s);
     const t4 = performance.now();
-    const result = await this.tree.finish(s.write);
+    const { certificate } = extras;
+    const cert =
+      certificate === undefined ? [] : [{ key: certKey(s.pulse), value: Buffer.from(certificate) }];
+    const result = await this.tree.finish(s.write, cert);
     const t5 = performance.now();
     this.commits++;
     this.orgInfo = s.org;
@@ -322,26 +342,6 @@ export class Ledger implements LedgerView {
         : [],
     }));
     return outcomeOf(s, { result, receipts, finishMs: t5 - t4, receiptsMs: performance.now() - t5 });
-  }
-
-  /** Signers' keys against their ids, then every signature of the batch in one verifier call. */
-  private async checkStatic(txs: readonly Tx[]): Promise<BatchItem[]> {
-    const checks: StaticCheck[] = txs.map((tx) =>
-      keysMatch(tx, signerIds(tx.body)) ? "OK" : "KEY_MISMATCH",
-    );
-    const sigs: SigItem[] = [];
-    const owner: number[] = [];
-    txs.forEach((tx, i) => {
-      if (checks[i] !== "OK") return;
-      const message = signingPayload(tx.bodyBytes);
-      for (const s of tx.signatures) {
-        sigs.push({ publicKey: s.publicKey, message, signature: s.signature });
-        owner.push(i);
-      }
-    });
-    const ok = await this.verifier.verifyBatch(sigs);
-    for (let j = 0; j < sigs.length; j++) if (ok[j] !== 1) checks[owner[j]!] = "BAD_SIGNATURE";
-    return txs.map((tx, i) => ({ tx, check: checks[i]! }));
   }
 
   /** Deletes what the retention policy no longer keeps, in bounded steps. */

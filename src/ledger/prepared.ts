@@ -7,7 +7,8 @@ import type { Summary } from "../smt/hash.js";
 import type { LeafOp } from "../smt/tree.js";
 import { type Account, accountDataHash, encodeAccountData } from "./account.js";
 import { dataKey, dataStaleTarget, metaKey, txKey } from "./keys.js";
-import type { PreparedPulse, PulseOutcome, Receipt } from "./ledger-types.js";
+import type { PreparedPulse, PulseExtras, PulseOutcome, Receipt } from "./ledger-types.js";
+import { batchRecord } from "./records.js";
 import type { BatchItem, OrgInfo, Transition, TxResult } from "./state-machine.js";
 import { type CommitResult, type PreparedCommit, PulseError } from "./store-types.js";
 import type { Tx } from "./tx.js";
@@ -83,6 +84,9 @@ export function stageChanges(
       enc.copy(value, 8);
       puts.push({ key: txKey(tx.id), value });
     }
+  // Beside the index, the order of application: what a peer replays this pulse with (an empty
+  // record for a pulse that accepted nothing, so a replay tells it from a pulse without a record).
+  if (indexTxs) puts.push(batchRecord(pulse, accepted));
   return { ops, fresh, puts, stale, accepted, results };
 }
 
@@ -149,7 +153,7 @@ export function outcomeOf(
 /** What a handle asks of its ledger. */
 export interface PulseWriter {
   /** Writes a staged pulse after every earlier pulse step, or rejects (STALE) if it is out of date. */
-  commit(s: StagedPulse): Promise<PulseOutcome>;
+  commit(s: StagedPulse, extras: PulseExtras): Promise<PulseOutcome>;
   /** Frees what a staged pulse holds in the store. */
   discard(s: StagedPulse): void;
 }
@@ -187,13 +191,13 @@ export class PulseHandle implements PreparedPulse {
     return this.staged.issued;
   }
 
-  commit(): Promise<PulseOutcome> {
+  commit(extras: PulseExtras = {}): Promise<PulseOutcome> {
     if (this.state !== "open")
       return Promise.reject(
         new PulseError("STALE", `this prepared pulse ${this.pulse} was ${this.state} already`),
       );
     this.state = "committed";
-    return this.writer.commit(this.staged);
+    return this.writer.commit(this.staged, extras);
   }
 
   discard(): void {

@@ -42,12 +42,18 @@ export interface PreparedCommit {
   readonly root: Summary;
 }
 
+/** A key written beside the tree in a pulse's batch. */
+export interface CommitPut {
+  readonly key: Buffer;
+  readonly value: Buffer;
+}
+
 /**
  * Other state that rides in a pulse's atomic batch (the ledger's account data): keys to put, and
  * STALE targets (docs/PROTOCOL.md) that this pulse retires, pruned like pages.
  */
 export interface CommitExtras {
-  readonly puts?: readonly { readonly key: Buffer; readonly value: Buffer }[];
+  readonly puts?: readonly CommitPut[];
   readonly stale?: readonly Buffer[];
   /** Refuse the batch (TreeError SUM_MISMATCH, nothing written) unless the new root's sum is this. */
   readonly expectSum?: bigint;

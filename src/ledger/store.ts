@@ -27,6 +27,7 @@ import { corruptGuard, type Staged, stageCommit } from "./prepared-commit.js";
 import { heldByCheckpoint, isRetained, type RetentionPolicy, retentionPolicy } from "./retention.js";
 import {
   type CommitExtras,
+  type CommitPut,
   type CommitResult,
   type LeafValue,
   type PreparedCommit,
@@ -37,8 +38,12 @@ import {
   STORE_FORMAT,
   type VersionedTreeOptions,
 } from "./store-types.js";
+import { leavesOf } from "./tree-walk.js";
 
 export * from "./store-types.js";
+
+/** The page cache of one leaf walk: it loads each page once, so a small one is enough. */
+const WALK_CACHE_BYTES = 1 << 20;
 
 /** The ledger tree with a snapshot per pulse, on any KV. */
 export class VersionedTree {
@@ -48,7 +53,7 @@ export class VersionedTree {
   /** Pulses with a root record on disk, ascending. */
   private pulses: number[];
   private headRoot: TreeNode | null;
-  private first: number | undefined;
+  private firstPulse: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   /** Commits since open: a prepared commit is current while this has not moved. */
@@ -67,7 +72,7 @@ export class VersionedTree {
     this.sync = opts.sync ?? true;
     this.pulses = pulses;
     this.headRoot = headRoot;
-    this.first = first;
+    this.firstPulse = first;
   }
 
   /** Opens the tree kept in `kv` (empty or written by this class). */
@@ -90,6 +95,11 @@ export class VersionedTree {
   /** The newest committed pulse, or undefined before the first commit. */
   get head(): number | undefined {
     return this.pulses.length === 0 ? undefined : this.pulses[this.pulses.length - 1];
+  }
+
+  /** The first pulse ever committed to this store (META "first"), or undefined before it. */
+  get first(): number | undefined {
+    return this.firstPulse;
   }
 
   /** The pulses readable now, ascending (policy-dropped pulses stay until the next prune). */
@@ -125,10 +135,11 @@ export class VersionedTree {
   }
 
   /**
-   * Writes a prepared commit. Refused (PulseError STALE, nothing written) if any pulse was committed
-   * since it was prepared, or it was finished or discarded already: its batch assumed the old head.
+   * Writes a prepared commit, with `puts` (records known only now, such as its certificate) in the
+   * same atomic batch. Refused (PulseError STALE, nothing written) if any pulse was committed since
+   * it was prepared, or it was finished or discarded already: its batch assumed the old head.
    */
-  finish(prepared: PreparedCommit): Promise<CommitResult> {
+  finish(prepared: PreparedCommit, puts: readonly CommitPut[] = []): Promise<CommitResult> {
     return this.exclusive(async () => {
       this.checkOpen();
       const staged = this.prepared.get(prepared);
@@ -141,7 +152,7 @@ export class VersionedTree {
           "STALE",
           `pulse ${prepared.pulse} was prepared on an older head (head is now ${this.head})`,
         );
-      return this.write(staged);
+      return this.write(staged, puts);
     });
   }
 
@@ -159,7 +170,7 @@ export class VersionedTree {
     if (head !== undefined && pulse !== head + 1)
       throw new PulseError("NOT_NEXT", `pulse ${pulse} is not the next pulse (head is ${head})`);
     return stageCommit(
-      { root: this.headRoot, pages: this.pages, first: this.first, commits: this.commits },
+      { root: this.headRoot, pages: this.pages, first: this.firstPulse, commits: this.commits },
       pulse,
       ops,
       extras,
@@ -167,17 +178,19 @@ export class VersionedTree {
   }
 
   /** Writes a staged pulse and makes it the head. Only from `exclusive`, with `staged` current. */
-  private async write(staged: Staged): Promise<CommitResult> {
+  private async write(staged: Staged, puts: readonly CommitPut[] = []): Promise<CommitResult> {
     const { pulse } = staged.result;
-    await this.kv.write(staged.batch, { sync: this.sync });
+    const batch = puts.length === 0 ? staged.batch : [...staged.batch, ...putOps(puts)];
+    const more = puts.reduce((n, p) => n + p.key.length + p.value.length, 0);
+    await this.kv.write(batch, { sync: this.sync });
     this.commits++;
     this.headRoot = staged.newRoot;
     // Only now: pages of a prepared pulse that is never finished must not linger in the cache.
     for (const p of staged.pages)
       this.pages.put(p.key.toString("latin1"), decodePage(p.value, p.level, pulse), p.value.length);
     this.pulses.push(pulse);
-    this.first ??= pulse;
-    return staged.result;
+    this.firstPulse ??= pulse;
+    return more === 0 ? staged.result : { ...staged.result, bytesWritten: staged.result.bytesWritten + more };
   }
 
   /** The root node of a retained pulse (the head when omitted). */
@@ -215,10 +228,10 @@ export class VersionedTree {
     if (!Number.isSafeInteger(pulse) || pulse < 0)
       throw new PulseError("FUTURE", `pulse must be a non-negative integer, got ${pulse}`);
     if (pulse > head) throw new PulseError("FUTURE", `pulse ${pulse} is not committed yet (head is ${head})`);
-    if (this.first !== undefined && pulse < this.first)
+    if (this.firstPulse !== undefined && pulse < this.firstPulse)
       throw new PulseError(
         "BEFORE_FIRST",
-        `pulse ${pulse} is before this ledger's first pulse ${this.first}`,
+        `pulse ${pulse} is before this ledger's first pulse ${this.firstPulse}`,
       );
     if (bsearch(this.pulses, pulse) < 0)
       throw new PulseError(
@@ -252,6 +265,28 @@ export class VersionedTree {
     const root = this.rootNode(pulse);
     const leaf: LeafNode | undefined = corruptGuard(() => lookup(root, id, this.pages.resolve));
     return leaf === undefined ? undefined : { amount: leaf.sum, dataHash: leaf.dataHash };
+  }
+
+  /**
+   * Every leaf of a retained pulse (the head when omitted), ascending by id. The pulse is checked at
+   * once; the walk is lazy and reads pages through a small cache of its own (a full walk would evict
+   * the hot top of the tree from the shared one). Read it to the end without awaiting in between: a
+   * prune may otherwise delete pages it has yet to read.
+   */
+  leaves(pulse?: number): Generator<{ id: Buffer; leaf: LeafValue }> {
+    this.checkOpen();
+    return leavesOf(this.rootNode(pulse), new PageStore(this.kv, WALK_CACHE_BYTES));
+  }
+
+  /**
+   * Writes records kept beside the tree (not tree state: a late certificate) in one atomic batch,
+   * after every earlier commit.
+   */
+  putRecords(puts: readonly CommitPut[]): Promise<void> {
+    return this.exclusive(async () => {
+      this.checkOpen();
+      await this.kv.write(putOps(puts), { sync: this.sync });
+    });
   }
 
   /** An inclusion or exclusion proof for `id` at a retained pulse. */
@@ -342,6 +377,10 @@ export class VersionedTree {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+function putOps(puts: readonly CommitPut[]): KVOp[] {
+  return puts.map((p) => ({ type: "put", key: p.key, value: p.value }));
 }
 
 function bsearch(a: readonly number[], x: number): number {
