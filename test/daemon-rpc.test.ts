@@ -176,6 +176,9 @@ describe("leither start, over JSON-RPC", { timeout: 40_000 }, () => {
 
     const k = await req("keys_new");
     assert.equal(k.node, false);
+    // A committee of one still certifies its pulses: the genesis has none, pulse 1 (below) will.
+    assert.equal(await req("pulse_certificate", { pulse: 0 }), null);
+    assert.deepEqual(await req("committee_evidence"), { evidence: [] });
     const keys = await req("keys_list");
     assert.ok(keys.keys.some((x) => x.id === k.id));
     assert.ok(keys.keys.some((x) => x.id === info.account && x.node));
@@ -183,6 +186,10 @@ describe("leither start, over JSON-RPC", { timeout: 40_000 }, () => {
     // A transfer to a key the node holds: signed and countersigned here.
     const t = await req("tx_transfer", { to: k.id, amount: "1000", wait: true });
     assert.equal(t.state, "accepted", JSON.stringify(t));
+    const cert = await req("pulse_certificate", { pulse: (t as { pulse: number }).pulse });
+    assert.ok(cert !== null);
+    assert.deepEqual(cert.signers, [info.account], "signed by the committee of one");
+    assert.equal(cert.proposer, info.account);
     const p = t.pulse!;
     assert.ok(p >= 1);
     assert.deepEqual(await req("tx_status", { txId: t.txId }), t);

@@ -23,6 +23,7 @@ interface StartOpts {
   orgCommittee?: string;
   orgElectionCycle?: string;
   orgMinDeposit?: string;
+  keep?: string;
   found: boolean;
   passphraseFile?: string;
   net: boolean;
@@ -43,6 +44,7 @@ const FLAG_NAMES: Record<string, string> = {
   "org.electionCycle": "--org-election-cycle",
   "org.minDeposit": "--org-min-deposit",
   "org.autoFound": "--no-found",
+  "org.keep": "--keep",
   "org.autoApprove": "--auto-approve",
   "net.enabled": "--no-net",
   "net.listen": "--listen",
@@ -76,6 +78,10 @@ export function registerStartCommand(program: Command): void {
       "smallest candidate deposit of an organization founded at start (default 1000)",
     )
     .option("--no-found", "do not found an organization at start (org create does it later)")
+    .option(
+      "--keep <org>",
+      "keep the books of organization <org> with its committee: replay it from a bookkeeper, then take part",
+    )
     .option("--passphrase-file <file>", "the passphrase of sealed key files, on this file's first line")
     .option("--listen <addrs>", "multiaddrs to listen on, comma-separated (default /ip4/0.0.0.0/tcp/7621)")
     .option("--bootstrap <addrs>", "peers to dial at start: multiaddrs with /p2p/<peer id>, comma-separated")
@@ -93,6 +99,7 @@ export function registerStartCommand(program: Command): void {
         "org.committee": opts.orgCommittee,
         "org.electionCycle": opts.orgElectionCycle,
         "org.minDeposit": opts.orgMinDeposit,
+        "org.keep": opts.keep,
         "org.autoFound": opts.found ? undefined : "false",
         "org.autoApprove": opts.autoApprove,
         "net.enabled": opts.net ? undefined : "false",

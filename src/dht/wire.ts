@@ -45,6 +45,8 @@ export const Op = {
   Role: 8,
   /** Anyone who knows its id: a transaction's status. */
   Status: 9,
+  /** Members and the committee: final pulses' accepted transactions and certificates (a bookkeeper catching up). */
+  Pulses: 10,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 const OPS = new Set<number>(Object.values(Op));

@@ -65,6 +65,12 @@ export interface NodeConfig {
     readonly electionCycle: number;
     /** Smallest deposit of a bookkeeper candidate in an organization founded at start. @default 1000 */
     readonly minDeposit: bigint;
+    /**
+     * An organization whose books this node keeps with its committee: with no organization yet, the
+     * node replays it from a bookkeeper (the genesis, then every final pulse) and then takes part as
+     * a bookkeeper (voting if its account is in the committee). @default null
+     */
+    readonly keep: Buffer | null;
   };
   readonly net: {
     /** Join the peer-to-peer network (libp2p). @default true */
@@ -203,6 +209,17 @@ const accountIds: Parse = (raw, where) => {
   });
 };
 
+/** An organization id (40 hex digits), or empty for none. */
+const orgId: Parse = (raw, where) => {
+  if (raw === null || raw === "") return null;
+  if (typeof raw !== "string" || !/^[0-9a-fA-F]{40}$/.test(raw.trim()))
+    throw new ConfigError(
+      "BAD_FIELD",
+      `${where} must be an organization id (40 hex digits), got ${show(raw)}`,
+    );
+  return Buffer.from(raw.trim().toLowerCase(), "hex");
+};
+
 /** Every field: its parser and default. */
 const FIELDS: Record<string, { parse: Parse; dflt: unknown }> = {
   "rpc.port": { parse: int(0, 65_535), dflt: 7620 },
@@ -221,6 +238,7 @@ const FIELDS: Record<string, { parse: Parse; dflt: unknown }> = {
   "org.committee": { parse: accountIds, dflt: [] },
   "org.electionCycle": { parse: int(MIN_ELECTION_CYCLE, 0xffff_ffff), dflt: 1800 },
   "org.minDeposit": { parse: u64, dflt: 1000n },
+  "org.keep": { parse: orgId, dflt: null },
   "net.enabled": { parse: bool, dflt: true },
   "net.listen": { parse: addrs, dflt: ["/ip4/0.0.0.0/tcp/7621"] },
   "net.bootstrap": { parse: addrs, dflt: [] },

@@ -13,13 +13,17 @@ import { readKeyFile } from "../crypto/keyfile.js";
 import { Keyring } from "../crypto/keyring.js";
 import { type BatchVerifier, InlineVerifier } from "../crypto/verify-batch.js";
 import { LazyVerifyPool } from "../crypto/verify-lazy.js";
+import { ledgerSource } from "../election/accounts.js";
+import { CommitteeBook } from "../election/book.js";
 import { Ledger } from "../ledger/ledger.js";
 import { LevelKV } from "../ledger/level-kv.js";
 import type { OrgEvents } from "../org/events.js";
 import { OrgService } from "../org/service.js";
 import { Bookkeeper } from "../pulse/bookkeeper.js";
 import type { PulseEvents } from "../pulse/events.js";
+import { Finality } from "../pulse/finality.js";
 import { NonceBook } from "../pulse/nonces.js";
+import { SignGuard } from "../pulse/sign-guard.js";
 import { EventStream } from "../rpc/events.js";
 import { handlers, type NetDeps } from "../rpc/methods-net.js";
 import { NodeMetrics } from "../rpc/metrics.js";
@@ -54,6 +58,14 @@ export const RPC_FILE = "rpc.json";
 export const PEER_KEY_FILE = "peer-key.json";
 /** The organization this node joined, in the data dir. */
 export const MEMBERSHIP_FILE = "membership.json";
+/** What this node's key signed as a bookkeeper (never sign twice), in the data dir. */
+export const SIGN_GUARD_FILE = "sign-guard.jsonl";
+/** The committees this node knows, by cycle. */
+export const COMMITTEES_FILE = "committees.json";
+/** This node's lock in the pulse being finalized. */
+export const LOCK_FILE = "finality-lock.json";
+/** Test only: a byzantine bookkeeper ("wrong-root" or "equivocate"), for the devnet tests. */
+const BYZANTINE_ENV = "LEITHER_TEST_BYZANTINE";
 
 /** A running node. */
 export interface RunningNode {
@@ -92,7 +104,10 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       await f().catch((err) => log.root.error({ err }, "close failed"));
   };
   let ledger: Ledger;
+  let guard: SignGuard;
   try {
+    guard = await SignGuard.open(join(paths.root, SIGN_GUARD_FILE));
+    closers.push(() => guard.close());
     const kv = await LevelKV.open(paths.db);
     ledger = await Ledger.open(kv, {
       verifier,
@@ -118,12 +133,40 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     log.root.error({ err, event }, "a bus listener failed"),
   );
   const pulseLog = log.module("pulse");
+  const committees = await CommitteeBook.open(join(paths.root, COMMITTEES_FILE), ledgerSource(ledger));
+  // The network, once up, carries the committee's messages and relays transactions; until then (or
+  // with --no-net) they go nowhere, which a committee of one does not need.
+  const wire = { send: (_b: Buffer) => {}, relay: (_tx: Buffer) => {} };
+  const byzantine = (opts.env ?? process.env)[BYZANTINE_ENV];
+  const keep = c.org.keep ?? undefined;
+  const finality = new Finality({
+    ledger,
+    signer: keys.node,
+    guard: guard!,
+    committee: (pulse) => committees.of(pulse),
+    transport: { broadcast: (b) => wire.send(b) },
+    log: log.module("finality"),
+    lockPath: join(paths.root, LOCK_FILE),
+    timeouts: { propose: periodMs, proposeDelta: periodMs / 2, vote: periodMs / 2, voteDelta: periodMs / 2 },
+    resendMs: periodMs,
+    onDecided: (d) => {
+      bookkeeper.decided({ pulse: d.pulse, txs: d.proposal.txs, outcome: d.outcome });
+      committees
+        .committed(d.pulse)
+        .catch((err) => pulseLog.error({ err }, "could not record the next committee"));
+    },
+    onRefused: (txs, prepared) => bookkeeper.refused(txs, prepared.results),
+    onBehind: () => void net?.service.catchUp().catch((err) => pulseLog.debug({ err }, "catching up failed")),
+    ...(byzantine === "wrong-root" || byzantine === "equivocate" ? { byzantine } : {}),
+  });
   const bookkeeper = new Bookkeeper({
     ledger,
     signer: keys.node,
     bus,
     log: pulseLog,
     periodMs,
+    finality,
+    relay: (tx) => wire.relay(tx),
   });
   bus.on("pulse.final", (p) =>
     pulseLog.info(
@@ -192,6 +235,16 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
         ),
       ledger,
       bookkeeper,
+      committee: (pulse) => committees.of(pulse),
+      replayed: (pulse) => committees.committed(pulse),
+      ...(keep === undefined ? {} : { keep }),
+      consensus: {
+        receive: (b) => finality.receive(b),
+        connect: (send, relay) => {
+          wire.send = send;
+          wire.relay = relay;
+        },
+      },
       bus,
       nonces,
       membershipFile: join(paths.root, MEMBERSHIP_FILE),
@@ -215,6 +268,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
         rpcUrl: () => server.url,
         peers: () => net?.deps.info().peers ?? 0,
         ledger,
+        committee: (pulse) => committees.of(pulse),
+        evidence: () => finality.evidenceHeld,
         pulse: bookkeeper,
         keys,
         nonces,
@@ -247,7 +302,13 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       await rm(rpcFile, { force: true });
     },
   };
-  const services: Startable[] = [bookkeeper, ...(net === undefined ? [] : [net.service]), rpcService];
+  const finalityService: Startable = { name: "finality", start: async () => {}, stop: () => finality.stop() };
+  const services: Startable[] = [
+    bookkeeper,
+    finalityService,
+    ...(net === undefined ? [] : [net.service]),
+    rpcService,
+  ];
   try {
     await startAll(services);
   } catch (err) {
@@ -261,8 +322,17 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   // The node's one AbortController: aborted first thing at stop, so work the node started on its own
   // (founding at start) gives up quietly instead of failing against services being stopped.
   const shutdown = new AbortController();
-  if (ledger.org === undefined && c.org.autoFound)
-    createOrg({ name: c.org.name }, shutdown.signal).catch((err) => {
+  // A node that keeps another organization's books replays it instead of founding its own.
+  if (ledger.org === undefined && c.org.autoFound && keep === undefined)
+    createOrg(
+      {
+        name: c.org.name,
+        committee: c.org.committee,
+        electionCycle: c.org.electionCycle,
+        minDeposit: c.org.minDeposit,
+      },
+      shutdown.signal,
+    ).catch((err) => {
       if (!shutdown.signal.aborted) log.root.error({ err }, "could not found the local organization");
     });
 

@@ -11,7 +11,8 @@ import type { Ledger } from "../ledger/ledger.js";
 import { TxKind } from "../ledger/tx.js";
 import type { Bookkeeper } from "../pulse/bookkeeper.js";
 import type { PulseEvents } from "../pulse/events.js";
-import { pulseTopic, txTopic } from "./discovery.js";
+import { consensusTopic, pulseTopic, txTopic } from "./discovery.js";
+import type { PulseRecord } from "./protocol.js";
 import { verifiedTx } from "./protocol.js";
 import type { Books } from "./server.js";
 
@@ -26,13 +27,33 @@ export interface BookkeepingDeps {
     ): void;
   };
   readonly keys: { readonly node: Signer };
-  readonly ledger: Pick<Ledger, "org" | "head" | "genesisBytes" | "account" | "prove" | "findTx" | "rootAt">;
+  readonly ledger: Pick<
+    Ledger,
+    "org" | "head" | "genesisBytes" | "account" | "prove" | "findTx" | "rootAt" | "batchAt" | "certificateAt"
+  >;
   readonly bookkeeper: Pick<Bookkeeper, "submit" | "status">;
+  /** The committee keeping the books at a pulse (bookkeepers may read final pulses to catch up). */
+  readonly committee?: (pulse: number) => readonly Buffer[];
+  /** The committee's finality of this node, whose messages travel on the consensus topic. */
+  readonly consensus?: ConsensusPort;
   readonly bus: {
     on<K extends keyof PulseEvents>(event: K, fn: (payload: PulseEvents[K]) => void): () => void;
   };
   readonly log: { debug(o: object, m: string): void };
 }
+
+/** What bookkeeping connects to the consensus topic. */
+export interface ConsensusPort {
+  /** A message from the topic. */
+  receive(bytes: Uint8Array): void;
+  /** Where this node's messages go from now on: `send` publishes on the topic; `relay` gossips a transaction. */
+  connect(send: (bytes: Buffer) => void, relay: (tx: Buffer) => void): void;
+}
+
+/** Kinds carried on the consensus topic: vote, evidence, proposal, certificate. */
+const CONSENSUS_KINDS = new Set([0x46, 0x47, 0x48, 0x49]);
+/** Transactions of non-members taken from gossip per second (each may write a leaf, as an application does). */
+const OUTSIDER_TXS_PER_SECOND = 10;
 
 /**
  * The books as the request server reads them: a ledger, where transactions go, and who signs pulse
@@ -42,6 +63,7 @@ export function booksOf(
   ledger: Pick<Ledger, "org" | "head" | "genesisBytes" | "account" | "prove" | "findTx">,
   queue: Pick<Bookkeeper, "submit" | "status">,
   statement: (pulse: number) => Buffer,
+  more: Pick<Books, "pulses" | "keeper"> = {},
 ): Books | undefined {
   const org = ledger.org;
   const head = ledger.head;
@@ -56,7 +78,33 @@ export function booksOf(
     submit: (bytes) => queue.submit(bytes),
     status: (txId) => queue.status(txId),
     final: (pulse = head) => statement(pulse),
+    ...more,
   };
+}
+
+/** Most bytes of final pulses in one answer (a response is at most 2 MiB). */
+const PULSES_ANSWER_BYTES = 1536 * 1024;
+
+/** Final pulses from `from` on, with their certificates, as many as fit an answer (one at least). */
+export function finalPulses(
+  ledger: Pick<Ledger, "head" | "batchAt" | "certificateAt">,
+  from: number,
+  count: number,
+): PulseRecord[] {
+  const out: PulseRecord[] = [];
+  let bytes = 0;
+  const head = ledger.head ?? -1;
+  for (let p = Math.max(from, 1); p <= head && out.length < count; p++) {
+    const txs = ledger.batchAt(p);
+    const certificate = ledger.certificateAt(p);
+    // A pulse kept without them (made before certificates) ends what can be shown.
+    if (txs === undefined || certificate === undefined) break;
+    const size = certificate.length + txs.reduce((n, t) => n + t.length + 4, 16);
+    if (out.length > 0 && bytes + size > PULSES_ANSWER_BYTES) break;
+    bytes += size;
+    out.push({ pulse: p, certificate, txs });
+  }
+  return out;
 }
 
 /** The bookkeeper's announcements and the books as peers read them. */
@@ -64,7 +112,15 @@ export class Bookkeeping {
   /** The head's statement, signed once when the pulse is final. */
   private latest: { pulse: number; bytes: Buffer } | undefined;
 
+  private budget = { second: 0, used: 0 };
+
   constructor(private readonly d: BookkeepingDeps) {}
+
+  private outsiderBudget(): boolean {
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.budget.second) this.budget = { second, used: 0 };
+    return this.budget.used++ < OUTSIDER_TXS_PER_SECOND;
+  }
 
   /** Starts announcing and taking gossiped transactions; returns what unsubscribes from the bus. */
   start(): (() => void)[] {
@@ -79,17 +135,38 @@ export class Bookkeeping {
         const tx = verifiedTx(data);
         if (tx.body.kind === TxKind.Genesis || !tx.body.org.equals(org))
           throw new Error("not for this organization");
-        if ((ledger.account(tx.body.actor)?.role ?? Role.None) < Role.Member)
-          throw new Error("only members' transactions are taken from gossip");
+        // Members' transactions, and a few of others' (applications relayed by another bookkeeper).
+        if ((ledger.account(tx.body.actor)?.role ?? Role.None) < Role.Member && !this.outsiderBudget())
+          throw new Error("only members' transactions are taken from gossip beyond a small budget");
       },
       (_t, data) => {
         try {
-          bookkeeper.submit(data);
+          bookkeeper.submit(data, "gossip");
         } catch (err) {
           this.d.log.debug({ err }, "a gossiped transaction was refused");
         }
       },
     );
+    const consensus = this.d.consensus;
+    if (consensus !== undefined) {
+      host.subscribe(
+        consensusTopic(org),
+        (data) => {
+          // Cheap shape checks here; signatures and committee membership where it is decoded.
+          if (data.length < 2 || data[0] !== 1 || !CONSENSUS_KINDS.has(data[1]!))
+            throw new Error("not a consensus message");
+        },
+        (_t, data) => consensus.receive(data),
+      );
+      consensus.connect(
+        (b) =>
+          void host
+            .publish(consensusTopic(org), b)
+            .catch((err) => this.d.log.debug({ err }, "publish failed")),
+        (tx) =>
+          void host.publish(txTopic(org), tx).catch((err) => this.d.log.debug({ err }, "publish failed")),
+      );
+    }
     return [
       this.d.bus.on("pulse.final", (p) => {
         const bytes = signPulseFinal(
@@ -105,7 +182,14 @@ export class Bookkeeping {
 
   /** The books as the request server reads them, or undefined while this node keeps none. */
   books(): Books | undefined {
-    return booksOf(this.d.ledger, this.d.bookkeeper, (pulse) => this.statement(pulse));
+    const { ledger, committee } = this.d;
+    return booksOf(ledger, this.d.bookkeeper, (pulse) => this.statement(pulse), {
+      pulses: (from, count) => finalPulses(ledger, from, count),
+      keeper: (id) =>
+        committee !== undefined &&
+        ledger.head !== undefined &&
+        committee(ledger.head + 1).some((k) => k.equals(id)),
+    });
   }
 
   /** The signed statement of a final pulse: the head's as announced, an older one signed now (slot 0: not known). */

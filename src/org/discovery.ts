@@ -35,6 +35,8 @@ export interface NetPort {
 export const pulseTopic = (org: Buffer) => `/leither/1/${org.toString("hex")}/pulse`;
 /** The gossip topic of transactions for an organization's bookkeeper. */
 export const txTopic = (org: Buffer) => `/leither/1/${org.toString("hex")}/tx`;
+/** The gossip topic of an organization's committee: proposals, votes, certificates, evidence. */
+export const consensusTopic = (org: Buffer) => `/leither/1/${org.toString("hex")}/consensus`;
 /** The gossip topic of an organization's group messages. */
 export const groupTopic = (org: Buffer) => `/leither/1/${org.toString("hex")}/group`;
 

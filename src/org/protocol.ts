@@ -75,6 +75,54 @@ export function checkProven(entry: Uint8Array, id: Buffer, final: PulseFinal): P
   return { id, account: { ...d, amount: t.amount }, proof };
 }
 
+/** One final pulse as a bookkeeper catching up is shown it: its accepted transactions and its certificate. */
+export interface PulseRecord {
+  readonly pulse: number;
+  readonly certificate: Buffer;
+  readonly txs: readonly Buffer[];
+}
+
+/** Most pulses one Pulses request asks for. */
+export const MAX_PULSES_PER_REQUEST = 256;
+/** Most transactions of one pulse in a Pulses answer. */
+const MAX_TXS_PER_PULSE = 65_535;
+
+/** Pulses request body: u64 from | u16 count. */
+export function encodePulsesRequest(from: number, count: number): Buffer {
+  return new Writer(10).u64n(from).u16(count).finish();
+}
+
+/** Decodes a Pulses request. */
+export function decodePulsesRequest(body: Uint8Array): { from: number; count: number } {
+  const r = new Reader(body);
+  const from = r.u64Number("from");
+  const count = r.u16("count");
+  r.end("pulses request");
+  if (count === 0 || count > MAX_PULSES_PER_REQUEST)
+    throw new DecodeError(`a pulses request asks for 1 to ${MAX_PULSES_PER_REQUEST} pulses`);
+  return { from, count };
+}
+
+/** Pulses answer: a list of entries, each a list [u64 pulse, certificate, list of transactions]. */
+export function encodePulses(records: readonly PulseRecord[]): Buffer {
+  return encodeList(
+    records.map((p) => encodeList([new Writer(8).u64n(p.pulse).finish(), p.certificate, encodeList(p.txs)])),
+  );
+}
+
+/** Decodes a Pulses answer (the caller checks each pulse against its certificate and its own state). */
+export function decodePulses(bytes: Uint8Array): PulseRecord[] {
+  return decodeList(bytes, MAX_PULSES_PER_REQUEST, "pulses").map((entry) => {
+    const [p, certificate, txs] = decodeList(entry, 3, "pulse entry");
+    if (p === undefined || certificate === undefined || txs === undefined)
+      throw new DecodeError("a pulse entry has three parts");
+    const r = new Reader(p);
+    const pulse = r.u64Number("pulse");
+    r.end("pulse number");
+    return { pulse, certificate, txs: decodeList(txs, MAX_TXS_PER_PULSE, "pulse transactions") };
+  });
+}
+
 /** Accounts request body: the ids. */
 export function encodeIds(ids: readonly Buffer[]): Buffer {
   return encodeList(ids);

@@ -34,7 +34,15 @@ import { encodeProof, type Proof } from "../smt/proof.js";
 import { DecodeError, Reader, Writer } from "../util/bytes.js";
 import { ClockCache } from "../util/clock-cache.js";
 import { readText } from "../util/text.js";
-import { decodeIds, encodeProven, encodeStatus, verifiedTx } from "./protocol.js";
+import {
+  decodeIds,
+  decodePulsesRequest,
+  encodeProven,
+  encodePulses,
+  encodeStatus,
+  type PulseRecord,
+  verifiedTx,
+} from "./protocol.js";
 
 /** The organization this node keeps the books of: what the server reads and where it submits. */
 export interface Books {
@@ -49,6 +57,10 @@ export interface Books {
   status(txId: string): TxStatus;
   /** A signed statement that `pulse` (the head when omitted) is final, with its root. */
   final(pulse?: number): Buffer;
+  /** Final pulses from `from` on (at most `count`, and as many as fit an answer), for a bookkeeper catching up. */
+  pulses?(from: number, count: number): PulseRecord[];
+  /** Whether `id` is in the committee keeping the books now. */
+  keeper?(id: Buffer): boolean;
 }
 
 /** This node's membership of an organization kept by another node. */
@@ -253,6 +265,15 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
           .u8(ROLE_OF(b.account(req.body)))
           .u64n(b.head)
           .finish();
+      }
+      case Op.Pulses: {
+        const b = needBooks();
+        // Every transaction of the organization is in there: members and bookkeepers only.
+        if (!(b.keeper?.(req.from) ?? false) && (await roleOf(req.from)) < Role.Member)
+          throw new NetError("FORBIDDEN", "only members and bookkeepers read final pulses");
+        const { from, count } = decodePulsesRequest(req.body);
+        if (b.pulses === undefined) throw new NetError("UNAVAILABLE", "this node does not keep final pulses");
+        return encodePulses(b.pulses(from, count));
       }
       case Op.Status: {
         const b = needBooks();

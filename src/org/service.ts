@@ -10,71 +10,22 @@ import { NodeMessageKind } from "../crypto/domain.js";
 import type { Signer } from "../crypto/ed25519.js";
 import { NetError, type PulseFinal, signGroupMessage } from "../dht/wire.js";
 import { Role } from "../ledger/account.js";
-import type { Ledger } from "../ledger/ledger.js";
 import type { Tx } from "../ledger/tx.js";
-import type { Bookkeeper, TxStatus } from "../pulse/bookkeeper.js";
-import type { PulseEvents } from "../pulse/events.js";
+import type { TxStatus } from "../pulse/bookkeeper.js";
 import { decodeHeartbeat, verifyHeartbeat } from "../pulse/heartbeat.js";
-import type { NonceBook } from "../pulse/nonces.js";
 import { Approvals } from "./approvals.js";
 import { Bookkeeping } from "./bookkeeping.js";
-import {
-  askPayee,
-  findOrg,
-  groupTopic,
-  type NetPort,
-  type OrgView,
-  pulseTopic,
-  sendDirect,
-} from "./discovery.js";
-import type { OrgEvents } from "./events.js";
+import { askPayee, findOrg, groupTopic, type OrgView, pulseTopic, sendDirect } from "./discovery.js";
 import { Inbox, type Message } from "./inbox.js";
 import { applyToJoin } from "./joining.js";
 import { Membership } from "./membership.js";
 import { RecordPublisher } from "./publishing.js";
+import { Replica } from "./replica.js";
 import { orgServer } from "./server.js";
 
-/** What the service needs of the libp2p host. */
-export interface OrgHost extends NetPort {
-  putRecord(key: Uint8Array, record: Uint8Array, signal: AbortSignal): Promise<void>;
-  handleRequests(
-    handler: (bytes: Uint8Array, peer: string, signal: AbortSignal) => Promise<Uint8Array>,
-  ): Promise<void>;
-  subscribe(
-    topic: string,
-    check: (data: Uint8Array) => unknown,
-    on: (topic: string, data: Uint8Array) => void,
-  ): void;
-  recordParts(): { peerId: Uint8Array; addrs: Uint8Array[] };
-  readonly peerCount: number;
-}
+import type { OrgServiceDeps } from "./service-types.js";
 
-/** A bus the service emits on. */
-export interface OrgBus {
-  emit<K extends keyof (OrgEvents & PulseEvents)>(event: K, payload: (OrgEvents & PulseEvents)[K]): void;
-  on<K extends keyof PulseEvents>(event: K, fn: (payload: PulseEvents[K]) => void): () => void;
-}
-
-/** What the service needs from the node. */
-export interface OrgServiceDeps {
-  readonly host: OrgHost;
-  readonly keys: { readonly node: Signer; get(id: string): Signer | undefined };
-  /** The key of an organization this node founded (it signs the organization's DHT record). */
-  orgKey(org: Buffer): Promise<Signer | undefined>;
-  readonly ledger: Pick<Ledger, "org" | "head" | "genesisBytes" | "account" | "prove" | "findTx" | "rootAt">;
-  readonly bookkeeper: Pick<Bookkeeper, "submit" | "status" | "verdict" | "currentSlot">;
-  readonly bus: OrgBus;
-  readonly nonces: NonceBook;
-  /** Where a joined organization is remembered. */
-  readonly membershipFile: string;
-  readonly autoApprove: "off" | "guest" | "member";
-  readonly autoCountersign: boolean;
-  readonly log: {
-    info(o: object, m: string): void;
-    warn(o: object, m: string): void;
-    debug(o: object, m: string): void;
-  };
-}
+export type { OrgBus, OrgHost, OrgServiceDeps } from "./service-types.js";
 
 const REPUBLISH_MS = 30 * 60_000;
 const RETRY_MS = 5000;
@@ -93,6 +44,7 @@ export class OrgService {
   private offBus: (() => void)[] = [];
   private keeping = false;
   private joinQueue: Promise<unknown> = Promise.resolve();
+  private readonly replica: Replica;
 
   constructor(private readonly d: OrgServiceDeps) {
     this.records = new RecordPublisher({
@@ -107,6 +59,17 @@ export class OrgService {
       emit: (m) => d.bus.emit("msg.received", m),
     });
     this.bookkeeping = new Bookkeeping(d);
+    this.replica = new Replica(
+      {
+        net: d.host,
+        node: d.keys.node,
+        ledger: d.ledger,
+        committee: (p) => d.committee?.(p) ?? [],
+        ...(d.replayed === undefined ? {} : { replayed: d.replayed }),
+        log: d.log,
+      },
+      this.stop$.signal,
+    );
     this.approvals = new Approvals({
       ledger: d.ledger,
       bookkeeper: d.bookkeeper,
@@ -133,6 +96,8 @@ export class OrgService {
     });
     await this.d.host.handleRequests((bytes, _peer, signal) => server(bytes, signal));
     if (this.d.ledger.org !== undefined) this.keepBooks();
+    else if (this.d.keep !== undefined)
+      void this.replica.replicate(this.d.keep, RETRY_MS).then((ok) => ok && this.keepBooks());
     else {
       // An organization founded later (at start, or by org_create) is kept from its first pulse on.
       const off = this.d.bus.on("pulse.final", () => {
@@ -160,6 +125,11 @@ export class OrgService {
   /** The organization this node joined (not the one it keeps), if any. */
   joined(): Membership | undefined {
     return this.member;
+  }
+
+  /** Replays the final pulses this node lacks from a bookkeeper (one catch-up at a time). */
+  catchUp(): Promise<number> {
+    return this.replica.catchUp(this.d.ledger.org?.id);
   }
 
   /** This node keeps its organization's books: announce its pulses, take gossiped transactions, publish its records. */

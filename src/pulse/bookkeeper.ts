@@ -75,6 +75,11 @@ export interface BookkeeperOptions {
   readonly time?: TimeSource;
   /** The committee's finality; without it, this node makes pulses final alone. */
   readonly finality?: FinalityPort;
+  /**
+   * A transaction newly queued here, not from gossip: the host relays it to the other bookkeepers
+   * (whoever proposes next needs it).
+   */
+  readonly relay?: (bytes: Buffer) => void;
 }
 
 /** The pulse service. */
@@ -167,7 +172,7 @@ export class Bookkeeper {
    * Queues an encoded transaction for the end of this slot. Refuses at once (SubmitError) what can
    * never apply here: bytes that do not decode, another organization's transaction, a full queue.
    */
-  submit(bytes: Uint8Array): TxStatus {
+  submit(bytes: Uint8Array, from: "local" | "gossip" = "local"): TxStatus {
     if (this.stopped) throw new SubmitError("STOPPED", "the node is stopping");
     let tx: Tx;
     try {
@@ -200,7 +205,9 @@ export class Bookkeeper {
     this.verdicts.forget(txId);
     if (this.committee) {
       // The committee re-applies every proposal (signatures included): no early check here.
-      this.raw.push(Buffer.from(bytes));
+      const own = Buffer.from(bytes);
+      this.raw.push(own);
+      if (from === "local") this.opts.relay?.(own);
       return { txId, state: "pending" };
     }
     this.unchecked.push(tx);

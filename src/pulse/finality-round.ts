@@ -5,13 +5,13 @@
  * or the ledger, and a lock must be on disk before the precommit after it is signed.
  */
 import { hash } from "node:crypto";
-import { open, readFile, rename } from "node:fs/promises";
 import type { PreparedPulse } from "../ledger/ledger.js";
 import { decodeCertificate, encodeCertificate, verifyCertificate } from "./certificate.js";
 import type { Decided, FinalityOptions } from "./finality.js";
-import { batchHashOf, type DecodedProposal, decodeProposal, encodeProposal, valueIdOf } from "./proposal.js";
+import { proposalIn, readLock, writeLock } from "./finality-lock.js";
+import { batchHashOf, decodeProposal, encodeProposal, valueIdOf } from "./proposal.js";
 import { SignGuardError } from "./sign-guard.js";
-import { type Action, Height, type Lock, type ProposalIn, type VoteIn } from "./tendermint.js";
+import { type Action, Height, type VoteIn } from "./tendermint.js";
 import { decodeVote, makeEvidence, Step, signVote } from "./votes.js";
 
 /** What the committee agrees on: a batch and the root it leads to. */
@@ -72,7 +72,7 @@ export class PulseRound {
   /** Starts: resumes a restart's round, lock and votes, then round 0's work. */
   start(): void {
     this.run(async () => {
-      const lock = await this.readLock();
+      const lock = await readLock(this.o.lockPath, this.org, this.pulse);
       const records = this.o.guard
         .export()
         .records.filter((r) => r.pulse === this.pulse && r.org === this.org.toString("hex"));
@@ -193,7 +193,7 @@ export class PulseRound {
         return;
       }
       case "lock":
-        return this.writeLock(a.lock);
+        return writeLock(this.o.lockPath, this.org, this.pulse, a.lock);
       case "equivocation": {
         const [x, y] = [voteOf(a.first), voteOf(a.second)];
         if (x !== undefined && y !== undefined && !x.equals(y)) this.o.evidence(makeEvidence(x, y));
@@ -314,7 +314,6 @@ export class PulseRound {
     const prepared = this.prepared.get(a.id);
     if (prepared === undefined) throw new Error(`decided value ${a.id} was never prepared`);
     this.prepared.delete(a.id);
-    const outcome = await prepared.commit();
     const fromPeer = a.precommits.map((p) => p.raw as Raw).find((r) => !Buffer.isBuffer(r)) as
       | { certificate: Buffer }
       | undefined;
@@ -328,6 +327,8 @@ export class PulseRound {
         batchHash: a.value.batchHash,
         precommits: a.precommits.map((p) => p.raw as Buffer),
       });
+    // Kept with the pulse, in its batch: a bookkeeper catching up is shown it (Op.Pulses).
+    const outcome = await prepared.commit({ certificate });
     const proposalBytes = a.proposal.raw as Buffer;
     this.closed = true;
     this.o.decided(
@@ -350,59 +351,6 @@ export class PulseRound {
     for (const v of r.votes) send(v.raw);
     for (const m of this.mine) send(m);
   }
-
-  private async readLock(): Promise<Lock<FinalityValue> | undefined> {
-    let doc: { org: string; pulse: number; round: number; proposal: string; polka: string[] };
-    try {
-      doc = JSON.parse(await readFile(this.o.lockPath, "utf8"));
-    } catch {
-      return undefined;
-    }
-    if (doc.org !== this.org.toString("hex") || doc.pulse !== this.pulse) return undefined;
-    const pb = Buffer.from(doc.proposal, "hex");
-    const polka = doc.polka.map((h) => {
-      const b = Buffer.from(h, "hex");
-      const v = decodeVote(b);
-      return {
-        step: "prevote" as const,
-        round: v.round,
-        id: v.value.toString("hex"),
-        signer: v.signer.toString("hex"),
-        raw: b,
-      };
-    });
-    return { round: doc.round, proposal: proposalIn(decodeProposal(pb), pb), polka };
-  }
-
-  private async writeLock(l: Lock<FinalityValue>): Promise<void> {
-    const doc = {
-      org: this.org.toString("hex"),
-      pulse: this.pulse,
-      round: l.round,
-      proposal: (l.proposal.raw as Buffer).toString("hex"),
-      polka: l.polka.map((v) => (v.raw as Buffer).toString("hex")),
-    };
-    const tmp = `${this.o.lockPath}.tmp`;
-    const f = await open(tmp, "w", 0o600);
-    try {
-      await f.writeFile(JSON.stringify(doc));
-      await f.sync();
-    } finally {
-      await f.close();
-    }
-    await rename(tmp, this.o.lockPath);
-  }
-}
-
-function proposalIn(p: DecodedProposal, raw: Buffer): ProposalIn<FinalityValue> {
-  return {
-    round: p.round,
-    validRound: p.validRound,
-    id: p.valueId.toString("hex"),
-    value: { txs: p.txs, root: p.root, batchHash: p.batchHash },
-    signer: p.signer.toString("hex"),
-    raw,
-  };
 }
 
 /** The signed vote inside a vote's or proposal's bytes. */

@@ -54,6 +54,8 @@ export interface FinalityOptions {
   readonly onDecided: (d: Decided) => void;
   /** Transactions this node, as proposer, found would change nothing now: refused, with their results. */
   readonly onRefused?: (txs: readonly Buffer[], outcome: PreparedPulse) => void;
+  /** Messages of a pulse past the next one arrived: this node is behind (the host catches up). At most every 2 s. */
+  readonly onBehind?: () => void;
   /** Equivocation evidence found or received (kind 0x47), checked. */
   readonly onEvidence?: (evidence: Buffer) => void;
   /** @default 2000/500 propose, 1000/500 prevote and precommit */
@@ -73,6 +75,8 @@ export class FinalityError extends CodedError<"STOPPED" | "NOT_MEMBER"> {}
 const FUTURE_PULSES = 3;
 /** Messages kept for future pulses, in all. */
 const FUTURE_MAX = 4096;
+/** Final pulses after its own during which evidence is gossiped again with each pulse. */
+const EVIDENCE_REGOSSIP_PULSES = 10;
 /** Final pulses whose proposal and certificate are kept to help a lagging bookkeeper. */
 const RECENT_PULSES = 256;
 
@@ -85,8 +89,10 @@ export class Finality {
   private futureCount = 0;
   private readonly recent = new Map<number, { proposal: Buffer; certificate: Buffer }>();
   private readonly answered = new Map<number, number>();
-  private readonly evidence = new Map<string, Buffer>();
+  /** Evidence held, by its bytes, with the pulse it is about (kept for the publicity period). */
+  private readonly evidence = new Map<string, { bytes: Buffer; pulse: number }>();
   private stopped = false;
+  private behindAt = 0;
 
   constructor(private readonly opts: FinalityOptions) {}
 
@@ -105,7 +111,7 @@ export class Finality {
 
   /** Evidence held (kept for the publicity period by the caller's pruning). */
   get evidenceHeld(): readonly Buffer[] {
-    return [...this.evidence.values()];
+    return [...this.evidence.values()].map((e) => e.bytes);
   }
 
   /** The certificate of a recent final pulse, if kept. */
@@ -177,6 +183,7 @@ export class Finality {
   private finish(d: Decided, proposalBytes: Buffer): void {
     for (const tx of d.proposal.txs) this.pool.delete(PulseRound.txKey(tx));
     this.recent.set(d.pulse, { proposal: proposalBytes, certificate: d.certificate });
+    this.regossipEvidence(d.pulse);
     for (const k of this.recent.keys()) if (k <= d.pulse - RECENT_PULSES) this.recent.delete(k);
     const old = this.current;
     this.current = undefined;
@@ -199,6 +206,11 @@ export class Finality {
       return;
     }
     if (pulse > next) {
+      // Peers speak of a later pulse: `next` is final without us.
+      if (Date.now() - this.behindAt > 2000) {
+        this.behindAt = Date.now();
+        this.opts.onBehind?.();
+      }
       if (pulse > next + FUTURE_PULSES || this.futureCount >= FUTURE_MAX) return;
       const list = this.future.get(pulse) ?? [];
       list.push(b);
@@ -220,13 +232,25 @@ export class Finality {
     this.opts.transport.broadcast(r.certificate);
   }
 
+  /**
+   * Evidence is said again with each final pulse while it is recent (a node that joined since, or
+   * missed it, hears it), and dropped after the publicity period.
+   */
+  private regossipEvidence(pulse: number): void {
+    const publicity = this.opts.ledger.org?.params.publicityPeriod ?? 0;
+    for (const [k, e] of this.evidence) {
+      if (e.pulse + publicity < pulse) this.evidence.delete(k);
+      else if (e.pulse + EVIDENCE_REGOSSIP_PULSES >= pulse) this.opts.transport.broadcast(e.bytes);
+    }
+  }
+
   private keepEvidence(ev: Buffer, ours: boolean): void {
     const e = checkEvidence(ev);
     if (!e.org.equals(this.orgId())) return;
     if (!this.opts.committee(e.pulse).some((id) => id.equals(e.signer))) return;
     const key = ev.toString("base64");
     if (this.evidence.has(key)) return;
-    this.evidence.set(key, ev);
+    this.evidence.set(key, { bytes: ev, pulse: e.pulse });
     this.opts.log.warn({ signer: e.signer.toString("hex"), pulse: e.pulse, round: e.round }, "equivocation");
     if (ours) this.opts.transport.broadcast(ev);
     this.opts.onEvidence?.(ev);

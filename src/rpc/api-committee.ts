@@ -26,8 +26,36 @@ const CANDIDATE = obj({
   },
 });
 
+const CERTIFICATE = obj({
+  pulse: PULSE,
+  round: { ...COUNT, description: "the round whose proposal is final" },
+  proposer: nullable(ACCOUNT),
+  signers: { type: "array", items: ACCOUNT, description: "the committee members whose precommits it holds" },
+  root: obj({ hash: HASH, sum: U64 }),
+  bytes: { type: "string", pattern: "^([0-9a-f]{2})+$", description: "the certificate (kind 0x49), hex" },
+});
+
+const EVIDENCE = obj({
+  signer: ACCOUNT,
+  pulse: PULSE,
+  round: COUNT,
+  step: { type: "string", enum: ["propose", "prevote", "precommit"] },
+  bytes: { type: "string", pattern: "^([0-9a-f]{2})+$", description: "the evidence (kind 0x47), hex" },
+});
+
 /** The committee methods. */
 export const COMMITTEE_METHODS = {
+  pulse_certificate: {
+    summary:
+      "the certificate that made a pulse final: 2f+1 precommits of its committee (null for the genesis)",
+    params: [{ name: "pulse", schema: PULSE, required: true }],
+    result: nullable(CERTIFICATE),
+  },
+  committee_evidence: {
+    summary: "equivocation evidence this node holds: two conflicting signed votes of one committee member",
+    params: [],
+    result: obj({ evidence: { type: "array", items: EVIDENCE } }),
+  },
   committee_info: {
     summary:
       "the committee that keeps the books in a cycle (default: the head's) and the draw of the next one: its schedule, phase, candidates with their weights, commitments and reveals, and once drawn its members and seed",
@@ -116,7 +144,28 @@ export interface CommitteeInfoJson {
   };
 }
 
+/** A final pulse's certificate as JSON. */
+export interface CertificateJson {
+  pulse: number;
+  round: number;
+  proposer: string | null;
+  signers: string[];
+  root: { hash: string; sum: string };
+  bytes: string;
+}
+
+/** One piece of evidence as JSON. */
+export interface EvidenceJson {
+  signer: string;
+  pulse: number;
+  round: number;
+  step: "propose" | "prevote" | "precommit";
+  bytes: string;
+}
+
 /** The committee methods' params and results. */
 export interface CommitteeApi {
+  pulse_certificate: { params: { pulse: number }; result: CertificateJson | null };
+  committee_evidence: { params: Record<string, never>; result: { evidence: EvidenceJson[] } };
   committee_info: { params: { cycle?: number }; result: CommitteeInfoJson };
 }

@@ -12,12 +12,67 @@ import { candidateWeights } from "../election/weights.js";
 import type { Account } from "../ledger/account.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { PulseError } from "../ledger/store-types.js";
-import type { CandidateJson, CommitteeInfoJson, CommitteePhase } from "./api-committee.js";
+import { decodeCertificate } from "../pulse/certificate.js";
+import { checkEvidence } from "../pulse/votes.js";
+import type {
+  CandidateJson,
+  CertificateJson,
+  CommitteeInfoJson,
+  CommitteePhase,
+  EvidenceJson,
+} from "./api-committee.js";
 import { RpcError, RpcErrorCode } from "./errors.js";
 
 /** What committee_info reads. */
 export interface CommitteeDeps {
-  readonly ledger: Pick<Ledger, "org" | "head" | "account" | "rootAt" | "accountsAt" | "retained">;
+  readonly ledger: Pick<
+    Ledger,
+    "org" | "head" | "account" | "rootAt" | "accountsAt" | "retained" | "certificateAt"
+  >;
+  /** The committee finalizing a pulse, as this node's finality knows it. */
+  committee?(pulse: number): readonly Buffer[];
+  /** Equivocation evidence this node's finality holds. */
+  evidence?(): readonly Buffer[];
+}
+
+const STEPS = { 1: "propose", 2: "prevote", 3: "precommit" } as const;
+
+/** The pulse_certificate handler. */
+export function pulseCertificate(d: CommitteeDeps, needOrg: () => unknown) {
+  return (p: { pulse: number }): CertificateJson | null => {
+    needOrg();
+    const head = d.ledger.head!;
+    if (p.pulse > head)
+      throw new RpcError(RpcErrorCode.NOT_RETAINED, `pulse ${p.pulse} is not final yet (head ${head})`);
+    const bytes = d.ledger.certificateAt(p.pulse);
+    if (bytes === undefined) return null;
+    const c = decodeCertificate(bytes);
+    let proposer: string | null = null;
+    try {
+      const members = d.committee?.(p.pulse);
+      if (members !== undefined && members.length > 0) proposer = hex(members[c.round % members.length]!);
+    } catch {
+      // The committee of an old pulse may not be known any more: the proposer is then left out.
+    }
+    return {
+      pulse: c.pulse,
+      round: c.round,
+      proposer,
+      signers: c.signers.map(hex),
+      root: { hash: hex(c.root.hash), sum: c.root.sum.toString() },
+      bytes: hex(bytes),
+    };
+  };
+}
+
+/** The committee_evidence handler. */
+export function committeeEvidence(d: CommitteeDeps) {
+  return (): { evidence: EvidenceJson[] } => ({
+    evidence: (d.evidence?.() ?? []).map((b) => {
+      const e = checkEvidence(b);
+      return { signer: hex(e.signer), pulse: e.pulse, round: e.round, step: STEPS[e.step], bytes: hex(b) };
+    }),
+  });
 }
 
 /** The books as the election reads them: the one place that says how (the Ledger is an ElectionSource). */

@@ -18,7 +18,7 @@ import { DecodeError } from "../util/bytes.js";
 import type { LeitherApi, MethodName, OrgJson } from "./api.js";
 import type { NetApi } from "./api-net.js";
 import { RpcError, RpcErrorCode } from "./errors.js";
-import { committeeInfo } from "./methods-committee.js";
+import { committeeEvidence, committeeInfo, pulseCertificate } from "./methods-committee.js";
 
 /** What the handlers need from the node. */
 export interface RpcDeps {
@@ -30,8 +30,12 @@ export interface RpcDeps {
   peers(): number;
   readonly ledger: Pick<
     Ledger,
-    "org" | "head" | "account" | "accountsAt" | "prove" | "rootAt" | "retained" | "findTx"
+    "org" | "head" | "account" | "accountsAt" | "prove" | "rootAt" | "retained" | "findTx" | "certificateAt"
   >;
+  /** The committee finalizing a pulse, as this node's finality knows it. */
+  committee?(pulse: number): readonly Buffer[];
+  /** Equivocation evidence this node's finality holds. */
+  evidence?(): readonly Buffer[];
   readonly pulse: Pick<Bookkeeper, "submit" | "status" | "verdict" | "pending" | "currentSlot" | "last">;
   readonly keys: Pick<Keyring, "get" | "list" | "create" | "node">;
   /** Has the payee's node countersign a transfer over the network (absent when the network is off). */
@@ -268,6 +272,8 @@ export function localHandlers(d: RpcDeps): LocalHandlers {
       }));
     },
     committee_info: committeeInfo(d, needOrg),
+    pulse_certificate: pulseCertificate(d, needOrg),
+    committee_evidence: committeeEvidence(d),
     keys_list: () => ({ keys: d.keys.list() }),
     keys_new: () => d.keys.create(),
   };

@@ -5,7 +5,7 @@
  */
 import type { Ledger } from "../../src/ledger/ledger.js";
 import { decodeTx } from "../../src/ledger/tx-codec.js";
-import { booksOf } from "../../src/org/bookkeeping.js";
+import { booksOf, finalPulses } from "../../src/org/bookkeeping.js";
 import type { Books } from "../../src/org/server.js";
 
 /** Books over `ledger`; `statement` signs a pulse's statement; submissions are pushed to `submitted`. */
@@ -29,6 +29,7 @@ export function testBooks(
       },
     },
     statement,
+    { pulses: (from, count) => finalPulses(ledger, from, count) },
   );
   if (books === undefined) throw new Error("the test ledger has no organization yet");
   return books;

@@ -39,6 +39,8 @@ export interface DaemonOptions {
   readonly logLevel?: string;
   /** More `start` flags (after the defaults, so they win). @default [] */
   readonly args?: readonly string[];
+  /** Environment variables set for the daemon (test hooks). @default {} */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const spawned = new Set<Daemon>();
@@ -54,7 +56,10 @@ export function daemonDir(): string {
 /** Spawns `leither start` on `dataDir` (loopback only: the RPC server binds 127.0.0.1). */
 export function spawnDaemon(dataDir: string, o: DaemonOptions = {}): Daemon {
   // No LEITHER_* variable of the caller's environment may change the daemon's configuration.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("LEITHER_")));
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("LEITHER_"))),
+    ...o.env,
+  };
   const args = [
     cli,
     "start",
