@@ -70,6 +70,27 @@ describe("SignGuard", () => {
     });
   });
 
+  it("tells what it recorded for one pulse of one organization, in round and step order, also after a reopen", async () => {
+    const path = fresh();
+    const g = await SignGuard.open(path);
+    await g.approve(vote({ round: 1, step: "precommit", content: B }));
+    await g.approve(vote());
+    await g.approve(vote({ step: "propose", content: B }));
+    await g.approve(vote({ pulse: 8 }));
+    await g.approve(vote({ org: OTHER_ORG }));
+    const want = [
+      { round: 0, step: "propose", content: B },
+      { round: 0, step: "prevote", content: A },
+      { round: 1, step: "precommit", content: B },
+    ];
+    assert.deepEqual(g.recorded(ORG, 7), want);
+    assert.deepEqual(g.recorded(ORG, 9), []);
+    await g.close();
+    const again = await SignGuard.open(path);
+    assert.deepEqual(again.recorded(ORG, 7), want);
+    await again.close();
+  });
+
   it("creates the file 0600 and its folders; the file is refused while open in this process", async () => {
     const path = join(tmpDir("leither-guard-"), "data", "guard", "acct.jsonl");
     const g = await SignGuard.open(path);

@@ -73,9 +73,7 @@ export class PulseRound {
   start(): void {
     this.run(async () => {
       const lock = await readLock(this.o.lockPath, this.org, this.pulse);
-      const records = this.o.guard
-        .export()
-        .records.filter((r) => r.pulse === this.pulse && r.org === this.org.toString("hex"));
+      const records = this.o.guard.recorded(this.org, this.pulse);
       const resume = records.reduce((m, r) => Math.max(m, r.round), 0);
       const committee = this.o.committee.map((id) => id.toString("hex"));
       this.engine = new Height<FinalityValue>({
@@ -88,11 +86,7 @@ export class PulseRound {
       // Say again what the guard shows we said (the same content signs again; nothing new is decided).
       for (const r of records)
         if (r.step !== "propose")
-          await this.vote(
-            r.step === "prevote" ? Step.Prevote : Step.Precommit,
-            r.round,
-            Buffer.from(r.content, "hex"),
-          );
+          await this.vote(r.step === "prevote" ? Step.Prevote : Step.Precommit, r.round, r.content);
     });
     const every = this.o.resendMs ?? 1000;
     const t = setInterval(() => this.resend(), every);
@@ -245,16 +239,10 @@ export class PulseRound {
     if (!(await this.approve(name, round, value))) {
       // The guard holds another vote for this slot (signed before a restart): that one is what we said.
       const held = this.o.guard
-        .export()
-        .records.find(
-          (r) =>
-            r.pulse === this.pulse &&
-            r.round === round &&
-            r.step === name &&
-            r.org === this.org.toString("hex"),
-        );
+        .recorded(this.org, this.pulse)
+        .find((r) => r.round === round && r.step === name);
       if (held === undefined) return;
-      content = Buffer.from(held.content, "hex");
+      content = held.content;
     }
     const bytes = signVote({ org: this.org, pulse: this.pulse, round, step, value: content }, this.o.signer);
     this.o.transport.broadcast(bytes);

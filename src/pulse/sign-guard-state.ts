@@ -116,6 +116,18 @@ export class GuardState {
     return out;
   }
 
+  /** The records held for one pulse of one organization (org hex), in round and step order. */
+  recordsAt(org: string, pulse: number): GuardRecord[] {
+    const rows: GuardRecord[] = [];
+    for (const [key, content] of this.orgs.get(org)?.pulses.get(pulse) ?? []) {
+      const [round, step] = key.split(":") as [string, GuardStep];
+      rows.push({ org, pulse, round: Number(round), step, content });
+    }
+    return rows.sort(
+      (x, y) => x.round - y.round || GUARD_STEPS.indexOf(x.step) - GUARD_STEPS.indexOf(y.step),
+    );
+  }
+
   records(): GuardRecord[] {
     const out: GuardRecord[] = [];
     for (const [org, b] of [...this.orgs].sort(byKey)) {

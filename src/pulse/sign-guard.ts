@@ -55,6 +55,7 @@ import { GuardState } from "./sign-guard-state.js";
 import {
   type GuardedVote,
   type GuardRepair,
+  type GuardStep,
   SignGuardError,
   type SignGuardOptions,
 } from "./sign-guard-types.js";
@@ -162,6 +163,16 @@ export class SignGuard {
   async merge(doc: unknown): Promise<number> {
     const parsed = parseExport(doc);
     return this.run(() => this.mergeNow(parsed));
+  }
+
+  /**
+   * What this key approved for one pulse of an organization (durable records only): a restarted
+   * bookkeeper resumes there and says it again.
+   */
+  recorded(org: Uint8Array, pulse: number): { round: number; step: GuardStep; content: Buffer }[] {
+    return this.state
+      .recordsAt(Buffer.from(org).toString("hex"), pulse)
+      .map((r) => ({ round: r.round, step: r.step, content: Buffer.from(r.content, "hex") }));
   }
 
   /**
