@@ -36,11 +36,12 @@ const base = (committee: readonly Signer[], size = 3): OrgParams => ({
 });
 
 describe("genesis committee: encoding", () => {
-  it("round trips; the ids close the body after a u16 count, in their order", () => {
+  it("round trips; the ids follow a u16 count, in their order, before the u64 mining reward", () => {
     for (const members of [[], [A], [C, A, B]]) {
-      const p = base(members);
+      const p = { ...base(members), miningReward: 258n };
       const body = encodeBody({ kind: TxKind.Genesis, org: cast.orgKey.id, params: p });
-      const tail = Buffer.concat([Buffer.from([0, members.length]), ...members.map((k) => k.id)]);
+      const reward = Buffer.from([0, 0, 0, 0, 0, 0, 1, 2]);
+      const tail = Buffer.concat([Buffer.from([0, members.length]), ...members.map((k) => k.id), reward]);
       assert.equal(hex(body.subarray(body.length - tail.length)), hex(tail));
       const tx = decodeTx(genesisTx(cast.orgKey, p));
       assert.equal(hex(tx.bodyBytes), hex(body));
@@ -48,7 +49,12 @@ describe("genesis committee: encoding", () => {
         tx.body.kind === TxKind.Genesis ? tx.body.params.committee.map(hex) : null,
         members.map((k) => hex(k.id)),
       );
+      assert.equal(tx.body.kind === TxKind.Genesis ? tx.body.params.miningReward : null, 258n);
     }
+    // A literal without miningReward encodes 0, and decodes with it.
+    const { miningReward: _, ...without } = base([]);
+    const tx = decodeTx(genesisTx(cast.orgKey, without));
+    assert.equal(tx.body.kind === TxKind.Genesis ? tx.body.params.miningReward : null, 0n);
     // Two members make the body 40 bytes longer than none (the count is there either way).
     const none = encodeBody({ kind: TxKind.Genesis, org: cast.orgKey.id, params: base([]) });
     const two = encodeBody({ kind: TxKind.Genesis, org: cast.orgKey.id, params: base([A, B]) });
@@ -158,9 +164,13 @@ describe("genesis committee: founding", () => {
     assert.equal(hex(p.supervisor), hex(S.id));
   });
 
-  it("defaults: no committee, a committee of 1, cycles of 1800, a deposit of 1000", async () => {
+  it("defaults: no committee, a committee of 1, cycles of 1800, a deposit of 1000, no mining reward", async () => {
     const p = await founded();
-    assert.deepEqual([p.committee, p.committeeSize, p.electionCycle, p.minDeposit], [[], 1, 1800, 1000n]);
+    assert.deepEqual(
+      [p.committee, p.committeeSize, p.electionCycle, p.minDeposit, p.miningReward],
+      [[], 1, 1800, 1000n, 0n],
+    );
+    assert.equal((await founded({ miningReward: 25n })).miningReward, 25n);
   });
 
   it("refuses more members than the committee size, duplicates and a short cycle", async () => {
@@ -179,7 +189,10 @@ describe("genesis committee: configuration", () => {
   const dataDir = tmpDir("leither-config-");
   it("org.committee, org.electionCycle and org.minDeposit, with defaults, env and flags", () => {
     const d = loadConfig({ dataDir, env: {} }).config.org;
-    assert.deepEqual([d.committee, d.electionCycle, d.minDeposit], [[], 1800, 1000n]);
+    assert.deepEqual([d.committee, d.electionCycle, d.minDeposit, d.miningReward], [[], 1800, 1000n, 0n]);
+    const reward = (o: Parameters<typeof loadConfig>[0]) => loadConfig(o).config.org.miningReward;
+    assert.equal(reward({ dataDir, env: { LEITHER_ORG_MINING_REWARD: "12" } }), 12n);
+    assert.equal(reward({ dataDir, env: {}, flags: { "org.miningReward": "9" } }), 9n);
     const ids = [A, B].map((k) => hex(k.id));
     const { config, sources } = loadConfig({
       dataDir,
@@ -209,6 +222,7 @@ describe("genesis committee: configuration", () => {
     bad({ LEITHER_ORG_ELECTION_CYCLE: "3" }, /integer from 4/);
     bad({ LEITHER_ORG_MIN_DEPOSIT: "-1" }, /whole number from 0 to 2\^64-1/);
     bad({ LEITHER_ORG_MIN_DEPOSIT: "18446744073709551616" }, /whole number/);
+    bad({ LEITHER_ORG_MINING_REWARD: "1.5" }, /LEITHER_ORG_MINING_REWARD.*whole number/);
   });
 });
 
@@ -239,11 +253,16 @@ describe("genesis committee: org_create and org_info on a daemon", () => {
       committee: [a, node, b],
       electionCycle: 16,
       minDeposit: "5",
+      miningReward: "12",
     });
     assert.deepEqual(o.committee, [a, node, b]);
-    assert.deepEqual([o.committeeSize, o.electionCycle, o.minDeposit, o.supervisor], [3, 16, "5", node]);
+    assert.deepEqual(
+      [o.committeeSize, o.electionCycle, o.minDeposit, o.miningReward, o.supervisor],
+      [3, 16, "5", "12", node],
+    );
     const info = await client.request("org_info");
     assert.deepEqual(info.committee, [a, node, b]);
+    assert.equal(info.miningReward, "12");
     assert.equal(info.id, o.id);
     await stopDaemon(daemon);
   });

@@ -24,7 +24,7 @@ import {
   TX_LIMITS,
   type TxBody,
 } from "../src/ledger/tx.js";
-import { decodeTx, encodeBody, encodeTx } from "../src/ledger/tx-codec.js";
+import { decodeTx, encodeBody, encodeTx, signatureCount } from "../src/ledger/tx-codec.js";
 import { MAX_U64 } from "../src/smt/hash.js";
 import { textProblem } from "../src/util/text.js";
 import { decodes } from "./helpers/decodes.js";
@@ -96,6 +96,7 @@ const params: fc.Arbitrary<OrgParams> = record({
   supply: u64,
   distribution: fc.array(line, { maxLength: 6 }),
   committee: fc.array(id, { maxLength: 4 }),
+  miningReward: u64,
 });
 
 const K = MessageKind;
@@ -141,6 +142,9 @@ const bodies: Record<string, fc.Arbitrary<TxBody>> = {
     )
     .map(([a, v]) => ({ kind: K.Vote, ...a, ...v })),
   setPolicy: fc.tuple(acting, policy).map(([a, policy]) => ({ kind: K.SetPolicy, ...a, policy })),
+  reward: fc
+    .tuple(id, pulse, fc.array(id, { minLength: 1, maxLength: 4 }))
+    .map(([org, pulse, recipients]) => ({ kind: K.Reward, org, pulse, recipients })),
 };
 const anyBody = fc.oneof(...Object.values(bodies));
 
@@ -148,7 +152,10 @@ const signature = record({ publicKey: bytes(32), signature: bytes(64) });
 /** A body with the number of signatures its kind carries (the decoder does not verify them). */
 const signedTx: fc.Arbitrary<SignedTx> = anyBody.chain((body) =>
   fc
-    .array(signature, { minLength: 1, maxLength: body.kind === K.Transfer ? 2 : 1 })
+    .array(signature, {
+      minLength: signatureCount(body.kind)[0],
+      maxLength: signatureCount(body.kind)[1],
+    })
     .map((signatures) => ({ body, signatures })),
 );
 
@@ -200,7 +207,7 @@ describe("ledger decoders: round trips", () => {
     it(`${name}: decode(encode(x)) is x, and the encoding is canonical`, () => {
       fc.assert(
         fc.property(arb, fc.array(signature, { minLength: 2, maxLength: 2 }), (body, sigs) => {
-          const signatures = body.kind === K.Transfer ? sigs : sigs.slice(0, 1);
+          const signatures = sigs.slice(0, signatureCount(body.kind)[1]);
           const bytes = encodeTx({ body, signatures });
           const tx = decodeTx(bytes);
           assert.deepEqual(tx.body, body);

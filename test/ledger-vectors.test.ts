@@ -65,7 +65,7 @@ interface Vectors {
   keys: VKey[];
   accountData: VAccountData[];
   transactions: VTx[];
-  scenario: { pulses: VPulse[] };
+  scenario: { committee: string[]; pulses: VPulse[] };
   invalid: { decoder: "tx" | "accountData"; reason: string; hex: string }[];
 }
 
@@ -78,10 +78,19 @@ const unhex = (s: string) => Buffer.from(s, "hex");
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
 
 // The JSON form names its u64 and id fields; everything else (numbers, booleans, text) is as is.
-const U64_FIELDS = new Set(["nonce", "amount", "weight", "minDeposit", "supply", "frozen", "deposit"]);
+const U64_FIELDS = new Set([
+  "nonce",
+  "amount",
+  "weight",
+  "minDeposit",
+  "supply",
+  "frozen",
+  "deposit",
+  "miningReward",
+]);
 const ID_FIELDS = new Set(["org", "actor", "to", "applicant", "target", "supervisor", "candidate"]);
-// Lists of account ids: a genesis committee.
-const ID_LIST_FIELDS = new Set(["committee"]);
+// Lists of account ids: a genesis committee, a reward's recipients.
+const ID_LIST_FIELDS = new Set(["committee", "recipients"]);
 // 32-byte election fields: a commitment, a revealed secret, a reveal's next commitment.
 const BYTES_FIELDS = new Set(["commitment", "secret", "next"]);
 
@@ -170,12 +179,25 @@ describe("ledger vectors: transactions", () => {
     });
   }
 
-  it("the genesis committee closes the genesis body: u16 count, then the ids in their order", () => {
+  it("the genesis body ends with the committee (u16 count, the ids in their order), then the u64 mining reward", () => {
     const v = vectors.transactions.find((t) => t.kind === MessageKind.Genesis)!;
-    const ids = (v.body.params as { committee: string[] }).committee;
+    const params = v.body.params as { committee: string[]; miningReward: string };
+    const ids = params.committee;
     assert.ok(ids.length >= 2, "the vector names a committee of several");
+    assert.notEqual(params.miningReward, "0", "the vector pays a mining reward");
     const count = ids.length.toString(16).padStart(4, "0");
-    assert.ok(v.bodyHex.endsWith(`${count}${ids.join("")}`));
+    const reward = BigInt(params.miningReward).toString(16).padStart(16, "0");
+    assert.ok(v.bodyHex.endsWith(`${count}${ids.join("")}${reward}`));
+  });
+
+  it("a reward is org, pulse, u16 count and the recipients, with no signature", () => {
+    const v = vectors.transactions.find((t) => t.kind === MessageKind.Reward)!;
+    const b = v.body as { org: string; pulse: number; recipients: string[] };
+    const count = b.recipients.length.toString(16).padStart(4, "0");
+    const pulse = b.pulse.toString(16).padStart(16, "0");
+    assert.equal(v.bodyHex, `010e${b.org}${pulse}${count}${b.recipients.join("")}`);
+    assert.equal(v.hex, `${v.bodyHex}00`, "a signature count of 0");
+    assert.deepEqual(v.signers, []);
   });
 });
 
@@ -210,7 +232,7 @@ async function replay(kv: MemoryKV, ledger: Ledger): Promise<void> {
     const out = await ledger.applyPulse(
       p.pulse,
       p.txs.map((t) => unhex(t.hex)),
-      { proofs: false },
+      { proofs: false, committee: vectors.scenario.committee.map(unhex) },
     );
     const results = out.results.map((r) => {
       const txId = r.txId === undefined ? null : hex(r.txId);

@@ -23,6 +23,7 @@ interface StartOpts {
   orgCommittee?: string;
   orgElectionCycle?: string;
   orgMinDeposit?: string;
+  orgMiningReward?: string;
   keep?: string;
   found: boolean;
   passphraseFile?: string;
@@ -43,6 +44,7 @@ const FLAG_NAMES: Record<string, string> = {
   "org.committee": "--org-committee",
   "org.electionCycle": "--org-election-cycle",
   "org.minDeposit": "--org-min-deposit",
+  "org.miningReward": "--org-mining-reward",
   "org.autoFound": "--no-found",
   "org.keep": "--keep",
   "org.autoApprove": "--auto-approve",
@@ -77,6 +79,10 @@ export function registerStartCommand(program: Command): void {
       "--org-min-deposit <n>",
       "smallest candidate deposit of an organization founded at start (default 1000)",
     )
+    .option(
+      "--org-mining-reward <n>",
+      "tokens an organization founded at start pays its committee per final pulse, from its own account (default 0)",
+    )
     .option("--no-found", "do not found an organization at start (org create does it later)")
     .option(
       "--keep <org>",
@@ -99,6 +105,7 @@ export function registerStartCommand(program: Command): void {
         "org.committee": opts.orgCommittee,
         "org.electionCycle": opts.orgElectionCycle,
         "org.minDeposit": opts.orgMinDeposit,
+        "org.miningReward": opts.orgMiningReward,
         "org.keep": opts.keep,
         "org.autoFound": opts.found ? undefined : "false",
         "org.autoApprove": opts.autoApprove,

@@ -30,6 +30,11 @@ export const MessageKind = {
   SetPolicy: 0x0c,
   /** A candidate's reveal of its committed secret for one election cycle (docs/PROTOCOL.md §12). */
   Reveal: 0x0d,
+  /**
+   * The mining reward of one final pulse to its committee: no signature, made final by the pulse's
+   * certificate like every transaction of its batch (docs/PROTOCOL.md §8.3).
+   */
+  Reward: 0x0e,
 } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 

@@ -3,6 +3,15 @@
  * committee is drawn once the draw's seed pulse is committed (committee.ts) and written to a small
  * file at once, because the draw reads the snapshot and seed pulses, which retention may prune
  * long before the cycle ends; a restart reads the file instead of drawing again.
+ *
+ * With each drawn committee the book keeps each member's deposit at the draw's snapshot: what bounds
+ * the transfers a member may propose in one pulse (finality-round.ts, docs/PROTOCOL.md §13.3). A
+ * carried committee keeps the deposits of the draw that elected it; the genesis committee (cycle 0,
+ * and carried from it) has none: the founder named it, with or without deposits, so it is unbounded.
+ *
+ * File: {"format": "leither-committees", "org": hex, "cycles": {c: [id hex, ...]},
+ *        "deposits": {c: [decimal, ...]}}, deposits in the members' order. A file written before
+ * deposits were kept (no "deposits", or none for a cycle) still reads: those cycles are unbounded.
  */
 import { readFile, rename, writeFile } from "node:fs/promises";
 import type { ElectionSource } from "./accounts.js";
@@ -11,9 +20,16 @@ import { cycleOf, schedule } from "./cycle.js";
 
 const FORMAT = "leither-committees";
 
+/** One cycle's committee as the book keeps it. */
+interface Entry {
+  readonly members: readonly Buffer[];
+  /** Each member's deposit at the snapshot of the draw that elected it; undefined: unbounded. */
+  readonly deposits: readonly bigint[] | undefined;
+}
+
 /** Known committees of one organization. */
 export class CommitteeBook {
-  private readonly byCycle = new Map<number, readonly Buffer[]>();
+  private readonly byCycle = new Map<number, Entry>();
 
   private constructor(
     private readonly path: string,
@@ -23,7 +39,12 @@ export class CommitteeBook {
   /** Opens the book at `path` (a missing or other organization's file starts an empty one). */
   static async open(path: string, src: ElectionSource): Promise<CommitteeBook> {
     const book = new CommitteeBook(path, src);
-    let doc: { format?: unknown; org?: unknown; cycles?: Record<string, string[]> };
+    let doc: {
+      format?: unknown;
+      org?: unknown;
+      cycles?: Record<string, string[]>;
+      deposits?: Record<string, unknown>;
+    };
     try {
       doc = JSON.parse(await readFile(path, "utf8"));
     } catch {
@@ -32,34 +53,66 @@ export class CommitteeBook {
     const org = src.org?.id.toString("hex");
     if (doc.format !== FORMAT || org === undefined || doc.org !== org || typeof doc.cycles !== "object")
       return book;
-    for (const [c, ids] of Object.entries(doc.cycles ?? {}))
-      if (Array.isArray(ids) && ids.every((x) => typeof x === "string" && /^[0-9a-f]{40}$/.test(x)))
-        book.byCycle.set(
-          Number(c),
-          ids.map((x) => Buffer.from(x, "hex")),
-        );
+    const deposits = typeof doc.deposits === "object" && doc.deposits !== null ? doc.deposits : {};
+    for (const [c, ids] of Object.entries(doc.cycles ?? {})) {
+      if (!Array.isArray(ids) || !ids.every((x) => typeof x === "string" && /^[0-9a-f]{40}$/.test(x)))
+        continue;
+      const d = deposits[c];
+      const known =
+        Array.isArray(d) &&
+        d.length === ids.length &&
+        d.every((x) => typeof x === "string" && /^\d{1,20}$/.test(x));
+      book.byCycle.set(Number(c), {
+        members: ids.map((x) => Buffer.from(x, "hex")),
+        deposits: known ? (d as string[]).map((x) => BigInt(x)) : undefined,
+      });
+    }
     return book;
   }
 
   /** The committee that finalizes `pulse`, in drawn order. Throws when it cannot be known here. */
   of(pulse: number): readonly Buffer[] {
-    const org = this.src.org;
-    if (org === undefined) throw new RangeError("the organization has no genesis yet");
-    return this.ofCycle(cycleOf(pulse, org.params.electionCycle));
+    return this.ofCycle(this.cycleOfPulse(pulse));
   }
 
   /** The committee serving `cycle`. */
   ofCycle(cycle: number): readonly Buffer[] {
+    return this.entry(cycle).members;
+  }
+
+  /**
+   * The deposits that bound what each member of `pulse`'s committee proposes, in the members' order
+   * (as of(pulse)): each one's deposit at the snapshot of the draw that elected the committee.
+   * Undefined when there is no bound: the genesis committee (cycle 0, and carried from it), or a
+   * committee read from a file written before deposits were kept.
+   */
+  deposits(pulse: number): readonly bigint[] | undefined {
+    return this.entry(this.cycleOfPulse(pulse)).deposits;
+  }
+
+  private cycleOfPulse(pulse: number): number {
     const org = this.src.org;
     if (org === undefined) throw new RangeError("the organization has no genesis yet");
-    if (cycle === 0) return genesisCommittee(org.params);
+    return cycleOf(pulse, org.params.electionCycle);
+  }
+
+  private entry(cycle: number): Entry {
+    const org = this.src.org;
+    if (org === undefined) throw new RangeError("the organization has no genesis yet");
+    if (cycle === 0) return { members: genesisCommittee(org.params), deposits: undefined };
     const known = this.byCycle.get(cycle);
     if (known !== undefined) return known;
     // Drawn in the cycle before; nobody took part: that cycle's committee carries on.
-    const drawn = draw(this.src, cycle - 1).members;
-    const members = drawn.length > 0 ? drawn : this.ofCycle(cycle - 1);
-    this.byCycle.set(cycle, members);
-    return members;
+    const drawn = draw(this.src, cycle - 1);
+    const e: Entry =
+      drawn.members.length > 0
+        ? {
+            members: drawn.members,
+            deposits: drawn.members.map((id) => this.src.account(id, drawn.snapshot)?.deposit ?? 0n),
+          }
+        : this.entry(cycle - 1);
+    this.byCycle.set(cycle, e);
+    return e;
   }
 
   /** After `pulse` is committed: at a draw's seed pulse, draws the next committee and records it. */
@@ -68,14 +121,18 @@ export class CommitteeBook {
     if (org === undefined) return;
     const c = cycleOf(pulse, org.params.electionCycle);
     if (pulse !== schedule(c, org.params.electionCycle).revealLast || this.byCycle.has(c + 1)) return;
-    this.ofCycle(c + 1);
+    this.entry(c + 1);
     await this.save();
   }
 
   private async save(): Promise<void> {
     const cycles: Record<string, string[]> = {};
-    for (const [c, ids] of this.byCycle) cycles[c] = ids.map((x) => x.toString("hex"));
-    const doc = { format: FORMAT, org: this.src.org!.id.toString("hex"), cycles };
+    const deposits: Record<string, string[]> = {};
+    for (const [c, e] of this.byCycle) {
+      cycles[c] = e.members.map((x) => x.toString("hex"));
+      if (e.deposits !== undefined) deposits[c] = e.deposits.map(String);
+    }
+    const doc = { format: FORMAT, org: this.src.org!.id.toString("hex"), cycles, deposits };
     const tmp = `${this.path}.tmp`;
     await writeFile(tmp, `${JSON.stringify(doc)}\n`, { mode: 0o600 });
     await rename(tmp, this.path);

@@ -29,9 +29,15 @@ export interface ApplyOptions {
   /**
    * Commit nothing when no transaction changes the state (every one rejected, or none): the pulse
    * number then does not grow (DESIGN.md: the pulse number grows only when the state changes), and
-   * the outcome says `committed: false`. @default false
+   * the outcome says `committed: false`. A reward alone does not count as a change: it pays for a
+   * pulse that the batch's other transactions make. @default false
    */
   skipUnchanged?: boolean;
+  /**
+   * The committee that finalizes this pulse, in drawn order: what a reward transaction must name.
+   * Without it a reward is rejected (NO_COMMITTEE); nothing else reads it.
+   */
+  committee?: readonly Buffer[];
 }
 
 /** What a pulse's commit writes besides the pulse itself, in the same atomic batch. */

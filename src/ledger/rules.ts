@@ -9,7 +9,15 @@ import { commitment } from "../election/draw.js";
 import { MAX_U64 } from "../smt/hash.js";
 import { type Account, Policy, Role, spendable } from "./account.js";
 import { type Entry, type OrgInfo, type Overlay, Reject } from "./transition-types.js";
-import { type Acting, type OrgParams, type Tx, type TxBody, TxKind, type TxOf } from "./tx.js";
+import {
+  type Acting,
+  type ActingKind,
+  type OrgParams,
+  type Tx,
+  type TxBody,
+  TxKind,
+  type TxOf,
+} from "./tx.js";
 
 const ZERO_ID = Buffer.alloc(20);
 
@@ -20,6 +28,10 @@ export function applyRule(o: Overlay, pulse: number, tx: Tx): bigint {
   const org = o.org;
   if (org === undefined) throw new Reject("NO_ORG", "the organization has no genesis yet");
   if (!b.org.equals(org.id)) throw new Reject("WRONG_ORG", "signed for another organization");
+  if (b.kind === TxKind.Reward) {
+    reward(o, org, pulse, b);
+    return 0n;
+  }
   if (pulse > b.expiry) throw new Reject("EXPIRED", `expired at pulse ${b.expiry}, this is pulse ${pulse}`);
   if (b.actor.equals(org.id))
     throw new Reject("ORG_ACCOUNT", "the organization's account moves only by supervisors' distributions");
@@ -31,7 +43,7 @@ export function applyRule(o: Overlay, pulse: number, tx: Tx): bigint {
   return 0n;
 }
 
-type Rule<K extends Exclude<TxBody["kind"], typeof TxKind.Genesis>> = (
+type Rule<K extends ActingKind> = (
   o: Overlay,
   org: OrgInfo,
   actor: Entry,
@@ -40,7 +52,7 @@ type Rule<K extends Exclude<TxBody["kind"], typeof TxKind.Genesis>> = (
   pulse: number,
 ) => void;
 
-const acting: { [K in Exclude<TxBody["kind"], typeof TxKind.Genesis>]: Rule<K> } = {
+const acting: { [K in ActingKind]: Rule<K> } = {
   [TxKind.Transfer]: (o, _org, actor, b, tx) => {
     positive(b.amount);
     if (b.to.equals(b.actor)) throw new Reject("SELF", "payer and payee are the same account");
@@ -148,6 +160,40 @@ const acting: { [K in Exclude<TxBody["kind"], typeof TxKind.Genesis>]: Rule<K> }
   [TxKind.SetPolicy]: (_o, _org, actor, b) => set(actor, { policy: b.policy }),
 };
 
+/**
+ * The mining reward of this pulse (no acting fields, no signature): `miningReward` from the
+ * organization's account, or what it can spend if less, split equally among the pulse's committee
+ * (floor), the remainder to the first. A body is fixed by (org, pulse, committee), so a second one in
+ * a batch is the same transaction (DUPLICATE).
+ */
+function reward(o: Overlay, org: OrgInfo, pulse: number, b: TxOf<typeof TxKind.Reward>): void {
+  const total = org.params.miningReward ?? 0n;
+  if (total === 0n) throw new Reject("NO_REWARD", "the organization pays no mining reward");
+  if (b.pulse !== pulse)
+    throw new Reject("REWARD_PULSE", `a reward for pulse ${b.pulse}, this is pulse ${pulse}`);
+  const committee = o.committee;
+  if (committee === undefined)
+    throw new Reject(
+      "NO_COMMITTEE",
+      "the pulse was applied without its committee: a reward cannot be checked",
+    );
+  if (committee.length !== b.recipients.length || !committee.every((id, i) => id.equals(b.recipients[i]!)))
+    throw new Reject("REWARD_RECIPIENTS", "the recipients are not the pulse's committee in drawn order");
+  const from = o.get(org.id);
+  const held = available(from);
+  const paid = held < total ? held : total;
+  if (paid === 0n) return;
+  const n = BigInt(b.recipients.length);
+  const credits = b.recipients
+    .map((id, i) => ({ to: o.get(id), amount: paid / n + (i === 0 ? paid % n : 0n) }))
+    .filter((c) => c.amount > 0n);
+  for (const c of credits)
+    if (c.to.cur.amount + c.amount > MAX_U64)
+      throw new Reject("OVERFLOW", "a recipient's amount would pass u64");
+  debit(from, paid);
+  for (const c of credits) credit(c.to, c.amount);
+}
+
 function genesis(o: Overlay, tx: Tx, b: TxOf<typeof TxKind.Genesis>): bigint {
   if (o.org !== undefined) throw new Reject("ORG_EXISTS", "the organization already had its genesis");
   const p = b.params;
@@ -224,6 +270,8 @@ function touched(b: TxBody, org: Buffer | undefined): Buffer[] {
       return [b.actor, b.applicant];
     case TxKind.SetRole:
       return [b.actor, b.target];
+    case TxKind.Reward:
+      return [b.org, ...b.recipients];
     default:
       return [(b as Acting).actor];
   }
@@ -241,9 +289,14 @@ function move(from: Entry, to: Entry, amount: bigint): void {
   credit(to, amount);
 }
 
-function canSpend(e: Entry, amount: bigint): void {
+/** What an account can spend now: its spendable amount less what it received in this pulse. */
+function available(e: Entry): bigint {
   const s = spendable(e.cur);
-  const avail = s > e.received ? s - e.received : 0n;
+  return s > e.received ? s - e.received : 0n;
+}
+
+function canSpend(e: Entry, amount: bigint): void {
+  const avail = available(e);
   if (amount > avail)
     throw new Reject("INSUFFICIENT_FUNDS", `spends ${amount}, can spend ${avail} in this pulse`);
 }

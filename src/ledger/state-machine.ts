@@ -6,9 +6,10 @@
  * states them for other implementations.
  *
  * Ordering rule: a batch is applied in canonical order, not in the order it was submitted: genesis
- * first, then by actor id (bytes), then nonce, then transaction id, then (copies of one body) the
- * signatures: count, then each public key and signature bytewise. So the chief bookkeeper chooses
- * which transactions go in a pulse but not their order.
+ * first, then the reward (it pays from what the organization's account held at the start of the
+ * pulse, before any distribution), then by actor id (bytes), then nonce, then transaction id, then
+ * (copies of one body) the signatures: count, then each public key and signature bytewise. So the
+ * chief bookkeeper chooses which transactions go in a pulse but not their order.
  *
  * Funds received in a pulse can be spent from the next pulse on: a transaction spends only what its
  * actor held at the start of the pulse, less what it already spent in this pulse. This makes every
@@ -26,26 +27,31 @@ import {
   type Overlay,
   Reject,
   type Transition,
+  type TransitionOptions,
   type TxResult,
 } from "./transition-types.js";
-import type { Tx } from "./tx.js";
+import type { Tx, TxBody } from "./tx.js";
 import { TxKind } from "./tx.js";
 
 export * from "./transition-types.js";
 
+/** Where a kind comes in the canonical order: genesis, then the reward, then the acting kinds. */
+const RANK: Partial<Record<TxBody["kind"], number>> = { [TxKind.Genesis]: 0, [TxKind.Reward]: 1 };
+
+const actingOf = (b: TxBody) => (b.kind === TxKind.Genesis || b.kind === TxKind.Reward ? null : b);
+
 /** The canonical order of a batch: indices into it (see the ordering rule above). */
 export function canonicalOrder(items: readonly BatchItem[]): number[] {
   const idx = items.map((_, i) => i);
-  const key = (i: number) => {
-    const b = items[i]!.tx.body;
-    return b.kind === TxKind.Genesis ? null : b;
-  };
+  const rank = (i: number) => RANK[items[i]!.tx.body.kind] ?? 2;
   return idx.sort((i, j) => {
-    const a = key(i);
-    const b = key(j);
-    if (a === null || b === null) {
-      if (a !== b) return a === null ? -1 : 1;
-    } else {
+    const ri = rank(i);
+    const rj = rank(j);
+    if (ri !== rj) return ri - rj;
+    // Equal ranks: both acting, or both not (genesis, reward), which go by id.
+    const a = actingOf(items[i]!.tx.body);
+    const b = actingOf(items[j]!.tx.body);
+    if (a !== null && b !== null) {
       const c = Buffer.compare(a.actor, b.actor);
       if (c !== 0) return c;
       if (a.nonce !== b.nonce) return a.nonce < b.nonce ? -1 : 1;
@@ -68,8 +74,13 @@ function compareSignatures(a: Tx, b: Tx): number {
 }
 
 /** Applies a batch at `pulse` to the state `view` describes. Pure: `view` is only read. */
-export function transition(view: LedgerView, pulse: number, items: readonly BatchItem[]): Transition {
-  const overlay = new AccountOverlay(view, pulse);
+export function transition(
+  view: LedgerView,
+  pulse: number,
+  items: readonly BatchItem[],
+  opts: TransitionOptions = {},
+): Transition {
+  const overlay = new AccountOverlay(view, pulse, opts.committee);
   const results: TxResult[] = new Array(items.length);
   const seen = new Set<string>();
   let position = 0;
@@ -107,6 +118,7 @@ class AccountOverlay implements Overlay {
   constructor(
     private readonly view: LedgerView,
     private readonly pulse: number,
+    readonly committee: readonly Buffer[] | undefined,
   ) {
     this.org = view.org;
   }

@@ -12,6 +12,15 @@ export interface OrgInfo {
   readonly params: OrgParams;
 }
 
+/** What a pulse's transition is told besides its batch. */
+export interface TransitionOptions {
+  /**
+   * The committee that finalizes the pulse, in drawn order: the recipients a reward must name.
+   * Without it a reward is rejected (NO_COMMITTEE).
+   */
+  readonly committee?: readonly Buffer[];
+}
+
 /** Read-only state before a pulse. */
 export interface LedgerView {
   /** Undefined before genesis. */
@@ -48,7 +57,11 @@ export type RejectReason =
   | "VOTE_WEIGHT"
   | "REVEAL_WINDOW"
   | "ALREADY_REVEALED"
-  | "BAD_REVEAL";
+  | "BAD_REVEAL"
+  | "NO_REWARD"
+  | "REWARD_PULSE"
+  | "NO_COMMITTEE"
+  | "REWARD_RECIPIENTS";
 
 /** Outcome of the checks that need no state: signer keys match the ids, signatures verify. */
 export type StaticCheck = "OK" | "BAD_SIGNATURE" | "KEY_MISMATCH";
@@ -118,6 +131,8 @@ export interface Entry {
 /** What a rule may do to the pulse's accounts. */
 export interface Overlay {
   readonly org: OrgInfo | undefined;
+  /** The pulse's committee, when the caller gave it (TransitionOptions). */
+  readonly committee: readonly Buffer[] | undefined;
   /** The account's entry (a fresh zero account if it has no leaf). */
   get(id: Buffer): Entry;
   setGenesis(org: OrgInfo, tx: Tx): void;

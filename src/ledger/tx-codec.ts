@@ -5,6 +5,9 @@
  *
  *   body = u8 format(1) | u8 kind | org[20] | kind fields        (what the signatures cover)
  *   tx   = body | u8 n | n x (publicKey[32] | signature[64])
+ *
+ * A reward (kind 0x0e) is the one kind with no signature (n = 0): the committee's proposer puts it in
+ * its batch and the pulse's certificate makes it final.
  */
 import { hash } from "node:crypto";
 import { MESSAGE_FORMAT_V1, MessageKind, signingPayload } from "../crypto/domain.js";
@@ -22,6 +25,7 @@ import {
   TX_LIMITS,
   type Tx,
   type TxBody,
+  type TxOf,
   type TxSignature,
 } from "./tx.js";
 
@@ -29,12 +33,14 @@ const ZERO_ID = Buffer.alloc(20);
 
 /** How many signatures a kind carries: [least, most]. Transfer: the payer's, then optionally the payee's. */
 export function signatureCount(kind: TxBody["kind"]): readonly [number, number] {
+  if (kind === MessageKind.Reward) return [0, 0];
   return kind === MessageKind.Transfer ? [1, 2] : [1, 1];
 }
 
 /** The account ids that must sign, in order (for a transfer the payee's is optional). */
 export function signerIds(body: TxBody): Buffer[] {
   if (body.kind === MessageKind.Genesis) return [body.org];
+  if (body.kind === MessageKind.Reward) return [];
   if (body.kind === MessageKind.Transfer) return [body.actor, body.to];
   return [body.actor];
 }
@@ -48,6 +54,7 @@ export function encodeBody(b: TxBody): Buffer {
     writeParams(w, b.params);
     return w.finish();
   }
+  if (b.kind === MessageKind.Reward) return writeReward(w, b);
   writeActing(w, b);
   switch (b.kind) {
     case MessageKind.Transfer:
@@ -106,6 +113,14 @@ export function encodeBody(b: TxBody): Buffer {
     throw err;
   }
   return out;
+}
+
+/**
+ * The reward transaction of `pulse` (encoded, with its empty signatures section): what the
+ * committee's proposer puts in the pulse's batch, the committee in drawn order as recipients.
+ */
+export function rewardTx(org: Buffer, pulse: number, committee: readonly Buffer[]): Buffer {
+  return encodeTx({ body: { kind: MessageKind.Reward, org, pulse, recipients: committee }, signatures: [] });
 }
 
 /** The encoded transaction. */
@@ -185,6 +200,15 @@ function decodeBody(r: Reader): { body: TxBody; length: number } {
     const body: TxBody = { kind, org, params: readParams(r) };
     return { body, length: r.offset };
   }
+  if (kind === MessageKind.Reward) {
+    const pulse = r.u64Number("pulse");
+    const n = r.u16("recipients");
+    if (n === 0) throw new DecodeError("a reward has at least one recipient");
+    const recipients: Buffer[] = [];
+    for (let i = 0; i < n; i++) recipients.push(readId(r, "recipient"));
+    const body: TxBody = { kind, org, pulse, recipients };
+    return { body, length: r.offset };
+  }
   const acting: Acting = { actor: readId(r, "actor"), nonce: r.u64("nonce"), expiry: r.u64Number("expiry") };
   let body: TxBody;
   switch (kind) {
@@ -259,6 +283,17 @@ function decodeBody(r: Reader): { body: TxBody; length: number } {
   return { body, length: r.offset };
 }
 
+function writeReward(w: Writer, b: TxOf<typeof MessageKind.Reward>): Buffer {
+  if (!Number.isSafeInteger(b.pulse) || b.pulse < 0)
+    throw new RangeError(`a reward's pulse must be a pulse number, got ${b.pulse}`);
+  w.u64n(b.pulse);
+  const n = b.recipients.length;
+  if (n < 1 || n > 0xffff) throw new RangeError(`a reward has 1-65535 recipients, got ${n}`);
+  w.u16(n);
+  for (const member of b.recipients) id(w, member, "recipient");
+  return w.finish();
+}
+
 function writeActing(w: Writer, a: Acting): void {
   id(w, a.actor, "actor");
   u64(w, a.nonce, "nonce");
@@ -287,6 +322,7 @@ function writeParams(w: Writer, p: OrgParams): void {
   if (p.committee.length > 0xffff) throw new RangeError("at most 65535 committee members");
   w.u16(p.committee.length);
   for (const member of p.committee) id(w, member, "committee member");
+  u64(w, p.miningReward ?? 0n, "miningReward");
 }
 
 function readParams(r: Reader): OrgParams {
@@ -310,6 +346,7 @@ function readParams(r: Reader): OrgParams {
   const members = r.u16("committee members");
   const committee: Buffer[] = [];
   for (let i = 0; i < members; i++) committee.push(readId(r, "committee member"));
+  const miningReward = r.u64("miningReward");
   return {
     name,
     supervisor,
@@ -321,6 +358,7 @@ function readParams(r: Reader): OrgParams {
     supply,
     distribution,
     committee,
+    miningReward,
   };
 }
 

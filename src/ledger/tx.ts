@@ -32,6 +32,12 @@ export interface OrgParams {
    * At most `committeeSize`, no duplicates, no zero id; empty: the supervisor alone.
    */
   readonly committee: readonly Buffer[];
+  /**
+   * Tokens (u64) the committee is paid for each final pulse, from the organization's account, split
+   * equally among its members (docs/PROTOCOL.md §8.4, reward); 0 pays nothing. Every decoded genesis
+   * has it; absent in a literal means 0.
+   */
+  readonly miningReward?: bigint;
 }
 
 /** One line of the genesis distribution. */
@@ -112,7 +118,18 @@ export type TxBody =
       readonly candidate: Buffer;
       readonly weight: bigint;
     })
-  | (Acting & { readonly kind: typeof MessageKind.SetPolicy; readonly org: Buffer; readonly policy: Policy });
+  | (Acting & { readonly kind: typeof MessageKind.SetPolicy; readonly org: Buffer; readonly policy: Policy })
+  | {
+      readonly kind: typeof MessageKind.Reward;
+      readonly org: Buffer;
+      /** The pulse whose committee it pays: only that pulse accepts it. */
+      readonly pulse: number;
+      /** The committee of that pulse in drawn order (1-65535 ids): the first gets the remainder. */
+      readonly recipients: readonly Buffer[];
+    };
+
+/** The kinds that carry acting fields (an actor, its nonce, an expiry): all but genesis and reward. */
+export type ActingKind = Exclude<TxBody["kind"], typeof MessageKind.Genesis | typeof MessageKind.Reward>;
 
 /** A transaction body of one kind. */
 export type TxOf<K extends TxBody["kind"]> = Extract<TxBody, { kind: K }>;

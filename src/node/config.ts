@@ -66,6 +66,11 @@ export interface NodeConfig {
     /** Smallest deposit of a bookkeeper candidate in an organization founded at start. @default 1000 */
     readonly minDeposit: bigint;
     /**
+     * Tokens an organization founded at start pays its committee for each final pulse, from its own
+     * account (0: no mining reward). @default 0
+     */
+    readonly miningReward: bigint;
+    /**
      * An organization whose books this node keeps with its committee: with no organization yet, the
      * node replays it from a bookkeeper (the genesis, then every final pulse) and then takes part as
      * a bookkeeper (voting if its account is in the committee). @default null
@@ -238,6 +243,7 @@ const FIELDS: Record<string, { parse: Parse; dflt: unknown }> = {
   "org.committee": { parse: accountIds, dflt: [] },
   "org.electionCycle": { parse: int(MIN_ELECTION_CYCLE, 0xffff_ffff), dflt: 1800 },
   "org.minDeposit": { parse: u64, dflt: 1000n },
+  "org.miningReward": { parse: u64, dflt: 0n },
   "org.keep": { parse: orgId, dflt: null },
   "net.enabled": { parse: bool, dflt: true },
   "net.listen": { parse: addrs, dflt: ["/ip4/0.0.0.0/tcp/7621"] },

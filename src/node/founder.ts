@@ -26,7 +26,14 @@ export interface FounderDeps {
 /** What the founder chooses (defaults in src/org/found.ts). */
 export type FoundRequest = Pick<
   FoundOptions,
-  "name" | "supply" | "founderAmount" | "committee" | "electionCycle" | "committeeSize" | "minDeposit"
+  | "name"
+  | "supply"
+  | "founderAmount"
+  | "committee"
+  | "electionCycle"
+  | "committeeSize"
+  | "minDeposit"
+  | "miningReward"
 >;
 
 /** A function that founds an organization and resolves once its genesis pulse is final. */

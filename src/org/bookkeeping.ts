@@ -135,6 +135,8 @@ export class Bookkeeping {
         const tx = verifiedTx(data);
         if (tx.body.kind === TxKind.Genesis || !tx.body.org.equals(org))
           throw new Error("not for this organization");
+        // A reward is put in a batch by the pulse's proposer, never relayed.
+        if (tx.body.kind === TxKind.Reward) throw new Error("a reward transaction is not gossiped");
         // Members' transactions, and a few of others' (applications relayed by another bookkeeper).
         if ((ledger.account(tx.body.actor)?.role ?? Role.None) < Role.Member && !this.outsiderBudget())
           throw new Error("only members' transactions are taken from gossip beyond a small budget");

@@ -66,7 +66,7 @@ export class Followed {
   }
 
   private add(map: Map<string, Entry>, max: number, tx: Tx): void {
-    if (tx.body.kind === TxKind.Genesis) return;
+    if (tx.body.kind === TxKind.Genesis || tx.body.kind === TxKind.Reward) return;
     const k = tx.id.toString("hex");
     if (this.verdicts.has(k) || this.own.has(k) || this.incoming.has(k)) return;
     const ahead = map === this.own ? MAX_EXPIRY_AHEAD : MAX_INCOMING_EXPIRY_AHEAD;

@@ -40,6 +40,8 @@ export interface FoundOptions {
   readonly committeeSize?: number;
   /** Smallest deposit of a bookkeeper candidate. @default 1000 */
   readonly minDeposit?: bigint;
+  /** Tokens paid to the committee for each final pulse, from the organization's account. @default 0 */
+  readonly miningReward?: bigint;
 }
 
 /** Why the founding parameters cannot make a genesis. */
@@ -68,6 +70,7 @@ export async function foundOrganization(
     supply,
     distribution: founderAmount === 0n ? [] : [{ to: o.founder, amount: founderAmount, reason: "founder" }],
     committee,
+    miningReward: o.miningReward ?? 0n,
   };
   const problem = paramsProblem(kp.id, params);
   if (problem !== undefined) throw new FoundError(problem);

@@ -159,12 +159,14 @@ async function replay(d: ReplicaDeps, org: Buffer, r: PulseRecord): Promise<void
   const cert = decodeCertificate(r.certificate);
   if (!cert.org.equals(org) || cert.pulse !== r.pulse)
     throw new ReplicaError(`the certificate of pulse ${r.pulse} is for another pulse`);
+  const committee = d.committee(r.pulse);
   try {
-    verifyCertificate(cert, d.committee(r.pulse));
+    verifyCertificate(cert, committee);
   } catch (err) {
     throw new ReplicaError(`the certificate of pulse ${r.pulse} does not hold: ${(err as Error).message}`);
   }
-  const prepared = await d.ledger.prepare(r.pulse, [...r.txs], { proofs: false });
+  // The committee too: a pulse's reward names it, and is accepted only against it.
+  const prepared = await d.ledger.prepare(r.pulse, [...r.txs], { proofs: false, committee });
   if (!Buffer.from(prepared.root.hash).equals(cert.root.hash) || prepared.root.sum !== cert.root.sum) {
     prepared.discard();
     throw new ReplicaError(`pulse ${r.pulse}'s transactions do not lead to its certified root`);

@@ -188,6 +188,12 @@ export class Bookkeeper {
     if (this.slot.has(copy) || this.inFlight.has(copy) || this.proposed.has(copy))
       return { txId, state: "pending" };
     const org = this.opts.ledger.org;
+    // The pulse's proposer makes the reward (finality-round.ts); one submitted would only wait forever.
+    if (tx.body.kind === TxKind.Reward)
+      throw new SubmitError(
+        "DECODE",
+        "a reward transaction is made by the committee's proposer, not submitted",
+      );
     if (tx.body.kind === TxKind.Genesis) {
       if (org !== undefined)
         throw new SubmitError("ORG_EXISTS", `this node already keeps organization ${org.id.toString("hex")}`);

@@ -3,9 +3,21 @@
  * proposals it re-applied, its timers, and the order in which its actions run. Actions run one
  * after another on a single chain, since several await the disk (the guard's and the lock's fsync)
  * or the ledger, and a lock must be on disk before the precommit after it is signed.
+ *
+ * Two rules of the batch live here (docs/PROTOCOL.md §13.3). The reward: when the organization pays
+ * a mining reward, the proposer puts the pulse's reward transaction first in its batch, and a value
+ * without it is invalid. The deposit bound: the transfers of a batch this node builds add up to at
+ * most its deposit at the snapshot of the draw that elected it (`deposits`), and a peer's fresh
+ * proposal (valid round -1) over its proposer's bound is dropped on arrival, so it gets a nil prevote
+ * when the propose timeout ends. The bound is checked on the proposal, not in `validate`: validity
+ * is the value's (the engine asks once per value id) and a value does not say who built it; a value
+ * re-proposed in a later round carries 2f+1 prevotes of a round in which it was checked.
  */
 import { hash } from "node:crypto";
 import type { PreparedPulse } from "../ledger/ledger.js";
+import { TxKind } from "../ledger/tx.js";
+import { decodeTx, rewardTx } from "../ledger/tx-codec.js";
+import { DecodeError } from "../util/bytes.js";
 import { decodeCertificate, encodeCertificate, verifyCertificate } from "./certificate.js";
 import type { Decided, FinalityOptions } from "./finality.js";
 import { proposalIn, readLock, writeLock } from "./finality-lock.js";
@@ -27,6 +39,11 @@ export interface PulseRoundOptions extends Omit<FinalityOptions, "committee"> {
   readonly committee: readonly Buffer[];
   /** The transactions to propose now. */
   readonly pool: () => Buffer[];
+  /**
+   * Each member's deposit bounding the transfers it proposes in `pulse`, in the committee's order
+   * (CommitteeBook.deposits); undefined (or no function): no bound, as for the genesis committee.
+   */
+  readonly deposits?: (pulse: number) => readonly bigint[] | undefined;
   /** Transactions this node would have proposed, refused since they change nothing. */
   readonly refuse: (txs: readonly Buffer[], prepared: PreparedPulse) => void;
   readonly decided: (d: Decided, proposalBytes: Buffer) => void;
@@ -52,11 +69,18 @@ export class PulseRound {
   private closed = false;
   private readonly org: Buffer;
   private readonly me: string;
+  /** The pulse's reward transaction, when the organization pays one: every valid batch carries it. */
+  private readonly reward: Buffer | undefined;
 
   constructor(private readonly o: PulseRoundOptions) {
     this.pulse = o.pulse;
-    this.org = o.ledger.org!.id;
+    const org = o.ledger.org!;
+    this.org = org.id;
     this.me = o.signer.id.toString("hex");
+    this.reward =
+      (org.params.miningReward ?? 0n) > 0n && o.committee.length > 0
+        ? rewardTx(org.id, o.pulse, o.committee)
+        : undefined;
   }
 
   /** Where the engine is (undefined until started). */
@@ -115,6 +139,17 @@ export class PulseRound {
     } else if (kind === 0x48) {
       const p = decodeProposal(b);
       if (!p.org.equals(this.org) || p.pulse !== this.pulse) return;
+      if (p.validRound === -1) {
+        const bound = this.boundOf(p.signer);
+        const total = bound === undefined ? 0n : transfersOf(p.txs);
+        if (bound !== undefined && total > bound) {
+          this.o.log.warn(
+            { pulse: this.pulse, round: p.round, signer: p.signer.toString("hex"), transfers: total, bound },
+            "a proposal's transfers pass its proposer's deposit: dropped",
+          );
+          return;
+        }
+      }
       this.feed((e) => e.onProposal(proposalIn(p, b)));
     } else if (kind === 0x49) {
       const c = decodeCertificate(b);
@@ -199,11 +234,18 @@ export class PulseRound {
   }
 
   private async build(round: number): Promise<void> {
-    const txs = this.o.pool();
-    if (txs.length === 0) return;
-    const prepared = await this.o.ledger.prepare(this.pulse, txs, { proofs: false, skipUnchanged: true });
+    const reward = this.reward === undefined ? [] : [this.reward];
+    const pool = this.fill(this.o.pool(), (this.o.maxBatch ?? 20_000) - reward.length);
+    if (pool.length === 0) return;
+    const txs = [...reward, ...pool];
+    const prepared = await this.o.ledger.prepare(this.pulse, txs, {
+      proofs: false,
+      skipUnchanged: true,
+      committee: this.o.committee,
+    });
     if (!prepared.changed) {
-      this.o.refuse(txs, prepared);
+      // The pool's own results: the reward was ours, not a transaction anyone waits for.
+      this.o.refuse(pool, reward.length === 0 ? prepared : withoutFirst(prepared));
       prepared.discard();
       return;
     }
@@ -280,22 +322,67 @@ export class PulseRound {
     }
   }
 
+  /**
+   * The pool's transactions for a batch of at most `room`, the rewards left out (the proposer makes
+   * its own). With a bound (this node's deposit), a transfer that would take the batch's transfers
+   * past it stays in the pool, and so does every later transaction of its actor (they would fail on
+   * its nonce); the rest go on, so one large transfer holds back no one else.
+   */
+  private fill(pool: readonly Buffer[], room: number): Buffer[] {
+    const bound = this.boundOf(this.o.signer.id);
+    const out: Buffer[] = [];
+    const held = new Set<string>();
+    let total = 0n;
+    for (const tx of pool) {
+      if (out.length >= room) break;
+      if (isReward(tx)) continue;
+      if (bound !== undefined) {
+        const t = peek(tx);
+        if (t !== undefined) {
+          if (held.has(t.actor)) continue;
+          if (total + t.transfer > bound) {
+            held.add(t.actor);
+            continue;
+          }
+          total += t.transfer;
+        }
+      }
+      out.push(tx);
+    }
+    return out;
+  }
+
+  /** The deposit bounding what `id` proposes in this pulse, or undefined for none. */
+  private boundOf(id: Buffer): bigint | undefined {
+    const deposits = this.o.deposits?.(this.pulse);
+    if (deposits === undefined) return undefined;
+    const i = this.o.committee.findIndex((m) => m.equals(id));
+    return i < 0 ? 0n : (deposits[i] ?? 0n);
+  }
+
   private async validate(id: string, v: FinalityValue): Promise<void> {
-    let ok = false;
-    if (v.txs.length <= (this.o.maxBatch ?? 20_000)) {
+    let why: string | undefined;
+    if (v.txs.length > (this.o.maxBatch ?? 20_000)) why = "a proposal has too many transactions";
+    else if (this.reward !== undefined && !v.txs.some((tx) => tx.equals(this.reward!)))
+      why = "a proposal lacks the pulse's reward";
+    else {
       const prepared = await this.o.ledger.prepare(this.pulse, [...v.txs], {
         proofs: false,
         skipUnchanged: true,
+        committee: this.o.committee,
       });
-      ok =
+      const ok =
         prepared.changed &&
         Buffer.from(prepared.root.hash).equals(v.root.hash) &&
         prepared.root.sum === v.root.sum;
       if (ok) this.prepared.set(id, prepared);
-      else prepared.discard();
+      else {
+        prepared.discard();
+        why = "a proposal does not re-apply to its root";
+      }
     }
-    if (!ok) this.o.log.warn({ pulse: this.pulse, value: id }, "a proposal does not re-apply to its root");
-    await this.handleAll(this.engine!.validated(id, ok));
+    if (why !== undefined) this.o.log.warn({ pulse: this.pulse, value: id }, why);
+    await this.handleAll(this.engine!.validated(id, why === undefined));
   }
 
   private async decide(a: Extract<Action<FinalityValue>, { type: "decide" }>): Promise<void> {
@@ -339,6 +426,46 @@ export class PulseRound {
     for (const v of r.votes) send(v.raw);
     for (const m of this.mine) send(m);
   }
+}
+
+/** Whether encoded transaction bytes are a reward's (format 1, kind 0x0e). */
+function isReward(tx: Buffer): boolean {
+  return tx[0] === 1 && tx[1] === TxKind.Reward;
+}
+
+/** A transaction's actor (hex) and the amount it transfers (0 but for a transfer); undefined if it has no actor. */
+function peek(tx: Buffer): { actor: string; transfer: bigint } | undefined {
+  let decoded: ReturnType<typeof decodeTx>;
+  try {
+    decoded = decodeTx(tx);
+  } catch (err) {
+    if (err instanceof DecodeError) return undefined;
+    throw err;
+  }
+  const b = decoded.body;
+  if (b.kind === TxKind.Genesis || b.kind === TxKind.Reward) return undefined;
+  return { actor: b.actor.toString("hex"), transfer: b.kind === TxKind.Transfer ? b.amount : 0n };
+}
+
+/** What the transfers of a batch add up to (every one that decodes, whatever its verdict will be). */
+export function transfersOf(txs: readonly Buffer[]): bigint {
+  let total = 0n;
+  for (const tx of txs) if (tx[1] === TxKind.Transfer) total += peek(tx)?.transfer ?? 0n;
+  return total;
+}
+
+/** A prepared pulse seen without the first transaction's result (the reward this node put first). */
+function withoutFirst(p: PreparedPulse): PreparedPulse {
+  return {
+    pulse: p.pulse,
+    root: p.root,
+    results: p.results.slice(1),
+    changed: p.changed,
+    accountsChanged: p.accountsChanged,
+    issued: p.issued,
+    commit: (extras) => p.commit(extras),
+    discard: () => p.discard(),
+  };
 }
 
 /** The signed vote inside a vote's or proposal's bytes. */

@@ -51,6 +51,7 @@ export const ORG = obj({
   publicityPeriod: COUNT,
   committeeSize: COUNT,
   minDeposit: U64,
+  miningReward: U64,
   supply: U64,
   distribution: { type: "array", items: obj({ to: ACCOUNT, amount: U64, reason: { type: "string" } }) },
   committee: {

@@ -100,6 +100,12 @@ export const METHODS = {
           "bookkeepers per committee, at least the committee's length (default: that length, or 1)",
       },
       { name: "minDeposit", schema: U64, description: "smallest deposit of a candidate (default 1000)" },
+      {
+        name: "miningReward",
+        schema: U64,
+        description:
+          "tokens paid to the committee per final pulse, from the organization's account (default 0)",
+      },
     ],
     result: ORG,
   },
@@ -218,6 +224,8 @@ export interface OrgJson {
   publicityPeriod: number;
   committeeSize: number;
   minDeposit: string;
+  /** Tokens the committee is paid per final pulse, from the organization's account ("0": none). */
+  miningReward: string;
   supply: string;
   distribution: { to: string; amount: string; reason: string }[];
   /** The genesis committee (cycle 0's, in drawn order); empty: the supervisor alone. */
@@ -298,6 +306,7 @@ export interface LeitherApi extends NetApi, CommitteeApi {
       electionCycle?: number;
       committeeSize?: number;
       minDeposit?: Amount;
+      miningReward?: Amount;
     };
     result: OrgJson;
   };

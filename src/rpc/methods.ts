@@ -127,6 +127,7 @@ export function localHandlers(d: RpcDeps): LocalHandlers {
       const supply = p.supply === undefined ? undefined : u64(p.supply, "supply");
       const founderAmount = p.founderAmount === undefined ? undefined : u64(p.founderAmount, "founderAmount");
       const minDeposit = p.minDeposit === undefined ? undefined : u64(p.minDeposit, "minDeposit");
+      const miningReward = p.miningReward === undefined ? undefined : u64(p.miningReward, "miningReward");
       const committee = foundingCommittee(p.committee ?? [], p.committeeSize);
       await d.createOrg(
         {
@@ -137,6 +138,7 @@ export function localHandlers(d: RpcDeps): LocalHandlers {
           ...(p.electionCycle === undefined ? {} : { electionCycle: p.electionCycle }),
           ...(p.committeeSize === undefined ? {} : { committeeSize: p.committeeSize }),
           ...(minDeposit === undefined ? {} : { minDeposit }),
+          ...(miningReward === undefined ? {} : { miningReward }),
         },
         signal,
       );
@@ -345,6 +347,7 @@ export function orgParamsJson(id: Buffer, p: OrgParams, head: number | null): Or
     publicityPeriod: p.publicityPeriod,
     committeeSize: p.committeeSize,
     minDeposit: p.minDeposit.toString(),
+    miningReward: (p.miningReward ?? 0n).toString(),
     supply: p.supply.toString(),
     distribution: p.distribution.map((l) => ({
       to: l.to.toString("hex"),

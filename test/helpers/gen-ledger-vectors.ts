@@ -200,7 +200,20 @@ const genesisParams: OrgParams = {
   ],
   // A first committee of two, not led by the supervisor: alice proposes round 0 of cycle 0.
   committee: [alice.id, sup.id],
+  // 45 to each of the two for every final pulse, from the organization's account.
+  miningReward: 90n,
 };
+
+/** The committee every scenario pulse is applied with (cycle 0's: the genesis committee). */
+const scenarioCommittee = genesisParams.committee;
+
+/** A pulse's reward to `recipients` (no signature). */
+const rewardBody = (pulse: number, recipients: readonly Buffer[] = scenarioCommittee): TxBody => ({
+  kind: MessageKind.Reward,
+  org: org.id,
+  pulse,
+  recipients,
+});
 
 /** One valid transaction of every kind (two transfers, candidacies, reveals and votes each). */
 function txVectors() {
@@ -290,6 +303,7 @@ function txVectors() {
       { kind: MessageKind.SetPolicy, ...acting(bob, 1n, 0), policy: Policy.AcceptAll },
       [bob],
     ],
+    ["reward: pulse 7's, to the committee in drawn order; no signature", rewardBody(7), []],
   ];
   const kinds = new Set(cases.map((c) => c[1].kind));
   for (const k of Object.values(MessageKind)) if (!kinds.has(k)) throw new Error(`no vector of kind ${k}`);
@@ -339,11 +353,23 @@ function distributeWithReason(reason: Buffer, category: number = RewardCategory.
   return withSigs(rawText(w, reason).finish(), sup);
 }
 
-/** A genesis body with the given name bytes, distribution count/lines and committee written raw. */
-function genesisRaw(name: Buffer, lines: Buffer = Buffer.from([0]), committee = Buffer.from([0, 0])): Buffer {
+/** A genesis body with the given name bytes, distribution count/lines, committee and reward written raw. */
+function genesisRaw(
+  name: Buffer,
+  lines: Buffer = Buffer.from([0]),
+  committee = Buffer.from([0, 0]),
+  reward = Buffer.alloc(8),
+): Buffer {
   const w = new Writer().u8(MESSAGE_FORMAT_V1).u8(MessageKind.Genesis).bytes(org.id);
   rawText(w, name).bytes(sup.id).u32(1000).u32(100).u32(10).u16(5).u64(100n).u64(10_000n).bytes(lines);
-  return withSigs(w.bytes(committee).finish(), org);
+  return withSigs(w.bytes(committee).bytes(reward).finish(), org);
+}
+
+/** A reward body: pulse, then the count and the ids written raw. */
+function rewardRaw(pulse: bigint, count: number, ids: readonly Buffer[]): Buffer {
+  const w = new Writer().u8(MESSAGE_FORMAT_V1).u8(MessageKind.Reward).bytes(org.id).u64(pulse).u16(count);
+  for (const id of ids) w.bytes(id);
+  return w.finish();
 }
 
 function invalidVectors(validTx: { name: string; hex: string }[], validData: { hex: string }[]) {
@@ -366,7 +392,7 @@ function invalidVectors(validTx: { name: string; hex: string }[], validData: { h
   tx("unknown format 0x00", patched(transfer, 0, 0));
   tx("unknown format 0x02", patched(transfer, 0, 2));
   tx("unknown kind 0x00", patched(transfer, 1, 0));
-  tx("unknown kind 0x0e (the first unassigned number)", patched(transfer, 1, 0x0e));
+  tx("unknown kind 0x0f (the first unassigned number)", patched(transfer, 1, 0x0f));
   tx("unknown kind 0x40 (outside the transaction range)", patched(transfer, 1, 0x40));
 
   for (const [what, role] of [
@@ -435,6 +461,15 @@ function invalidVectors(validTx: { name: string; hex: string }[], validData: { h
   const gen = byName("genesis");
   const genBodyLen = gen.length - 97;
   tx("genesis with 2 signatures", withSigs(gen.subarray(0, genBodyLen), org, 2));
+  const rewardBytes = rewardRaw(7n, 2, [alice.id, sup.id]);
+  tx("reward with 1 signature (a reward has none)", withSigs(rewardBytes, sup, 1));
+  tx("reward without its signature count", rewardBytes);
+  tx("reward with no recipient", withSigs(rewardRaw(7n, 0, []), sup, 0));
+  tx(
+    "reward with a count of 2 and one recipient (the count byte is read as part of the second)",
+    withSigs(rewardRaw(7n, 2, [alice.id]), sup, 0),
+  );
+  tx("reward for pulse 2^53 (above 2^53 - 1)", withSigs(rewardRaw(2n ** 53n, 1, [alice.id]), sup, 0));
 
   tx(
     "note length 3 written as a non-minimal varint (83 00)",
@@ -487,8 +522,16 @@ function invalidVectors(validTx: { name: string; hex: string }[], validData: { h
     genesisRaw(Buffer.from("o"), undefined, Buffer.concat([Buffer.from([0, 2]), alice.id])),
   );
   tx(
-    "genesis without the committee count (the body of the layout before it)",
-    genesisRaw(Buffer.from("o"), undefined, Buffer.alloc(0)),
+    "genesis without the committee count and the mining reward (an older layout's body)",
+    genesisRaw(Buffer.from("o"), undefined, Buffer.alloc(0), Buffer.alloc(0)),
+  );
+  tx(
+    "genesis without the mining reward (the body of the layout before it)",
+    genesisRaw(Buffer.from("o"), undefined, undefined, Buffer.alloc(0)),
+  );
+  tx(
+    "genesis with a mining reward of 7 bytes",
+    genesisRaw(Buffer.from("o"), undefined, undefined, Buffer.alloc(7)),
   );
   tx("note of 257 bytes (limit 256)", applyWithNote(Buffer.alloc(257, 0x61)));
   tx("reason of 257 bytes (limit 256)", distributeWithReason(Buffer.alloc(257, 0x61)));
@@ -596,6 +639,11 @@ function scenarioPulses(): { pulse: number; txs: ScenarioTx[] }[] {
         ),
         t("genesis: supply 10000; alice 1000, bob 500, sup 300, dave 300; the org keeps 7900", genesis, "ok"),
         t("undecodable bytes", Buffer.from("0102", "hex"), "DECODE"),
+        t(
+          "the reward of pulse 1: the org's account was credited in this pulse, so it pays nothing",
+          encodeTx({ body: rewardBody(1), signatures: [] }),
+          "ok",
+        ),
         t(
           "sup distributes 100 to carol: the org's account was credited in this pulse",
           signed(
@@ -952,6 +1000,18 @@ function scenarioPulses(): { pulse: number; txs: ScenarioTx[] }[] {
           signed({ kind: MessageKind.Release, ...acting(sup, 9n), amount: 200n }, sup),
           "ok",
         ),
+        t("a reward for pulse 6", encodeTx({ body: rewardBody(6), signatures: [] }), "REWARD_PULSE"),
+        t(
+          "the reward of pulse 7, listed last: applied first, 90 from the org's account, 45 to alice and sup",
+          encodeTx({ body: rewardBody(7), signatures: [] }),
+          "ok",
+        ),
+        t(
+          "a reward of pulse 7 naming the committee in another order",
+          encodeTx({ body: rewardBody(7, [sup.id, alice.id]), signatures: [] }),
+          "REWARD_RECIPIENTS",
+        ),
+        t("the reward of pulse 7 again", encodeTx({ body: rewardBody(7), signatures: [] }), "DUPLICATE"),
       ],
     },
   ];
@@ -964,7 +1024,7 @@ async function scenario() {
     const out = await ledger.applyPulse(
       p.pulse,
       p.txs.map((x) => x.bytes),
-      { proofs: false },
+      { proofs: false, committee: scenarioCommittee },
     );
     const results = out.results.map((r, i) => {
       const want = p.txs[i]!.expect;
@@ -1015,7 +1075,8 @@ async function main(): Promise<void> {
     transactions,
     scenario: {
       about:
-        "Each pulse's txs are submitted in this order to a fresh ledger; results are in the same order; accounts are every named key's leaf after the pulse (null: no leaf).",
+        "Each pulse's txs are submitted in this order to a fresh ledger, with `committee` as the pulse's committee (a reward names it); results are in the same order; accounts are every named key's leaf after the pulse (null: no leaf).",
+      committee: scenarioCommittee.map(hex),
       pulses: await scenario(),
     },
     invalid: invalidVectors(transactions, accountData),

@@ -104,6 +104,7 @@ const params: OrgParams = {
     { to: bob.id, amount: 500n, reason: "founding member" },
   ],
   committee: [],
+  miningReward: 0n,
 };
 const org = orgKey.id;
 

@@ -105,7 +105,7 @@ export function buildBatch(chain: Chain, cast: Cast, ops: readonly Op[]): Buffer
     let k = 0n;
     transition(chain.ledger, pulse, items).results.forEach((r, i) => {
       const b = items[i]!.tx.body;
-      if (r.ok && b.kind !== TxKind.Genesis && b.actor.equals(actor)) k++;
+      if (r.ok && b.kind !== TxKind.Genesis && b.kind !== TxKind.Reward && b.actor.equals(actor)) k++;
     });
     return k;
   };

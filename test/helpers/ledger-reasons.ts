@@ -35,6 +35,10 @@ export const ALL_REASONS: Record<RejectReason, true> = {
   REVEAL_WINDOW: true,
   ALREADY_REVEALED: true,
   BAD_REVEAL: true,
+  NO_REWARD: true,
+  REWARD_PULSE: true,
+  NO_COMMITTEE: true,
+  REWARD_RECIPIENTS: true,
 };
 
 /** The reasons each rules file's tests give, exactly (test/ledger-rules-<key>.test.ts). */
@@ -81,6 +85,16 @@ export const REASONS_SEEN = {
     "REVEAL_WINDOW",
     "ALREADY_REVEALED",
     "BAD_REVEAL",
+  ],
+  reward: [
+    "NO_REWARD",
+    "REWARD_PULSE",
+    "NO_COMMITTEE",
+    "REWARD_RECIPIENTS",
+    "WRONG_ORG",
+    "DUPLICATE",
+    "INSUFFICIENT_FUNDS",
+    "NOT_MEMBER",
   ],
 } as const satisfies Record<string, readonly RejectReason[]>;
 

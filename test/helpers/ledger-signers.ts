@@ -77,6 +77,7 @@ export function orgParams(
     minDeposit?: bigint;
     distribution?: readonly (readonly [Signer | Buffer, bigint])[];
     committee?: readonly (Signer | Buffer)[];
+    miningReward?: bigint;
   } = {},
 ): OrgParams {
   return {
@@ -90,6 +91,7 @@ export function orgParams(
     supply: o.supply ?? 1_000_000n,
     distribution: (o.distribution ?? []).map(([to, amount]) => ({ to: idOf(to), amount, reason: "test" })),
     committee: (o.committee ?? []).map(idOf),
+    miningReward: o.miningReward ?? 0n,
   };
 }
 
