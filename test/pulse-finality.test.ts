@@ -13,7 +13,7 @@ import { createLogger } from "../src/node/log.js";
 import { decodeCertificate, verifyCertificate } from "../src/pulse/certificate.js";
 import { type Decided, Finality } from "../src/pulse/finality.js";
 import { SignGuard } from "../src/pulse/sign-guard.js";
-import { checkEvidence } from "../src/pulse/votes.js";
+import { checkEvidence, Step, signVote } from "../src/pulse/votes.js";
 import { genesisTx, makeCast, orgParams, Txs } from "./helpers/ledger-signers.js";
 import { tmpDir } from "./helpers/tmp.js";
 import { until } from "./helpers/until.js";
@@ -37,6 +37,7 @@ interface Node {
   readonly finality: Finality;
   readonly decided: Decided[];
   readonly evidence: Buffer[];
+  readonly refused: Buffer[];
 }
 
 /** An in-memory network: every broadcast reaches every other node that is up, on a later tick. */
@@ -75,6 +76,7 @@ async function setUp(
     const guard = await SignGuard.open(join(dir, `${name}.guard`));
     const decided: Decided[] = [];
     const evidence: Buffer[] = [];
+    const refused: Buffer[] = [];
     const finality = new Finality({
       ledger,
       signer: key,
@@ -87,9 +89,10 @@ async function setUp(
       resendMs: 150,
       onDecided: (d) => decided.push(d),
       onEvidence: (ev) => evidence.push(ev),
+      onRefused: (txs) => refused.push(...txs),
       byzantine: o.byzantine?.get(key),
     });
-    const n = { key, ledger, guard, finality, decided, evidence };
+    const n = { key, ledger, guard, finality, decided, evidence, refused };
     net.nodes.push(n);
     opened.push(n);
   }
@@ -209,4 +212,45 @@ test("a committee of one finalizes alone", async () => {
   await waitFor(() => nodes[0]!.decided.length === 1, 5000, "nodes[0]!.decided.length === 1");
   checkCertificate(nodes[0]!.decided[0]!, [keepers[0]!]);
   assert.equal(decodeCertificate(nodes[0]!.decided[0]!.certificate).signers.length, 1);
+});
+
+test("a peer's message is checked whole before anything is done with it", async () => {
+  const { nodes } = await setUp(keepers);
+  const f = nodes[0]!.finality;
+  const org = cast.orgKey.id;
+  const v = (signer: Signer, o: Partial<{ org: Buffer; pulse: number }> = {}) =>
+    signVote(
+      { org: o.org ?? org, pulse: o.pulse ?? 1, round: 0, step: Step.Prevote, value: Buffer.alloc(32, 7) },
+      signer,
+    );
+  assert.equal(f.check(v(keepers[1]!)), 1);
+  assert.throws(() => f.check(v(applicants[0]!)), /not in the committee/);
+  assert.throws(() => f.check(v(keepers[1]!, { org: cast.otherOrgKey.id })), /another organization/);
+  const forged = v(keepers[1]!);
+  forged[forged.length - 1]! ^= 1;
+  assert.throws(() => f.check(forged));
+  // A certificate claiming more signers than the committee has is refused before any signature is checked.
+  const cert = Buffer.alloc(140 + 96 * 5);
+  cert[0] = 1;
+  cert[1] = 0x49;
+  org.copy(cert, 2);
+  cert.writeBigUInt64BE(1n, 22);
+  cert.writeUInt16BE(5, 138);
+  assert.throws(() => f.check(cert), /more signers than the committee/);
+  assert.throws(() => f.check(Buffer.alloc(2 * 1024 * 1024)), /at most 1 MiB/);
+  // Junk from an outsider about an old or future pulse starts nothing and helps no one.
+  f.receive(v(applicants[0]!, { pulse: 3 }));
+  assert.equal(f.status, undefined);
+});
+
+test("a pool that would change nothing is refused at the slot's end: no round starts for it", async () => {
+  const { nodes } = await setUp([keepers[0]!]);
+  const n = nodes[0]!;
+  // An application with a nonce far ahead: refused now (NONCE), whatever batch it is in.
+  const bad = txs.apply(applicants[0]!, 5);
+  slot(nodes, [bad]);
+  await waitFor(() => n.refused.length === 1, 5000, "the transaction refused");
+  assert.equal(n.finality.status, undefined, "no round started");
+  assert.equal(n.finality.pending, 0);
+  assert.equal(n.decided.length, 0);
 });

@@ -143,3 +143,29 @@ test("a certificate finishes a node that missed the round", () => {
   assert.equal(d[0]!.round, 3);
   assert.equal(h.decided?.id, "v");
 });
+
+test("a restart locked in its own round, as that round's proposer, proposes the same proposal again", async () => {
+  const proposal = { round: 3, validRound: 1, id: "v9", value: "value-v9", signer: "d" };
+  const polka = ["a", "b", "d"].map((s) => ({ step: "prevote" as const, round: 3, id: "v9", signer: s }));
+  const h = new Height<string>({ committee: C4, me: "d", timeouts: T, lock: { round: 3, proposal, polka } });
+  const out = ofType(h.start(3), "proposal");
+  assert.deepEqual(out, [{ type: "proposal", round: 3, validRound: 1, id: "v9", value: "value-v9" }]);
+});
+
+test("a signer's equivocation in one slot is reported once, however many values it signs", () => {
+  const h = new Height<string>({ committee: C4, me: "c", timeouts: T });
+  h.start();
+  let reports = 0;
+  for (let i = 0; i < 20; i++)
+    reports += ofType(
+      h.onVote({ step: "prevote", round: 0, id: `x${i}`, signer: "d", raw: i }),
+      "equivocation",
+    ).length;
+  assert.equal(reports, 1);
+  // Another step is another slot.
+  h.onVote({ step: "precommit", round: 0, id: "y0", signer: "d" });
+  assert.equal(
+    ofType(h.onVote({ step: "precommit", round: 0, id: "y1", signer: "d" }), "equivocation").length,
+    1,
+  );
+});

@@ -13,7 +13,9 @@
  *        "deposits": {c: [decimal, ...]}}, deposits in the members' order. A file written before
  * deposits were kept (no "deposits", or none for a cycle) still reads: those cycles are unbounded.
  */
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { open, readFile, rename } from "node:fs/promises";
+import { dirname } from "node:path";
+import { syncDir } from "../util/fs.js";
 import type { ElectionSource } from "./accounts.js";
 import { draw, genesisCommittee } from "./committee.js";
 import { cycleOf, schedule } from "./cycle.js";
@@ -133,8 +135,16 @@ export class CommitteeBook {
       if (e.deposits !== undefined) deposits[c] = e.deposits.map(String);
     }
     const doc = { format: FORMAT, org: this.src.org!.id.toString("hex"), cycles, deposits };
+    // Durable before it counts: the draw's pulses may be pruned, and this file is then all there is.
     const tmp = `${this.path}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(doc)}\n`, { mode: 0o600 });
+    const f = await open(tmp, "w", 0o600);
+    try {
+      await f.writeFile(`${JSON.stringify(doc)}\n`);
+      await f.sync();
+    } finally {
+      await f.close();
+    }
     await rename(tmp, this.path);
+    await syncDir(dirname(this.path));
   }
 }

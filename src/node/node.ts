@@ -144,6 +144,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     signer: keys.node,
     guard: guard!,
     committee: (pulse) => committees.of(pulse),
+    deposits: (pulse) => committees.deposits(pulse),
     transport: { broadcast: (b) => wire.send(b) },
     log: log.module("finality"),
     lockPath: join(paths.root, LOCK_FILE),
@@ -156,6 +157,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
         .catch((err) => pulseLog.error({ err }, "could not record the next committee"));
     },
     onRefused: (txs, prepared) => bookkeeper.refused(txs, prepared.results),
+    relay: (tx) => wire.relay(tx),
     onBehind: () => void net?.service.catchUp().catch((err) => pulseLog.debug({ err }, "catching up failed")),
     ...(byzantine === "wrong-root" || byzantine === "equivocate" ? { byzantine } : {}),
   });
@@ -236,9 +238,14 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       ledger,
       bookkeeper,
       committee: (pulse) => committees.of(pulse),
-      replayed: (pulse) => committees.committed(pulse),
+      replayed: async (pulse, txs, outcome) => {
+        await committees.committed(pulse);
+        bookkeeper.decided({ pulse, txs, outcome });
+        finality.replayed(txs);
+      },
       ...(keep === undefined ? {} : { keep }),
       consensus: {
+        check: (b) => void finality.check(b),
         receive: (b) => finality.receive(b),
         connect: (send, relay) => {
           wire.send = send;
@@ -330,6 +337,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
         committee: c.org.committee,
         electionCycle: c.org.electionCycle,
         minDeposit: c.org.minDeposit,
+        miningReward: c.org.miningReward,
       },
       shutdown.signal,
     ).catch((err) => {

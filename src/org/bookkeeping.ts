@@ -44,6 +44,8 @@ export interface BookkeepingDeps {
 
 /** What bookkeeping connects to the consensus topic. */
 export interface ConsensusPort {
+  /** Throws unless the message is whole, signed and from the committee of its pulse (the topic's validator). */
+  check(bytes: Uint8Array): void;
   /** A message from the topic. */
   receive(bytes: Uint8Array): void;
   /** Where this node's messages go from now on: `send` publishes on the topic; `relay` gossips a transaction. */
@@ -154,9 +156,10 @@ export class Bookkeeping {
       host.subscribe(
         consensusTopic(org),
         (data) => {
-          // Cheap shape checks here; signatures and committee membership where it is decoded.
+          // Checked whole before it is delivered or forwarded: signatures, organization, committee.
           if (data.length < 2 || data[0] !== 1 || !CONSENSUS_KINDS.has(data[1]!))
             throw new Error("not a consensus message");
+          consensus.check(data);
         },
         (_t, data) => consensus.receive(data),
       );

@@ -9,7 +9,7 @@
 import type { Signer } from "../crypto/ed25519.js";
 import { memberRecordKey } from "../dht/records.js";
 import { decodeList, decodeResponse, NetError, Op, signRequest } from "../dht/wire.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { Ledger, PulseOutcome } from "../ledger/ledger.js";
 import { TxKind } from "../ledger/tx.js";
 import { decodeCertificate, verifyCertificate } from "../pulse/certificate.js";
 import { DecodeError } from "../util/bytes.js";
@@ -30,8 +30,11 @@ export interface ReplicaDeps {
   readonly ledger: Pick<Ledger, "org" | "head" | "applyPulse" | "prepare">;
   /** The committee of a pulse, from the state replayed so far. */
   readonly committee: (pulse: number) => readonly Buffer[];
-  /** After each pulse replayed (the committee book records draws as pulses pass). */
-  readonly replayed?: (pulse: number) => Promise<void>;
+  /**
+   * After each pulse replayed: the committee book records draws as pulses pass, and the pulse
+   * service gives the verdicts of its transactions and drops them from its pool.
+   */
+  readonly replayed?: (pulse: number, txs: readonly Buffer[], outcome: PulseOutcome) => Promise<void>;
   readonly log: {
     info(o: object, m: string): void;
     warn(o: object, m: string): void;
@@ -93,16 +96,24 @@ export async function catchUp(
   targets?: readonly string[],
 ): Promise<number> {
   const to = targets ?? (await keepers(d, org, signal));
+  // Every target in turn: one that lags answers nothing newer, one that is wrong (or byzantine)
+  // fails its checks, and neither may keep this node from the others.
   let last: unknown;
+  let applied = 0;
+  let answered = false;
   for (const target of to) {
     try {
-      return await catchUpFrom(d, org, target, signal);
+      applied += await catchUpFrom(d, org, target, signal);
+      answered = true;
     } catch (err) {
-      if (signal.aborted || err instanceof ReplicaError) throw err;
+      if (signal.aborted) throw err;
+      d.log.debug({ err: (err as Error).message, target }, "catching up from a bookkeeper failed");
       last = err;
     }
   }
-  throw last ?? new NetError("UNAVAILABLE", "no bookkeeper of the organization can be reached");
+  if (!answered)
+    throw last ?? new NetError("UNAVAILABLE", "no bookkeeper of the organization can be reached");
+  return applied;
 }
 
 async function catchUpFrom(
@@ -144,12 +155,17 @@ async function catchUpFrom(
  */
 async function keepers(d: ReplicaDeps, org: Buffer, signal: AbortSignal): Promise<string[]> {
   const out: string[] = [];
-  if (d.ledger.org !== undefined)
-    for (const id of d.committee((d.ledger.head ?? 0) + 1)) {
-      if (id.equals(d.node.id)) continue;
-      const rec = await d.net.getRecord(memberRecordKey(org, id), signal).catch(() => undefined);
-      if (rec?.kind === "member") out.push(...d.net.targetsOf(rec));
-    }
+  let committee: readonly Buffer[] = [];
+  try {
+    if (d.ledger.org !== undefined) committee = d.committee((d.ledger.head ?? 0) + 1);
+  } catch {
+    // A cycle whose draw this node cannot read yet: the supervisor's node is still there.
+  }
+  for (const id of committee) {
+    if (id.equals(d.node.id)) continue;
+    const rec = await d.net.getRecord(memberRecordKey(org, id), signal).catch(() => undefined);
+    if (rec?.kind === "member") out.push(...d.net.targetsOf(rec));
+  }
   out.push(...(await findBookkeeper(d.net, org, signal).catch(() => [])));
   return out;
 }
@@ -171,6 +187,6 @@ async function replay(d: ReplicaDeps, org: Buffer, r: PulseRecord): Promise<void
     prepared.discard();
     throw new ReplicaError(`pulse ${r.pulse}'s transactions do not lead to its certified root`);
   }
-  await prepared.commit({ certificate: r.certificate });
-  await d.replayed?.(r.pulse);
+  const outcome = await prepared.commit({ certificate: r.certificate });
+  await d.replayed?.(r.pulse, r.txs, outcome);
 }

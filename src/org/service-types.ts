@@ -1,6 +1,6 @@
 /** What the org service (service.ts) needs: the libp2p host, the bus, and the node's parts. */
 import type { Signer } from "../crypto/ed25519.js";
-import type { Ledger } from "../ledger/ledger.js";
+import type { Ledger, PulseOutcome } from "../ledger/ledger.js";
 import type { Bookkeeper } from "../pulse/bookkeeper.js";
 import type { PulseEvents } from "../pulse/events.js";
 import type { NonceBook } from "../pulse/nonces.js";
@@ -54,7 +54,7 @@ export interface OrgServiceDeps {
   /** An organization this node keeps the books of with its committee, replayed from a bookkeeper first. */
   readonly keep?: Buffer;
   /** After each pulse replayed while catching up. */
-  readonly replayed?: (pulse: number) => Promise<void>;
+  readonly replayed?: (pulse: number, txs: readonly Buffer[], outcome: PulseOutcome) => Promise<void>;
   readonly bookkeeper: Pick<Bookkeeper, "submit" | "status" | "verdict" | "currentSlot">;
   /** The committee's finality of this node (bookkeepers): its messages go over the consensus topic. */
   readonly consensus?: ConsensusPort;

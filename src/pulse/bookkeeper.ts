@@ -264,7 +264,8 @@ export class Bookkeeper {
     );
     for (const v of verdicts.values()) {
       this.verdicts.settle(v);
-      this.opts.bus.emit("tx.verdict", v);
+      // An earlier pulse's acceptance was announced then: not again (nor counted twice).
+      if (v.state === "rejected" || v.pulse === d.pulse) this.opts.bus.emit("tx.verdict", v);
     }
     this.lastFinal = { pulse: d.pulse, at: Date.now() };
     this.opts.bus.emit("pulse.final", {
@@ -275,6 +276,10 @@ export class Bookkeeper {
       rejected,
       applyMs: 0,
     });
+    // As after a pulse made alone: retention drops old versions, in small steps, off this call.
+    this.opts.ledger
+      .pruneAll()
+      .catch((err) => this.opts.log.error({ err, pulse: d.pulse }, "pruning after the pulse failed"));
   }
 
   /** Transactions this node would have proposed that change nothing now: refused, with their results. */

@@ -7,8 +7,10 @@
  *   {"org": hex(20), "pulse": n, "round": n, "proposal": hex (kind 0x48), "polka": [hex (kind 0x46)...]}
  */
 import { open, readFile, rename } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { FinalityValue } from "./finality-round.js";
 import { type DecodedProposal, decodeProposal } from "./proposal.js";
+import { syncDir } from "./sign-guard-files.js";
 import type { Lock, ProposalIn } from "./tendermint.js";
 import { decodeVote } from "./votes.js";
 
@@ -70,6 +72,8 @@ export async function writeLock(
     await f.close();
   }
   await rename(tmp, path);
+  // The rename itself must survive a power loss: the lock is what keeps this node from voting against itself.
+  await syncDir(dirname(path));
 }
 
 /** The engine's view of a decoded proposal, its bytes kept to relay. */

@@ -15,11 +15,10 @@
  */
 import { hash } from "node:crypto";
 import type { PreparedPulse } from "../ledger/ledger.js";
-import { TxKind } from "../ledger/tx.js";
-import { decodeTx, rewardTx } from "../ledger/tx-codec.js";
-import { DecodeError } from "../util/bytes.js";
+import { rewardTx } from "../ledger/tx-codec.js";
 import { decodeCertificate, encodeCertificate, verifyCertificate } from "./certificate.js";
 import type { Decided, FinalityOptions } from "./finality.js";
+import { fillBatch, transfersOf, withoutFirst } from "./finality-batch.js";
 import { proposalIn, readLock, writeLock } from "./finality-lock.js";
 import { batchHashOf, decodeProposal, encodeProposal, valueIdOf } from "./proposal.js";
 import { SignGuardError } from "./sign-guard.js";
@@ -47,6 +46,8 @@ export interface PulseRoundOptions extends Omit<FinalityOptions, "committee"> {
   /** Transactions this node would have proposed, refused since they change nothing. */
   readonly refuse: (txs: readonly Buffer[], prepared: PreparedPulse) => void;
   readonly decided: (d: Decided, proposalBytes: Buffer) => void;
+  /** The round ended without committing (its commit failed, e.g. catching up committed the pulse first). */
+  readonly abandoned?: () => void;
   /** Evidence this node found. */
   readonly evidence: (ev: Buffer) => void;
 }
@@ -189,7 +190,12 @@ export class PulseRound {
   private async handleAll(actions: Action<FinalityValue>[]): Promise<void> {
     for (const a of actions) {
       if (this.closed) return;
-      await this.handle(a);
+      // One action that fails (a build, a disk error) must not cost the ones after it (a timeout).
+      try {
+        await this.handle(a);
+      } catch (err) {
+        this.o.log.error({ err, pulse: this.pulse, action: a.type }, "a finality action failed");
+      }
     }
   }
 
@@ -235,7 +241,11 @@ export class PulseRound {
 
   private async build(round: number): Promise<void> {
     const reward = this.reward === undefined ? [] : [this.reward];
-    const pool = this.fill(this.o.pool(), (this.o.maxBatch ?? 20_000) - reward.length);
+    const pool = fillBatch(
+      this.o.pool(),
+      (this.o.maxBatch ?? 20_000) - reward.length,
+      this.boundOf(this.o.signer.id),
+    );
     if (pool.length === 0) return;
     const txs = [...reward, ...pool];
     const prepared = await this.o.ledger.prepare(this.pulse, txs, {
@@ -255,6 +265,7 @@ export class PulseRound {
       root = { hash: Buffer.from(root.hash.map((x, i) => (i === 0 ? x ^ 1 : x))), sum: root.sum };
     const value: FinalityValue = { txs, root, batchHash: batchHashOf(txs) };
     const id = valueIdOf(this.org, this.pulse, root, value.batchHash).toString("hex");
+    this.prepared.get(id)?.discard();
     this.prepared.set(id, prepared);
     await this.handleAll(this.engine!.propose(round, id, value));
   }
@@ -322,36 +333,6 @@ export class PulseRound {
     }
   }
 
-  /**
-   * The pool's transactions for a batch of at most `room`, the rewards left out (the proposer makes
-   * its own). With a bound (this node's deposit), a transfer that would take the batch's transfers
-   * past it stays in the pool, and so does every later transaction of its actor (they would fail on
-   * its nonce); the rest go on, so one large transfer holds back no one else.
-   */
-  private fill(pool: readonly Buffer[], room: number): Buffer[] {
-    const bound = this.boundOf(this.o.signer.id);
-    const out: Buffer[] = [];
-    const held = new Set<string>();
-    let total = 0n;
-    for (const tx of pool) {
-      if (out.length >= room) break;
-      if (isReward(tx)) continue;
-      if (bound !== undefined) {
-        const t = peek(tx);
-        if (t !== undefined) {
-          if (held.has(t.actor)) continue;
-          if (total + t.transfer > bound) {
-            held.add(t.actor);
-            continue;
-          }
-          total += t.transfer;
-        }
-      }
-      out.push(tx);
-    }
-    return out;
-  }
-
   /** The deposit bounding what `id` proposes in this pulse, or undefined for none. */
   private boundOf(id: Buffer): bigint | undefined {
     const deposits = this.o.deposits?.(this.pulse);
@@ -386,9 +367,22 @@ export class PulseRound {
   }
 
   private async decide(a: Extract<Action<FinalityValue>, { type: "decide" }>): Promise<void> {
-    const prepared = this.prepared.get(a.id);
-    if (prepared === undefined) throw new Error(`decided value ${a.id} was never prepared`);
+    // A value known valid without a prepared pulse (a lock read back after a restart) is prepared now.
+    const prepared =
+      this.prepared.get(a.id) ??
+      (await this.o.ledger.prepare(this.pulse, [...a.value.txs], {
+        proofs: false,
+        skipUnchanged: true,
+        committee: this.o.committee,
+      }));
     this.prepared.delete(a.id);
+    if (
+      !Buffer.from(prepared.root.hash).equals(a.value.root.hash) ||
+      prepared.root.sum !== a.value.root.sum
+    ) {
+      prepared.discard();
+      return this.abandon(new Error(`the final value ${a.id} does not re-apply to its root here`));
+    }
     const fromPeer = a.precommits.map((p) => p.raw as Raw).find((r) => !Buffer.isBuffer(r)) as
       | { certificate: Buffer }
       | undefined;
@@ -403,13 +397,28 @@ export class PulseRound {
         precommits: a.precommits.map((p) => p.raw as Buffer),
       });
     // Kept with the pulse, in its batch: a bookkeeper catching up is shown it (Op.Pulses).
-    const outcome = await prepared.commit({ certificate });
+    let outcome: Awaited<ReturnType<PreparedPulse["commit"]>>;
+    try {
+      outcome = await prepared.commit({ certificate });
+    } catch (err) {
+      return this.abandon(err);
+    }
     const proposalBytes = a.proposal.raw as Buffer;
     this.closed = true;
     this.o.decided(
       { pulse: this.pulse, round: a.round, proposal: decodeProposal(proposalBytes), outcome, certificate },
       proposalBytes,
     );
+  }
+
+  /** Ends this round without a pulse of its own: the service starts the next one afresh. */
+  private abandon(err: unknown): void {
+    this.o.log.warn(
+      { err, pulse: this.pulse },
+      "the final pulse could not be committed here (caught up, or the disk failed)",
+    );
+    this.closed = true;
+    this.o.abandoned?.();
   }
 
   private resend(): void {
@@ -426,46 +435,6 @@ export class PulseRound {
     for (const v of r.votes) send(v.raw);
     for (const m of this.mine) send(m);
   }
-}
-
-/** Whether encoded transaction bytes are a reward's (format 1, kind 0x0e). */
-function isReward(tx: Buffer): boolean {
-  return tx[0] === 1 && tx[1] === TxKind.Reward;
-}
-
-/** A transaction's actor (hex) and the amount it transfers (0 but for a transfer); undefined if it has no actor. */
-function peek(tx: Buffer): { actor: string; transfer: bigint } | undefined {
-  let decoded: ReturnType<typeof decodeTx>;
-  try {
-    decoded = decodeTx(tx);
-  } catch (err) {
-    if (err instanceof DecodeError) return undefined;
-    throw err;
-  }
-  const b = decoded.body;
-  if (b.kind === TxKind.Genesis || b.kind === TxKind.Reward) return undefined;
-  return { actor: b.actor.toString("hex"), transfer: b.kind === TxKind.Transfer ? b.amount : 0n };
-}
-
-/** What the transfers of a batch add up to (every one that decodes, whatever its verdict will be). */
-export function transfersOf(txs: readonly Buffer[]): bigint {
-  let total = 0n;
-  for (const tx of txs) if (tx[1] === TxKind.Transfer) total += peek(tx)?.transfer ?? 0n;
-  return total;
-}
-
-/** A prepared pulse seen without the first transaction's result (the reward this node put first). */
-function withoutFirst(p: PreparedPulse): PreparedPulse {
-  return {
-    pulse: p.pulse,
-    root: p.root,
-    results: p.results.slice(1),
-    changed: p.changed,
-    accountsChanged: p.accountsChanged,
-    issued: p.issued,
-    commit: (extras) => p.commit(extras),
-    discard: () => p.discard(),
-  };
 }
 
 /** The signed vote inside a vote's or proposal's bytes. */

@@ -17,12 +17,12 @@ import type { Signer } from "../crypto/ed25519.js";
 import type { Ledger, PreparedPulse, PulseOutcome } from "../ledger/ledger.js";
 import type { Logger } from "../node/log.js";
 import { CodedError } from "../util/errors.js";
-import { decodeCertificate } from "./certificate.js";
+import { decodeCertificate, verifyCertificate } from "./certificate.js";
 import { type FinalityValue, PulseRound } from "./finality-round.js";
-import type { DecodedProposal } from "./proposal.js";
+import { type DecodedProposal, decodeProposal } from "./proposal.js";
 import type { SignGuard } from "./sign-guard.js";
 import type { Timeouts } from "./tendermint.js";
-import { checkEvidence } from "./votes.js";
+import { checkEvidence, decodeVote } from "./votes.js";
 
 /** Where finality messages go: every committee member and observer of the organization. */
 export interface FinalityTransport {
@@ -46,6 +46,8 @@ export interface FinalityOptions {
   readonly guard: SignGuard;
   /** The committee that finalizes `pulse`: account ids in drawn order (the first is round 0's proposer). */
   readonly committee: (pulse: number) => readonly Buffer[];
+  /** Each member's deposit bounding the transfers it proposes in a pulse (committee order); undefined: no bound. */
+  readonly deposits?: (pulse: number) => readonly bigint[] | undefined;
   readonly transport: FinalityTransport;
   readonly log: Logger;
   /** Where this node's lock is kept across restarts. */
@@ -64,6 +66,8 @@ export interface FinalityOptions {
   readonly resendMs?: number;
   /** Most transactions in one proposal. @default 20000 */
   readonly maxBatch?: number;
+  /** Gossips a transaction to the other bookkeepers again (one that waited in the pool for a while). */
+  readonly relay?: (tx: Buffer) => void;
   /** Test only: behave as a byzantine bookkeeper. */
   readonly byzantine?: "wrong-root" | "equivocate";
 }
@@ -73,20 +77,29 @@ export class FinalityError extends CodedError<"STOPPED" | "NOT_MEMBER"> {}
 
 /** Pulses ahead of the next one whose messages are kept until the node gets there. */
 const FUTURE_PULSES = 3;
-/** Messages kept for future pulses, in all. */
+/** Messages kept for future pulses, in all, and their bytes. */
 const FUTURE_MAX = 4096;
+const FUTURE_MAX_BYTES = 16 * 1024 * 1024;
+/** The largest consensus message taken: a gossip frame is at most 1 MiB. */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Slots a pooled transaction waits before it is gossiped to the other bookkeepers again (then every such many). */
+const RELAY_AFTER_TICKS = 3;
+/** Transactions gossiped again per slot at most. */
+const RELAY_PER_TICK = 1000;
 /** Final pulses after its own during which evidence is gossiped again with each pulse. */
 const EVIDENCE_REGOSSIP_PULSES = 10;
-/** Final pulses whose proposal and certificate are kept to help a lagging bookkeeper. */
-const RECENT_PULSES = 256;
+/** Final pulses whose proposal and certificate are kept to help a lagging bookkeeper (a proposal is at most 1 MiB). */
+const RECENT_PULSES = 32;
 
 /** The finality service of one organization on one node. */
 export class Finality {
-  /** Transactions waiting for a proposal, by the hash of their bytes (insertion order = arrival). */
-  private readonly pool = new Map<string, Buffer>();
+  /** Transactions waiting for a proposal, by the hash of their bytes (insertion order = arrival), with the slots they waited. */
+  private readonly pool = new Map<string, { tx: Buffer; age: number }>();
   private current: PulseRound | undefined;
   private readonly future = new Map<number, Buffer[]>();
   private futureCount = 0;
+  private futureBytes = 0;
+  private ticking = false;
   private readonly recent = new Map<number, { proposal: Buffer; certificate: Buffer }>();
   private readonly answered = new Map<number, number>();
   /** Evidence held, by its bytes, with the pulse it is about (kept for the publicity period). */
@@ -123,24 +136,139 @@ export class Finality {
   offer(txs: readonly Buffer[]): void {
     for (const tx of txs) {
       const key = PulseRound.txKey(tx);
-      if (!this.pool.has(key)) this.pool.set(key, tx);
+      if (!this.pool.has(key)) this.pool.set(key, { tx, age: 0 });
     }
   }
 
-  /** A pulse slot ended: start the next pulse's rounds if there is something to finalize. */
+  /**
+   * A pulse slot ended: start the next pulse's rounds if the pool would change the state. A pool that
+   * would not (every transaction refused now) is refused here, so that no round starts for nothing.
+   * Transactions that waited a while are gossiped again: the proposer may not have them.
+   */
   tick(): void {
-    if (this.stopped || this.current !== undefined || this.pool.size === 0) return;
-    this.begin();
+    if (this.stopped || this.ticking) return;
+    let relayed = 0;
+    for (const e of this.pool.values())
+      if (++e.age % RELAY_AFTER_TICKS === 0 && relayed++ < RELAY_PER_TICK) this.opts.relay?.(e.tx);
+    if (this.current !== undefined || this.pool.size === 0) return;
+    this.ticking = true;
+    void this.precheck()
+      .catch((err) => this.opts.log.error({ err }, "checking the pool failed"))
+      .finally(() => {
+        this.ticking = false;
+      });
+  }
+
+  private async precheck(): Promise<void> {
+    const pulse = this.nextPulse;
+    const txs = this.poolTxs();
+    const prepared = await this.opts.ledger.prepare(pulse, txs, { proofs: false, skipUnchanged: true });
+    prepared.discard();
+    if (this.stopped || this.current !== undefined || this.nextPulse !== pulse) return;
+    if (prepared.changed) this.begin();
+    else {
+      for (const tx of txs) this.pool.delete(PulseRound.txKey(tx));
+      this.opts.onRefused?.(txs, prepared);
+    }
+  }
+
+  private poolTxs(): Buffer[] {
+    const out: Buffer[] = [];
+    const max = this.opts.maxBatch ?? 20_000;
+    for (const e of this.pool.values()) {
+      if (out.length >= max) break;
+      out.push(e.tx);
+    }
+    return out;
+  }
+
+  /**
+   * Checks a consensus message whole before anything is done with it (the gossip validator calls it
+   * too): its format and signatures, its organization, and that whoever signed it is in the committee
+   * of its pulse. Throws otherwise; returns the pulse. A certificate's signer count is checked against
+   * the committee before any signature is.
+   */
+  check(bytes: Uint8Array): number {
+    const b = Buffer.from(bytes);
+    if (b.length > MAX_MESSAGE_BYTES) throw new RangeError("a consensus message is at most 1 MiB");
+    const org = this.orgId();
+    const member = (pulse: number, id: Buffer) => {
+      if (!this.opts.committee(pulse).some((m) => m.equals(id)))
+        throw new RangeError(`the signer is not in the committee of pulse ${pulse}`);
+    };
+    switch (b[1]) {
+      case 0x46: {
+        const v = decodeVote(b);
+        if (!v.org.equals(org)) throw new RangeError("a vote for another organization");
+        member(v.pulse, v.signer);
+        return v.pulse;
+      }
+      case 0x48: {
+        const p = decodeProposal(b, { maxBytes: MAX_MESSAGE_BYTES });
+        if (!p.org.equals(org)) throw new RangeError("a proposal for another organization");
+        member(p.pulse, p.signer);
+        return p.pulse;
+      }
+      case 0x49: {
+        // Cheap fields first: org at 2, pulse at 22, count at 138.
+        if (b.length < 140 || !b.subarray(2, 22).equals(org))
+          throw new RangeError("not a certificate of ours");
+        const committee = this.opts.committee(readU64(b, 22));
+        if (b.readUInt16BE(138) > committee.length)
+          throw new RangeError("more signers than the committee has");
+        const c = decodeCertificate(b);
+        verifyCertificate(c, committee);
+        return c.pulse;
+      }
+      case 0x47: {
+        const e = checkEvidence(b);
+        if (!e.org.equals(org)) throw new RangeError("evidence about another organization");
+        member(e.pulse, e.signer);
+        return e.pulse;
+      }
+      default:
+        throw new RangeError(`kind ${b[1]} is not a consensus message`);
+    }
   }
 
   /** Bytes from a peer (or a loopback of our own): a proposal, vote, certificate or evidence. */
   receive(bytes: Uint8Array): void {
     if (this.stopped) return;
     try {
-      this.route(Buffer.from(bytes));
+      const b = Buffer.from(bytes);
+      this.route(b, this.check(b));
     } catch (err) {
       this.opts.log.debug({ err: (err as Error).message }, "finality message dropped");
     }
+  }
+
+  /**
+   * Pulses were committed by catching up (replica.ts), not by these rounds: the pulse in progress, if
+   * now final, is dropped, and so are the pool's transactions those pulses carried.
+   */
+  replayed(txs: readonly Buffer[]): void {
+    for (const tx of txs) this.pool.delete(PulseRound.txKey(tx));
+    const c = this.current;
+    if (c !== undefined && c.pulse < this.nextPulse) {
+      this.current = undefined;
+      void c.close();
+    }
+    for (const [k, list] of this.future)
+      if (k < this.nextPulse) {
+        this.dropFuture(k, list);
+      }
+    if (this.current === undefined && this.future.has(this.nextPulse) && !this.stopped) this.begin();
+  }
+
+  /** A round that ended without a final pulse of its own (its commit failed): the next tick or message starts again. */
+  private abandoned(round: PulseRound): void {
+    if (this.current === round) this.current = undefined;
+  }
+
+  private dropFuture(k: number, list: readonly Buffer[]): void {
+    this.future.delete(k);
+    this.futureCount -= list.length;
+    for (const b of list) this.futureBytes -= b.length;
   }
 
   /** Stops timers; what is in flight is dropped (a restart resumes from the guard and the lock). */
@@ -163,7 +291,8 @@ export class Finality {
       ...this.opts,
       pulse,
       committee,
-      pool: () => [...this.pool.values()].slice(0, this.opts.maxBatch ?? 20_000),
+      pool: () => this.poolTxs(),
+      abandoned: () => this.abandoned(round),
       refuse: (txs, prepared) => {
         for (const tx of txs) this.pool.delete(PulseRound.txKey(tx));
         this.opts.onRefused?.(txs, prepared);
@@ -173,9 +302,9 @@ export class Finality {
     });
     this.current = round;
     round.start();
+    for (const [k, list] of this.future) if (k < pulse) this.dropFuture(k, list);
     const waiting = this.future.get(pulse) ?? [];
-    this.futureCount -= waiting.length;
-    this.future.delete(pulse);
+    this.dropFuture(pulse, waiting);
     for (const m of waiting) this.receive(m);
     return round;
   }
@@ -190,16 +319,16 @@ export class Finality {
     void old?.close();
     this.opts.onDecided(d);
     // A peer's messages for the next pulse may already be here.
-    if (this.future.has(this.nextPulse)) this.begin();
+    if (!this.stopped && this.future.has(this.nextPulse)) this.begin();
   }
 
-  private route(b: Buffer): void {
+  /** A checked message (check()) about `pulse`. */
+  private route(b: Buffer, pulse: number): void {
     const kind = b[1];
     if (kind === 0x47) {
       this.keepEvidence(b, false);
       return;
     }
-    const pulse = kind === 0x49 ? decodeCertificate(b).pulse : readPulse(b);
     const next = this.nextPulse;
     if (pulse < next) {
       this.helpBehind(pulse);
@@ -212,10 +341,12 @@ export class Finality {
         this.opts.onBehind?.();
       }
       if (pulse > next + FUTURE_PULSES || this.futureCount >= FUTURE_MAX) return;
+      if (this.futureBytes + b.length > FUTURE_MAX_BYTES) return;
       const list = this.future.get(pulse) ?? [];
       list.push(b);
       this.future.set(pulse, list);
       this.futureCount++;
+      this.futureBytes += b.length;
       return;
     }
     (this.current ?? this.begin()).receive(b);
@@ -227,7 +358,7 @@ export class Finality {
     const now = Date.now();
     if (r === undefined || (this.answered.get(pulse) ?? 0) + 1000 > now) return;
     this.answered.set(pulse, now);
-    if (this.answered.size > RECENT_PULSES) this.answered.delete(this.answered.keys().next().value!);
+    for (const k of this.answered.keys()) if (!this.recent.has(k)) this.answered.delete(k);
     this.opts.transport.broadcast(r.proposal);
     this.opts.transport.broadcast(r.certificate);
   }
@@ -250,6 +381,12 @@ export class Finality {
     if (!this.opts.committee(e.pulse).some((id) => id.equals(e.signer))) return;
     const key = ev.toString("base64");
     if (this.evidence.has(key)) return;
+    // One piece per signer and (pulse, round, step) is proof enough: more would only grow the store.
+    for (const x of this.evidence.values()) {
+      const y = checkEvidence(x.bytes);
+      if (y.signer.equals(e.signer) && y.pulse === e.pulse && y.round === e.round && y.step === e.step)
+        return;
+    }
     this.evidence.set(key, { bytes: ev, pulse: e.pulse });
     this.opts.log.warn({ signer: e.signer.toString("hex"), pulse: e.pulse, round: e.round }, "equivocation");
     if (ours) this.opts.transport.broadcast(ev);
@@ -263,14 +400,11 @@ export class Finality {
   }
 }
 
-/** The pulse of a vote or proposal (both start with a vote's fields: format, kind, org, pulse). */
-function readPulse(b: Buffer): number {
-  // Vote: u8 1 | u8 0x46 | org[20] | u64 pulse; proposal: u8 1 | u8 0x48 | vote...
-  const at = b[1] === 0x48 ? 2 + 22 : 22;
-  if (b.length < at + 8) throw new RangeError("message too short");
-  const p = b.readBigUInt64BE(at);
-  if (p > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError("pulse out of range");
-  return Number(p);
+/** A u64 field as a number (a pulse beyond 2^53 - 1 is refused). */
+function readU64(b: Buffer, at: number): number {
+  const v = b.readBigUInt64BE(at);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError("pulse out of range");
+  return Number(v);
 }
 
 export type { FinalityValue };

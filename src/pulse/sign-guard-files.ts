@@ -3,7 +3,9 @@
 import { randomBytes } from "node:crypto";
 import { type FileHandle, link, open, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { exists, makeDirs as makeDirsIn } from "../util/fs.js";
+import { exists, makeDirs as makeDirsIn, syncDir } from "../util/fs.js";
+
+export { syncDir };
 
 function code(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException).code;
@@ -80,18 +82,6 @@ export function makeDirs(dir: string): Promise<void> {
       new Error(`cannot create the folder ${p} for the sign guard: ${messageOf(err)}`, { cause: err }),
     (p) => syncDir(dirname(p)),
   );
-}
-
-/** Makes directory entries in `dir` durable. */
-export async function syncDir(dir: string): Promise<void> {
-  // Windows cannot open a folder (and NTFS journals its metadata).
-  if (process.platform === "win32") return;
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 export { exists };

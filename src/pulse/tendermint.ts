@@ -31,6 +31,9 @@ import {
 
 export * from "./tendermint-types.js";
 
+/** Equivocating slots reported per pulse at most. */
+const MAX_REPORTED = 1024;
+
 /** The consensus for one pulse number. */
 export class Height<V> {
   private round = -1;
@@ -46,6 +49,8 @@ export class Height<V> {
   private readonly weak: number;
   private out: Action<V>[] = [];
   private decision: { round: number; id: string } | undefined;
+  /** Slots (signer, round, step) whose equivocation was reported. */
+  private readonly reported = new Set<string>();
 
   constructor(private readonly opts: HeightOptions) {
     if (opts.committee.length === 0) throw new RangeError("a committee has at least one member");
@@ -119,7 +124,7 @@ export class Height<V> {
     r.heard.add(p.signer);
     if (r.proposal === undefined) r.proposal = p;
     else if (r.proposal.id !== p.id || r.proposal.validRound !== p.validRound)
-      this.out.push({ type: "equivocation", signer: p.signer, first: r.proposal.raw, second: p.raw });
+      this.equivocation(`${p.signer}/${p.round}/propose`, p.signer, r.proposal.raw, p.raw);
     if (!r.proposals.has(p.id) && r.proposals.size < MAX_PROPOSALS_PER_ROUND) r.proposals.set(p.id, p);
     return this.run();
   }
@@ -133,9 +138,15 @@ export class Height<V> {
       v,
       v.id !== null && r.proposals.has(v.id),
     );
-    if (had !== undefined)
-      this.out.push({ type: "equivocation", signer: v.signer, first: had.raw, second: v.raw });
+    if (had !== undefined) this.equivocation(`${v.signer}/${v.round}/${v.step}`, v.signer, had.raw, v.raw);
     return this.run();
+  }
+
+  /** Reports a signer's two messages for one slot, once per slot: one piece of evidence is proof enough. */
+  private equivocation(slot: string, signer: string, first: unknown, second: unknown): void {
+    if (this.reported.has(slot) || this.reported.size >= MAX_REPORTED) return;
+    this.reported.add(slot);
+    this.out.push({ type: "equivocation", signer, first, second });
   }
 
   /** The host's verdict on a value after a "validate" action. */
@@ -216,11 +227,15 @@ export class Height<V> {
     this.step = "propose";
     // Rounds before the new one matter only for proposals' valid rounds and late decisions; older
     // than the lock and the valid round, nothing reads them.
-    const keepFrom = Math.min(this.lockedRound, this.validRound, round - 1);
+    const keepFrom = Math.min(round - 1, ...[this.lockedRound, this.validRound].filter((x) => x >= 0));
     for (const k of this.rounds.keys()) if (k < keepFrom && k !== this.decision?.round) this.rounds.delete(k);
     if (this.isMe(this.proposer(round))) {
-      if (this.validValue !== undefined)
+      const same = this.rounds.get(round)?.proposals.get(this.validValue?.id ?? "");
+      if (this.validValue !== undefined && this.validRound < round)
         this.out.push({ type: "proposal", round, validRound: this.validRound, ...this.validValue });
+      else if (this.validValue !== undefined && same?.signer === this.opts.me)
+        // A restart locked in this very round, on our own proposal: the same proposal again.
+        this.out.push({ type: "proposal", round, validRound: same!.validRound, ...this.validValue });
       else this.out.push({ type: "build", round });
     }
     this.timeout("propose", round);

@@ -88,11 +88,12 @@ export function verdictsOf(
   const byId = new Map<string, TxVerdict>();
   let rejected = 0;
   for (const r of results) {
-    // Every transaction decoded on arrival, so each result has its id.
-    const txId = r.txId!.toString("hex");
     if (!r.ok) rejected++;
+    // A transaction that does not decode has no id (a peer's proposal may carry one): no verdict.
+    if (r.txId === undefined) continue;
+    const txId = r.txId.toString("hex");
     if (byId.get(txId)?.state === "accepted") continue;
-    const earlier = r.ok ? undefined : acceptedEarlier(r.txId!);
+    const earlier = r.ok ? undefined : acceptedEarlier(r.txId);
     byId.set(
       txId,
       r.ok

@@ -1,5 +1,5 @@
 /** Small file-system helpers shared by the data dir, key files and the sign guard. */
-import { lstat, mkdir } from "node:fs/promises";
+import { lstat, mkdir, open } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 
 /** Whether anything (a dangling symlink too) is at `path`. */
@@ -36,5 +36,17 @@ export async function makeDirs(
       throw fail(p, err as Error);
     }
     await made?.(p);
+  }
+}
+
+/** Makes directory entries in `dir` durable (a rename, a new file). */
+export async function syncDir(dir: string): Promise<void> {
+  // Windows cannot open a folder (and NTFS journals its metadata).
+  if (process.platform === "win32") return;
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
