@@ -394,7 +394,7 @@ for (const sig of ["SIGINT", "SIGTERM"] as const)
   process.on(sig, () => {
     stopping = true;
     net.killAll();
-    rmSync(root, { recursive: true, force: true });
+    if (!process.env.BENCH_KEEP) rmSync(root, { recursive: true, force: true });
     process.exit(130);
   });
 let failed = false;
@@ -497,6 +497,6 @@ try {
   stopping = true;
   follows.abort();
   await net.stopAll();
-  rmSync(root, { recursive: true, force: true });
+  if (!process.env.BENCH_KEEP) rmSync(root, { recursive: true, force: true });
 }
 if (failed) process.exit(1);

@@ -63,6 +63,8 @@ export const NodeMessageKind = {
   Proposal: 0x48,
   /** 2f+1 precommit signatures that make a pulse final (src/pulse/certificate.ts). */
   Certificate: 0x49,
+  /** Transactions a bookkeeper relays to the others, signed by it (src/dht/wire.ts). */
+  TxBatch: 0x4a,
 } as const;
 
 /** The bytes a signature covers: the tag, then the message (which starts with format, kind, org). */

@@ -215,6 +215,53 @@ export function decodeGroupMessage(bytes: Uint8Array): GroupMessage {
   return { org, from, timeMs, text };
 }
 
+/** Most transactions, and bytes of them, in one relayed batch (a gossip frame is at most 1 MiB). */
+export const MAX_BATCH_TXS = 4096;
+export const MAX_BATCH_BYTES = 900 * 1024;
+
+/**
+ * A batch of transactions a bookkeeper relays to the others on the tx topic, signed by its account:
+ *
+ *   u8 1 ‖ u8 0x4a ‖ org[20] ‖ u64 timeMs ‖ u16 count ‖ count × (u32 len ‖ tx) ‖ publicKey[32] ‖ signature[64]
+ */
+export function signTxBatch(
+  b: { org: Buffer; txs: readonly Uint8Array[]; timeMs?: number },
+  signer: Signer,
+): Buffer {
+  if (b.txs.length > MAX_BATCH_TXS)
+    throw new RangeError(`a batch holds at most ${MAX_BATCH_TXS} transactions`);
+  const w = new Writer(1024);
+  w.u8(MESSAGE_FORMAT_V1).u8(NodeMessageKind.TxBatch).exact(b.org, 20, "org");
+  w.u64n(b.timeMs ?? Date.now()).u16(b.txs.length);
+  for (const tx of b.txs) w.u32(tx.length).bytes(tx);
+  return signed(w, signer);
+}
+
+/** Decodes a relayed batch and checks its signature (not who signed it, nor the transactions: the caller does). */
+export function decodeTxBatch(bytes: Uint8Array): {
+  org: Buffer;
+  timeMs: number;
+  txs: Buffer[];
+  signer: Buffer;
+} {
+  if (bytes.length > MAX_BATCH_BYTES + 4096 * 4 + 256)
+    throw new DecodeError("a transaction batch is too large");
+  const r = new Reader(bytes);
+  const org = header(r, NodeMessageKind.TxBatch, "transaction batch");
+  const timeMs = r.u64Number("timeMs");
+  const n = r.u16("count");
+  if (n > MAX_BATCH_TXS)
+    throw new DecodeError(`a transaction batch holds at most ${MAX_BATCH_TXS} transactions`);
+  const txs: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    const len = r.u32("length");
+    if (len > 64 * 1024) throw new DecodeError("a transaction in a batch is over 64 KiB");
+    txs.push(Buffer.from(r.bytes(len, "transaction")));
+  }
+  const signer = checkSignature(bytes, r, "transaction batch");
+  return { org, timeMs, txs, signer };
+}
+
 /** An OK response. */
 export function okResponse(body: Uint8Array): Buffer {
   return Buffer.concat([Buffer.of(0), body]);

@@ -4,11 +4,14 @@
  * each heartbeat too; transactions gossiped on the tx topic by members go to the bookkeeper; and
  * the server answers peers from the books through `books()`.
  */
+
+import { NodeMessageKind } from "../crypto/domain.js";
 import type { Signer } from "../crypto/ed25519.js";
-import { signPulseFinal } from "../dht/wire.js";
+import { decodeTxBatch, MAX_BATCH_BYTES, MAX_BATCH_TXS, signPulseFinal, signTxBatch } from "../dht/wire.js";
 import { Role } from "../ledger/account.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { TxKind } from "../ledger/tx.js";
+import { decodeTx } from "../ledger/tx-codec.js";
 import type { Bookkeeper } from "../pulse/bookkeeper.js";
 import type { PulseEvents } from "../pulse/events.js";
 import { consensusTopic, pulseTopic, txTopic } from "./discovery.js";
@@ -54,6 +57,10 @@ export interface ConsensusPort {
 
 /** Kinds carried on the consensus topic: vote, evidence, proposal, certificate. */
 const CONSENSUS_KINDS = new Set([0x46, 0x47, 0x48, 0x49]);
+/** How long a bookkeeper gathers transactions to relay into one batch (ms). */
+const BATCH_MS = 50;
+/** How far a relayed batch's time may be from the receiver's clock (ms). */
+const BATCH_SKEW_MS = 5 * 60_000;
 /** Transactions of non-members taken from gossip per second (each may write a leaf, as an application does). */
 const OUTSIDER_TXS_PER_SECOND = 10;
 
@@ -118,6 +125,64 @@ export class Bookkeeping {
 
   constructor(private readonly d: BookkeepingDeps) {}
 
+  /** Transactions waiting to be relayed in the next batch, and their bytes. */
+  private relaying: { txs: Buffer[]; bytes: number; timer: NodeJS.Timeout | undefined } = {
+    txs: [],
+    bytes: 0,
+    timer: undefined,
+  };
+
+  /** Whether `id` is in the committee of the next pulse. */
+  private isKeeper(id: Buffer): boolean {
+    const { committee, ledger } = this.d;
+    if (committee === undefined || ledger.head === undefined) return false;
+    try {
+      return committee(ledger.head + 1).some((k) => k.equals(id));
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Relays a transaction queued here to the other bookkeepers: a committee member gathers them for
+   * BATCH_MS into one batch it signs (one gossip message, one gossip signature, instead of one per
+   * transaction); any other node publishes it alone. Only transactions whose signatures hold go.
+   */
+  private relay(tx: Buffer): void {
+    const org = this.d.ledger.org!.id;
+    const publish = (data: Uint8Array) =>
+      void this.d.host
+        .publish(txTopic(org), data)
+        .catch((err) => this.d.log.debug({ err }, "publish failed"));
+    try {
+      verifiedTx(tx);
+    } catch {
+      return;
+    }
+    if (!this.isKeeper(this.d.keys.node.id)) {
+      publish(tx);
+      return;
+    }
+    const r = this.relaying;
+    if (r.txs.length >= MAX_BATCH_TXS || r.bytes + tx.length > MAX_BATCH_BYTES) this.flush();
+    this.relaying.txs.push(tx);
+    this.relaying.bytes += tx.length;
+    if (this.relaying.timer === undefined) {
+      this.relaying.timer = setTimeout(() => this.flush(), BATCH_MS);
+      this.relaying.timer.unref();
+    }
+  }
+
+  private flush(): void {
+    const r = this.relaying;
+    clearTimeout(r.timer);
+    this.relaying = { txs: [], bytes: 0, timer: undefined };
+    if (r.txs.length === 0) return;
+    const org = this.d.ledger.org!.id;
+    const batch = signTxBatch({ org, txs: r.txs }, this.d.keys.node);
+    void this.d.host.publish(txTopic(org), batch).catch((err) => this.d.log.debug({ err }, "publish failed"));
+  }
+
   private outsiderBudget(): boolean {
     const second = Math.floor(Date.now() / 1000);
     if (second !== this.budget.second) this.budget = { second, used: 0 };
@@ -130,25 +195,47 @@ export class Bookkeeping {
     const org = ledger.org!.id;
     const publish = (data: Uint8Array) =>
       host.publish(pulseTopic(org), data).catch((err) => this.d.log.debug({ err }, "publish failed"));
+    /**
+     * A gossiped transaction's checks. `vouched`: relayed by a committee member, which checked its
+     * signatures before it signed the batch: no role needed, and the signatures are left to the
+     * ledger's re-application (on the verification threads) instead of this thread, once per node.
+     */
+    const checkTx = (data: Uint8Array, vouched: boolean) => {
+      // Signatures too, unless vouched for: a forged transaction must not be forwarded, nor fill the queue.
+      const tx = vouched ? decodeTx(data) : verifiedTx(data);
+      if (tx.body.kind === TxKind.Genesis || !tx.body.org.equals(org))
+        throw new Error("not for this organization");
+      // A reward is put in a batch by the pulse's proposer, never relayed.
+      if (tx.body.kind === TxKind.Reward) throw new Error("a reward transaction is not gossiped");
+      // Members' transactions, and a few of others' (applications) unless a bookkeeper vouches for them.
+      if (
+        !vouched &&
+        (ledger.account(tx.body.actor)?.role ?? Role.None) < Role.Member &&
+        !this.outsiderBudget()
+      )
+        throw new Error("only members' transactions are taken from gossip beyond a small budget");
+    };
+    const submit = (data: Uint8Array) => {
+      try {
+        bookkeeper.submit(data, "gossip");
+      } catch (err) {
+        this.d.log.debug({ err }, "a gossiped transaction was refused");
+      }
+    };
     host.subscribe(
       txTopic(org),
       (data) => {
-        // Signatures too: a forged transaction must not be forwarded, nor fill the queue.
-        const tx = verifiedTx(data);
-        if (tx.body.kind === TxKind.Genesis || !tx.body.org.equals(org))
-          throw new Error("not for this organization");
-        // A reward is put in a batch by the pulse's proposer, never relayed.
-        if (tx.body.kind === TxKind.Reward) throw new Error("a reward transaction is not gossiped");
-        // Members' transactions, and a few of others' (applications relayed by another bookkeeper).
-        if ((ledger.account(tx.body.actor)?.role ?? Role.None) < Role.Member && !this.outsiderBudget())
-          throw new Error("only members' transactions are taken from gossip beyond a small budget");
+        if (data[1] !== NodeMessageKind.TxBatch) return checkTx(data, false);
+        // A batch relayed by a member of the committee: signed by it, recent, every transaction valid.
+        const b = decodeTxBatch(data);
+        if (!b.org.equals(org)) throw new Error("a batch for another organization");
+        if (Math.abs(Date.now() - b.timeMs) > BATCH_SKEW_MS) throw new Error("a stale transaction batch");
+        if (!this.isKeeper(b.signer)) throw new Error("a batch not relayed by a bookkeeper of the committee");
+        for (const tx of b.txs) checkTx(tx, true);
       },
       (_t, data) => {
-        try {
-          bookkeeper.submit(data, "gossip");
-        } catch (err) {
-          this.d.log.debug({ err }, "a gossiped transaction was refused");
-        }
+        if (data[1] !== NodeMessageKind.TxBatch) return submit(data);
+        for (const tx of decodeTxBatch(data).txs) submit(tx);
       },
     );
     const consensus = this.d.consensus;
@@ -168,8 +255,7 @@ export class Bookkeeping {
           void host
             .publish(consensusTopic(org), b)
             .catch((err) => this.d.log.debug({ err }, "publish failed")),
-        (tx) =>
-          void host.publish(txTopic(org), tx).catch((err) => this.d.log.debug({ err }, "publish failed")),
+        (tx) => this.relay(tx),
       );
     }
     return [

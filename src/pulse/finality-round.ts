@@ -68,6 +68,8 @@ export class PulseRound {
   private readonly mine: Buffer[] = [];
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  /** When the engine last asked for something: a round that moves needs no resending. */
+  private progressAt = Date.now();
   private readonly org: Buffer;
   private readonly me: string;
   /** The pulse's reward transaction, when the organization pays one: every valid batch carries it. */
@@ -188,6 +190,7 @@ export class PulseRound {
   }
 
   private async handleAll(actions: Action<FinalityValue>[]): Promise<void> {
+    if (actions.length > 0) this.progressAt = Date.now();
     for (const a of actions) {
       if (this.closed) return;
       // One action that fails (a build, a disk error) must not cost the ones after it (a timeout).
@@ -423,6 +426,8 @@ export class PulseRound {
 
   private resend(): void {
     if (this.closed || this.engine === undefined) return;
+    // Said again only when the round has not moved for a while: a proposal can be 1 MiB.
+    if (Date.now() - this.progressAt < (this.o.resendMs ?? 1000)) return;
     const r = this.engine.resend();
     const sent = new Set<unknown>();
     const send = (raw: unknown) => {

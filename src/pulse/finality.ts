@@ -82,10 +82,12 @@ const FUTURE_MAX = 4096;
 const FUTURE_MAX_BYTES = 16 * 1024 * 1024;
 /** The largest consensus message taken: a gossip frame is at most 1 MiB. */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
-/** Slots a pooled transaction waits before it is gossiped to the other bookkeepers again (then every such many). */
-const RELAY_AFTER_TICKS = 3;
+/** Transactions of the pool prepared at a slot's end to tell whether a round should start. */
+const PRECHECK_TXS = 64;
+/** Slots a pooled transaction waits before it is gossiped to the other bookkeepers again (at 4, 8, 16... slots). */
+const RELAY_AFTER_TICKS = 4;
 /** Transactions gossiped again per slot at most. */
-const RELAY_PER_TICK = 1000;
+const RELAY_PER_TICK = 256;
 /** Final pulses after its own during which evidence is gossiped again with each pulse. */
 const EVIDENCE_REGOSSIP_PULSES = 10;
 /** Final pulses whose proposal and certificate are kept to help a lagging bookkeeper (a proposal is at most 1 MiB). */
@@ -148,9 +150,19 @@ export class Finality {
   tick(): void {
     if (this.stopped || this.ticking) return;
     let relayed = 0;
-    for (const e of this.pool.values())
-      if (++e.age % RELAY_AFTER_TICKS === 0 && relayed++ < RELAY_PER_TICK) this.opts.relay?.(e.tx);
-    if (this.current !== undefined || this.pool.size === 0) return;
+    // Again after RELAY_AFTER_TICKS slots, then each time the wait doubles: a pool that waits because
+    // the committee is busy must not flood the network with copies.
+    for (const e of this.pool.values()) {
+      e.age++;
+      if (e.age >= RELAY_AFTER_TICKS && (e.age & (e.age - 1)) === 0 && relayed++ < RELAY_PER_TICK)
+        this.opts.relay?.(e.tx);
+    }
+    this.startIfReady();
+  }
+
+  /** Starts the next pulse's rounds if none runs and the pool would change the state. */
+  private startIfReady(): void {
+    if (this.stopped || this.ticking || this.current !== undefined || this.pool.size === 0) return;
     this.ticking = true;
     void this.precheck()
       .catch((err) => this.opts.log.error({ err }, "checking the pool failed"))
@@ -161,7 +173,8 @@ export class Finality {
 
   private async precheck(): Promise<void> {
     const pulse = this.nextPulse;
-    const txs = this.poolTxs();
+    // The pool's first transactions are enough to tell: the proposer prepares the whole pool anyway.
+    const txs = this.poolTxs().slice(0, PRECHECK_TXS);
     const prepared = await this.opts.ledger.prepare(pulse, txs, { proofs: false, skipUnchanged: true });
     prepared.discard();
     if (this.stopped || this.current !== undefined || this.nextPulse !== pulse) return;
@@ -318,8 +331,11 @@ export class Finality {
     this.current = undefined;
     void old?.close();
     this.opts.onDecided(d);
-    // A peer's messages for the next pulse may already be here.
-    if (!this.stopped && this.future.has(this.nextPulse)) this.begin();
+    // A peer's messages for the next pulse may already be here; else, under load, the pool is not
+    // left to wait for the next slot's end: the pulse after a slow one starts at once.
+    if (this.stopped) return;
+    if (this.future.has(this.nextPulse)) this.begin();
+    else this.startIfReady();
   }
 
   /** A checked message (check()) about `pulse`. */

@@ -158,8 +158,11 @@ export class Height<V> {
   /** A timeout scheduled by an action expired. */
   onTimeout(step: RoundStep, round: number): Action<V>[] {
     if (this.decision !== undefined || round !== this.round) return [];
-    if (step === "propose" && this.step === "propose") this.vote("prevote", null);
-    else if (step === "prevote" && this.step === "prevote") this.vote("precommit", null);
+    if (step === "propose" && this.step === "propose") {
+      // The proposal came and is being re-applied: its verdict decides the prevote, not the clock.
+      const p = this.rounds.get(round)?.proposal;
+      if (p === undefined || this.validity.get(p.id) !== "pending") this.vote("prevote", null);
+    } else if (step === "prevote" && this.step === "prevote") this.vote("precommit", null);
     else if (step === "precommit") this.startRound(round + 1);
     return this.run();
   }
