@@ -16,13 +16,18 @@ export const MAX_BATCH_BYTES = 900 * 1024;
  * past it stays in the pool, and so does every later transaction of its actor (they would fail on
  * its nonce); the rest go on, so one large transfer holds back no one else.
  */
-export function fillBatch(pool: readonly Buffer[], room: number, bound: bigint | undefined): Buffer[] {
+export function fillBatch(
+  pool: readonly Buffer[],
+  room: number,
+  bound: bigint | undefined,
+  maxBytes = MAX_BATCH_BYTES,
+): Buffer[] {
   const out: Buffer[] = [];
   const held = new Set<string>();
   let total = 0n;
   let bytes = 0;
   for (const tx of pool) {
-    if (out.length >= room || bytes + tx.length > MAX_BATCH_BYTES) break;
+    if (out.length >= room || bytes + tx.length > maxBytes) break;
     bytes += tx.length;
     if (isReward(tx)) continue;
     if (bound !== undefined) {

@@ -18,7 +18,7 @@ import type { PreparedPulse } from "../ledger/ledger.js";
 import { rewardTx } from "../ledger/tx-codec.js";
 import { decodeCertificate, encodeCertificate, verifyCertificate } from "./certificate.js";
 import type { Decided, FinalityOptions } from "./finality.js";
-import { fillBatch, transfersOf, withoutFirst } from "./finality-batch.js";
+import { fillBatch, MAX_BATCH_BYTES, transfersOf, withoutFirst } from "./finality-batch.js";
 import { proposalIn, readLock, writeLock } from "./finality-lock.js";
 import { batchHashOf, decodeProposal, encodeProposal, valueIdOf } from "./proposal.js";
 import { SignGuardError } from "./sign-guard.js";
@@ -244,10 +244,12 @@ export class PulseRound {
 
   private async build(round: number): Promise<void> {
     const reward = this.reward === undefined ? [] : [this.reward];
+    // A committee of one sends its proposal to no one: only the count bounds its batch.
     const pool = fillBatch(
       this.o.pool(),
       (this.o.maxBatch ?? 20_000) - reward.length,
       this.boundOf(this.o.signer.id),
+      this.o.committee.length > 1 ? MAX_BATCH_BYTES : Number.POSITIVE_INFINITY,
     );
     if (pool.length === 0) return;
     const txs = [...reward, ...pool];
