@@ -42,5 +42,8 @@ test("every tampered byte, truncation and a trailing byte are refused", () => {
   const many = Buffer.from(bytes);
   many.writeUInt16BE(4097, 30);
   assert.throws(() => decodeTxBatch(many), DecodeError);
-  assert.throws(() => signTxBatch({ org: orgKey!.id, txs: new Array(4097).fill(batch[0]) }, keeper!), RangeError);
+  assert.throws(
+    () => signTxBatch({ org: orgKey!.id, txs: new Array(4097).fill(batch[0]) }, keeper!),
+    RangeError,
+  );
 });
