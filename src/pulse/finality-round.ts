@@ -16,14 +16,15 @@
 import { hash } from "node:crypto";
 import type { PreparedPulse } from "../ledger/ledger.js";
 import { rewardTx } from "../ledger/tx-codec.js";
-import { decodeCertificate, encodeCertificate, verifyCertificate } from "./certificate.js";
+import { encodeCertificate } from "./certificate.js";
 import type { Decided, FinalityOptions } from "./finality.js";
-import { fillBatch, MAX_BATCH_BYTES, transfersOf, withoutFirst } from "./finality-batch.js";
+import { fillBatch, MAX_BATCH_BYTES, withoutFirst } from "./finality-batch.js";
+import { engineInputs, NIL, type Raw } from "./finality-inputs.js";
 import { proposalIn, readLock, writeLock } from "./finality-lock.js";
 import { batchHashOf, decodeProposal, encodeProposal, valueIdOf } from "./proposal.js";
 import { SignGuardError } from "./sign-guard.js";
 import { type Action, Height, type VoteIn } from "./tendermint.js";
-import { decodeVote, makeEvidence, Step, signVote } from "./votes.js";
+import { makeEvidence, Step, signVote } from "./votes.js";
 
 /** What the committee agrees on: a batch and the root it leads to. */
 export interface FinalityValue {
@@ -52,10 +53,7 @@ export interface PulseRoundOptions extends Omit<FinalityOptions, "committee"> {
   readonly evidence: (ev: Buffer) => void;
 }
 
-const NIL = Buffer.alloc(32);
 const DEFAULT_TIMEOUTS = { propose: 2000, proposeDelta: 500, vote: 1000, voteDelta: 500 };
-/** A precommit known only from a peer's certificate: the certificate stands for it. */
-type Raw = Buffer | { readonly certificate: Buffer };
 
 /** One pulse's finality. */
 export class PulseRound {
@@ -126,50 +124,14 @@ export class PulseRound {
    * checked at once (a bad message throws to the caller); the engine sees it in turn.
    */
   receive(b: Buffer): void {
-    const kind = b[1];
-    if (kind === 0x46) {
-      const v = decodeVote(b);
-      if (!v.org.equals(this.org) || v.pulse !== this.pulse || v.step === Step.Propose) return;
-      this.feed((e) =>
-        e.onVote({
-          step: v.step === Step.Prevote ? "prevote" : "precommit",
-          round: v.round,
-          id: v.value.equals(NIL) ? null : v.value.toString("hex"),
-          signer: v.signer.toString("hex"),
-          raw: b,
-        }),
-      );
-    } else if (kind === 0x48) {
-      const p = decodeProposal(b);
-      if (!p.org.equals(this.org) || p.pulse !== this.pulse) return;
-      if (p.validRound === -1) {
-        const bound = this.boundOf(p.signer);
-        const total = bound === undefined ? 0n : transfersOf(p.txs);
-        if (bound !== undefined && total > bound) {
-          this.o.log.warn(
-            { pulse: this.pulse, round: p.round, signer: p.signer.toString("hex"), transfers: total, bound },
-            "a proposal's transfers pass its proposer's deposit: dropped",
-          );
-          return;
-        }
-      }
-      this.feed((e) => e.onProposal(proposalIn(p, b)));
-    } else if (kind === 0x49) {
-      const c = decodeCertificate(b);
-      if (!c.org.equals(this.org) || c.pulse !== this.pulse) return;
-      verifyCertificate(c, this.o.committee);
-      const raw: Raw = { certificate: b };
-      for (const s of c.signers)
-        this.feed((e) =>
-          e.onVote({
-            step: "precommit",
-            round: c.round,
-            id: c.valueId.toString("hex"),
-            signer: s.toString("hex"),
-            raw,
-          }),
-        );
-    }
+    const inputs = engineInputs(b, {
+      org: this.org,
+      pulse: this.pulse,
+      committee: this.o.committee,
+      boundOf: (id) => this.boundOf(id),
+      log: this.o.log,
+    });
+    for (const input of inputs) this.feed(input);
   }
 
   /** Stops timers and drops prepared pulses not committed; waits for the action in progress. */

@@ -17,12 +17,12 @@ import type { Signer } from "../crypto/ed25519.js";
 import type { Ledger, PreparedPulse, PulseOutcome } from "../ledger/ledger.js";
 import type { Logger } from "../node/log.js";
 import { CodedError } from "../util/errors.js";
-import { decodeCertificate, verifyCertificate } from "./certificate.js";
+import { checkConsensusMessage } from "./finality-check.js";
 import { type FinalityValue, PulseRound } from "./finality-round.js";
-import { type DecodedProposal, decodeProposal } from "./proposal.js";
+import type { DecodedProposal } from "./proposal.js";
 import type { SignGuard } from "./sign-guard.js";
 import type { Timeouts } from "./tendermint.js";
-import { checkEvidence, decodeVote } from "./votes.js";
+import { checkEvidence } from "./votes.js";
 
 /** Where finality messages go: every committee member and observer of the organization. */
 export interface FinalityTransport {
@@ -80,8 +80,6 @@ const FUTURE_PULSES = 3;
 /** Messages kept for future pulses, in all, and their bytes. */
 const FUTURE_MAX = 4096;
 const FUTURE_MAX_BYTES = 16 * 1024 * 1024;
-/** The largest consensus message taken: a gossip frame is at most 1 MiB. */
-const MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Transactions of the pool prepared at a slot's end to tell whether a round should start. */
 const PRECHECK_TXS = 64;
 /** Slots a pooled transaction waits before it is gossiped to the other bookkeepers again (at 4, 8, 16... slots). */
@@ -197,51 +195,10 @@ export class Finality {
 
   /**
    * Checks a consensus message whole before anything is done with it (the gossip validator calls it
-   * too): its format and signatures, its organization, and that whoever signed it is in the committee
-   * of its pulse. Throws otherwise; returns the pulse. A certificate's signer count is checked against
-   * the committee before any signature is.
+   * too): finality-check.ts. Throws unless it holds; returns its pulse.
    */
   check(bytes: Uint8Array): number {
-    const b = Buffer.from(bytes);
-    if (b.length > MAX_MESSAGE_BYTES) throw new RangeError("a consensus message is at most 1 MiB");
-    const org = this.orgId();
-    const member = (pulse: number, id: Buffer) => {
-      if (!this.opts.committee(pulse).some((m) => m.equals(id)))
-        throw new RangeError(`the signer is not in the committee of pulse ${pulse}`);
-    };
-    switch (b[1]) {
-      case 0x46: {
-        const v = decodeVote(b);
-        if (!v.org.equals(org)) throw new RangeError("a vote for another organization");
-        member(v.pulse, v.signer);
-        return v.pulse;
-      }
-      case 0x48: {
-        const p = decodeProposal(b, { maxBytes: MAX_MESSAGE_BYTES });
-        if (!p.org.equals(org)) throw new RangeError("a proposal for another organization");
-        member(p.pulse, p.signer);
-        return p.pulse;
-      }
-      case 0x49: {
-        // Cheap fields first: org at 2, pulse at 22, count at 138.
-        if (b.length < 140 || !b.subarray(2, 22).equals(org))
-          throw new RangeError("not a certificate of ours");
-        const committee = this.opts.committee(readU64(b, 22));
-        if (b.readUInt16BE(138) > committee.length)
-          throw new RangeError("more signers than the committee has");
-        const c = decodeCertificate(b);
-        verifyCertificate(c, committee);
-        return c.pulse;
-      }
-      case 0x47: {
-        const e = checkEvidence(b);
-        if (!e.org.equals(org)) throw new RangeError("evidence about another organization");
-        member(e.pulse, e.signer);
-        return e.pulse;
-      }
-      default:
-        throw new RangeError(`kind ${b[1]} is not a consensus message`);
-    }
+    return checkConsensusMessage(bytes, this.orgId(), this.opts.committee);
   }
 
   /** Bytes from a peer (or a loopback of our own): a proposal, vote, certificate or evidence. */
@@ -414,13 +371,6 @@ export class Finality {
     if (org === undefined) throw new FinalityError("STOPPED", "no organization");
     return org.id;
   }
-}
-
-/** A u64 field as a number (a pulse beyond 2^53 - 1 is refused). */
-function readU64(b: Buffer, at: number): number {
-  const v = b.readBigUInt64BE(at);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError("pulse out of range");
-  return Number(v);
 }
 
 export type { FinalityValue };
