@@ -117,3 +117,13 @@ export function verifyLimit(ms: number): { perCore: number; cores: number; trans
   const cores = availableParallelism();
   return { perCore, cores, transfersPerSec: Math.round((perCore * cores) / 2) };
 }
+
+/** A whole number above 0 from environment variable `name` (default `dflt`); exits with 2 otherwise. */
+export function envInt(name: string, dflt: number): number {
+  const v = Number(process.env[name] ?? dflt);
+  if (!Number.isSafeInteger(v) || v < 1) {
+    console.error(`${name} must be a whole number above 0, got ${JSON.stringify(process.env[name])}`);
+    process.exit(2);
+  }
+  return v;
+}

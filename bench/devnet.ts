@@ -20,17 +20,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { callErrorText, type DevnetNode, DevnetNodes, pause } from "../src/cli/devnet-nodes.js";
+import { envInt } from "./common.js";
 
 const NODES = 5;
 const PULSE_MS = 1000;
-const envInt = (name: string, dflt: number) => {
-  const v = Number(process.env[name] ?? dflt);
-  if (!Number.isSafeInteger(v) || v < 1) {
-    console.error(`${name} must be a whole number above 0, got ${JSON.stringify(process.env[name])}`);
-    process.exit(2);
-  }
-  return v;
-};
 const SECONDS = envInt("BENCH_SECONDS", 20);
 const RATE = envInt("BENCH_RATE", 500);
 const IN_FLIGHT = envInt("BENCH_IN_FLIGHT", 8);

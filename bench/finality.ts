@@ -42,17 +42,9 @@ import { Policy } from "../src/ledger/account.js";
 import { type TxBody, TxKind } from "../src/ledger/tx.js";
 import { signTx } from "../src/ledger/tx-codec.js";
 import type { LeitherClient } from "../src/rpc/client.js";
-import { benchSeed } from "./common.js";
+import { benchSeed, envInt } from "./common.js";
 
 const BOOKKEEPERS = 4;
-const envInt = (name: string, dflt: number) => {
-  const v = Number(process.env[name] ?? dflt);
-  if (!Number.isSafeInteger(v) || v < 1) {
-    console.error(`${name} must be a whole number above 0, got ${JSON.stringify(process.env[name])}`);
-    process.exit(2);
-  }
-  return v;
-};
 const PULSE_MS = envInt("BENCH_PULSE_MS", 1000);
 const RATE = envInt("BENCH_RATE", 1000);
 const SECONDS = envInt("BENCH_SECONDS", 20);

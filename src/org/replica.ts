@@ -12,6 +12,7 @@ import { decodeList, decodeResponse, NetError, Op, signRequest } from "../dht/wi
 import type { Ledger, PulseOutcome } from "../ledger/ledger.js";
 import { TxKind } from "../ledger/tx.js";
 import { decodeCertificate, verifyCertificate } from "../pulse/certificate.js";
+import { leadsTo } from "../pulse/finality-round.js";
 import { DecodeError } from "../util/bytes.js";
 import { findBookkeeper, type NetPort } from "./discovery.js";
 import {
@@ -183,7 +184,7 @@ async function replay(d: ReplicaDeps, org: Buffer, r: PulseRecord): Promise<void
   }
   // The committee too: a pulse's reward names it, and is accepted only against it.
   const prepared = await d.ledger.prepare(r.pulse, [...r.txs], { proofs: false, committee });
-  if (!Buffer.from(prepared.root.hash).equals(cert.root.hash) || prepared.root.sum !== cert.root.sum) {
+  if (!leadsTo(prepared, cert.root)) {
     prepared.discard();
     throw new ReplicaError(`pulse ${r.pulse}'s transactions do not lead to its certified root`);
   }

@@ -17,41 +17,16 @@ import { hash } from "node:crypto";
 import type { PreparedPulse } from "../ledger/ledger.js";
 import { rewardTx } from "../ledger/tx-codec.js";
 import { encodeCertificate } from "./certificate.js";
-import type { Decided, FinalityOptions } from "./finality.js";
 import { fillBatch, MAX_BATCH_BYTES, withoutFirst } from "./finality-batch.js";
 import { engineInputs, NIL, type Raw } from "./finality-inputs.js";
 import { proposalIn, readLock, writeLock } from "./finality-lock.js";
+import type { FinalityValue, PulseRoundOptions } from "./finality-round-types.js";
 import { batchHashOf, decodeProposal, encodeProposal, valueIdOf } from "./proposal.js";
 import { SignGuardError } from "./sign-guard.js";
 import { type Action, Height, type VoteIn } from "./tendermint.js";
 import { makeEvidence, Step, signVote } from "./votes.js";
 
-/** What the committee agrees on: a batch and the root it leads to. */
-export interface FinalityValue {
-  readonly txs: readonly Buffer[];
-  readonly root: { readonly hash: Buffer; readonly sum: bigint };
-  readonly batchHash: Buffer;
-}
-
-/** Options of one pulse's round state (the service's, plus what it hands down). */
-export interface PulseRoundOptions extends Omit<FinalityOptions, "committee"> {
-  readonly pulse: number;
-  readonly committee: readonly Buffer[];
-  /** The transactions to propose now. */
-  readonly pool: () => Buffer[];
-  /**
-   * Each member's deposit bounding the transfers it proposes in `pulse`, in the committee's order
-   * (CommitteeBook.deposits); undefined (or no function): no bound, as for the genesis committee.
-   */
-  readonly deposits?: (pulse: number) => readonly bigint[] | undefined;
-  /** Transactions this node would have proposed, refused since they change nothing. */
-  readonly refuse: (txs: readonly Buffer[], prepared: PreparedPulse) => void;
-  readonly decided: (d: Decided, proposalBytes: Buffer) => void;
-  /** The round ended without committing (its commit failed, e.g. catching up committed the pulse first). */
-  readonly abandoned?: () => void;
-  /** Evidence this node found. */
-  readonly evidence: (ev: Buffer) => void;
-}
+export type { FinalityValue, PulseRoundOptions } from "./finality-round-types.js";
 
 const DEFAULT_TIMEOUTS = { propose: 2000, proposeDelta: 500, vote: 1000, voteDelta: 500 };
 
@@ -215,11 +190,7 @@ export class PulseRound {
     );
     if (pool.length === 0) return;
     const txs = [...reward, ...pool];
-    const prepared = await this.o.ledger.prepare(this.pulse, txs, {
-      proofs: false,
-      skipUnchanged: true,
-      committee: this.o.committee,
-    });
+    const prepared = await this.prepare(txs);
     if (!prepared.changed) {
       // The pool's own results: the reward was ours, not a transaction anyone waits for.
       this.o.refuse(pool, reward.length === 0 ? prepared : withoutFirst(prepared));
@@ -308,21 +279,23 @@ export class PulseRound {
     return i < 0 ? 0n : (deposits[i] ?? 0n);
   }
 
+  /** This pulse's batch applied in memory (with the committee: a reward names it). */
+  private prepare(txs: readonly Buffer[]): Promise<PreparedPulse> {
+    return this.o.ledger.prepare(this.pulse, [...txs], {
+      proofs: false,
+      skipUnchanged: true,
+      committee: this.o.committee,
+    });
+  }
+
   private async validate(id: string, v: FinalityValue): Promise<void> {
     let why: string | undefined;
     if (v.txs.length > (this.o.maxBatch ?? 20_000)) why = "a proposal has too many transactions";
     else if (this.reward !== undefined && !v.txs.some((tx) => tx.equals(this.reward!)))
       why = "a proposal lacks the pulse's reward";
     else {
-      const prepared = await this.o.ledger.prepare(this.pulse, [...v.txs], {
-        proofs: false,
-        skipUnchanged: true,
-        committee: this.o.committee,
-      });
-      const ok =
-        prepared.changed &&
-        Buffer.from(prepared.root.hash).equals(v.root.hash) &&
-        prepared.root.sum === v.root.sum;
+      const prepared = await this.prepare(v.txs);
+      const ok = prepared.changed && leadsTo(prepared, v.root);
       if (ok) this.prepared.set(id, prepared);
       else {
         prepared.discard();
@@ -335,18 +308,9 @@ export class PulseRound {
 
   private async decide(a: Extract<Action<FinalityValue>, { type: "decide" }>): Promise<void> {
     // A value known valid without a prepared pulse (a lock read back after a restart) is prepared now.
-    const prepared =
-      this.prepared.get(a.id) ??
-      (await this.o.ledger.prepare(this.pulse, [...a.value.txs], {
-        proofs: false,
-        skipUnchanged: true,
-        committee: this.o.committee,
-      }));
+    const prepared = this.prepared.get(a.id) ?? (await this.prepare(a.value.txs));
     this.prepared.delete(a.id);
-    if (
-      !Buffer.from(prepared.root.hash).equals(a.value.root.hash) ||
-      prepared.root.sum !== a.value.root.sum
-    ) {
+    if (!leadsTo(prepared, a.value.root)) {
       prepared.discard();
       return this.abandon(new Error(`the final value ${a.id} does not re-apply to its root here`));
     }
@@ -404,6 +368,14 @@ export class PulseRound {
     for (const v of r.votes) send(v.raw);
     for (const m of this.mine) send(m);
   }
+}
+
+/** Whether a prepared pulse leads to `root` (hash and sum). */
+export function leadsTo(
+  p: PreparedPulse,
+  root: { readonly hash: Uint8Array; readonly sum: bigint },
+): boolean {
+  return Buffer.from(p.root.hash).equals(root.hash) && p.root.sum === root.sum;
 }
 
 /** The signed vote inside a vote's or proposal's bytes. */

@@ -1,0 +1,25 @@
+/** What one pulse's round state works on and is given (finality-round.ts). */
+import type { PreparedPulse } from "../ledger/ledger.js";
+import type { Decided, FinalityOptions } from "./finality.js";
+
+/** What the committee agrees on: a batch and the root it leads to. */
+export interface FinalityValue {
+  readonly txs: readonly Buffer[];
+  readonly root: { readonly hash: Buffer; readonly sum: bigint };
+  readonly batchHash: Buffer;
+}
+
+/** Options of one pulse's round state (the service's, plus what it hands down). */
+export interface PulseRoundOptions extends Omit<FinalityOptions, "committee"> {
+  readonly pulse: number;
+  readonly committee: readonly Buffer[];
+  /** The transactions to propose now. */
+  readonly pool: () => Buffer[];
+  /** Transactions this node would have proposed, refused since they change nothing. */
+  readonly refuse: (txs: readonly Buffer[], prepared: PreparedPulse) => void;
+  readonly decided: (d: Decided, proposalBytes: Buffer) => void;
+  /** The round ended without committing (its commit failed, e.g. catching up committed the pulse first). */
+  readonly abandoned?: () => void;
+  /** Evidence this node found. */
+  readonly evidence: (ev: Buffer) => void;
+}
