@@ -2,6 +2,7 @@
 import type { BatchVerifier } from "../crypto/verify-batch.js";
 import type { Summary } from "../smt/hash.js";
 import type { Proof } from "../smt/proof.js";
+import type { Account } from "./account.js";
 import type { TxResult } from "./state-machine.js";
 import type { VersionedTreeOptions } from "./store.js";
 
@@ -103,6 +104,12 @@ export interface PreparedPulse {
   readonly changed: boolean;
   readonly accountsChanged: number;
   readonly issued: bigint;
+  /**
+   * An account as the pulse leaves it (what Ledger.account will answer once it is committed), or
+   * undefined if it has no leaf: what a draw seeded by this very pulse reads before it is final.
+   * Throws PulseError STALE once the ledger has committed any pulse since the prepare.
+   */
+  account(id: Buffer): Account | undefined;
   /**
    * Writes the pulse: the same batch and outcome as applyPulse, with `extras.certificate` in it.
    * Rejects with PulseError STALE, writing nothing, if the ledger committed any pulse since the

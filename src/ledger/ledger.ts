@@ -69,6 +69,10 @@ export class Ledger implements LedgerView {
     discard: (s) => {
       if (s.write !== undefined) this.tree.discard(s.write);
     },
+    unchanged: (s, id) => {
+      if (s.commitsAt !== this.commits) throw staleError(s, this.tree.head);
+      return this.account(id);
+    },
   };
 
   private constructor(

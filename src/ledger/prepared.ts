@@ -5,7 +5,7 @@
  */
 import type { Summary } from "../smt/hash.js";
 import type { LeafOp } from "../smt/tree.js";
-import { type Account, accountDataHash, encodeAccountData } from "./account.js";
+import { type Account, accountDataHash, copyAccount, encodeAccountData } from "./account.js";
 import { dataKey, dataStaleTarget, metaKey, txKey } from "./keys.js";
 import type { PreparedPulse, PulseExtras, PulseOutcome, Receipt } from "./ledger-types.js";
 import { batchRecord } from "./records.js";
@@ -156,11 +156,15 @@ export interface PulseWriter {
   commit(s: StagedPulse, extras: PulseExtras): Promise<PulseOutcome>;
   /** Frees what a staged pulse holds in the store. */
   discard(s: StagedPulse): void;
+  /** An account the staged pulse does not change, at the head it was staged on (STALE if it moved). */
+  unchanged(s: StagedPulse, id: Buffer): Account | undefined;
 }
 
 /** The PreparedPulse a Ledger hands out: commit or discard it, once. */
 export class PulseHandle implements PreparedPulse {
   private state: "open" | "committed" | "discarded" = "open";
+  /** The accounts the pulse changes, by id (latin1), made on the first read. */
+  private changes: Map<string, Account> | undefined;
 
   constructor(
     private readonly staged: StagedPulse,
@@ -189,6 +193,13 @@ export class PulseHandle implements PreparedPulse {
 
   get issued(): bigint {
     return this.staged.issued;
+  }
+
+  account(id: Buffer): Account | undefined {
+    this.changes ??= new Map(this.staged.fresh.map((f) => [f.key, f.account]));
+    const changed = this.changes.get(id.toString("latin1"));
+    // A copy, as Ledger.account gives: the staged object is what the commit caches.
+    return changed === undefined ? this.writer.unchanged(this.staged, id) : copyAccount(changed);
   }
 
   commit(extras: PulseExtras = {}): Promise<PulseOutcome> {

@@ -81,6 +81,7 @@ export function withoutFirst(p: PreparedPulse): PreparedPulse {
     changed: p.changed,
     accountsChanged: p.accountsChanged,
     issued: p.issued,
+    account: (id) => p.account(id),
     commit: (extras) => p.commit(extras),
     discard: () => p.discard(),
   };
