@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { hash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
@@ -7,6 +8,7 @@ import {
   type Certificate,
   CertificateError,
   certificateQuorum,
+  committeeHash,
   decodeCertificate,
   encodeCertificate,
   verifyCertificate,
@@ -21,10 +23,17 @@ import { type NamedKey, namedKey } from "./helpers/named-keys.js";
 interface Vectors {
   org: string;
   keys: { name: string; seed: string; id: string }[];
+  committees: { name: string; members: string[]; ids: string[]; hash: string }[];
   certificates: {
     name: string;
     committee: string[];
-    fields: { pulse: number; round: number; root: { hash: string; sum: string }; batchHash: string };
+    fields: {
+      pulse: number;
+      round: number;
+      root: { hash: string; sum: string };
+      batchHash: string;
+      next: string;
+    };
     valueId: string;
     signers: string[];
     precommits: string[];
@@ -43,8 +52,9 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 // Precommits of the four vector keys for a value of pulse 7, round 1.
 const root = { hash: Buffer.alloc(32, 9), sum: 77n };
 const batchHash = batchHashOf([Buffer.from("tx")]);
-const fields = { org, pulse: 7, round: 1, root, batchHash };
-const valueId = valueIdOf(org, 7, root, batchHash);
+const next = committeeHash(committee);
+const fields = { org, pulse: 7, round: 1, root, batchHash, next };
+const valueId = valueIdOf(org, 7, root, batchHash, next);
 const vote = (k: NamedKey, o: { step?: Step; round?: number; pulse?: number; value?: Buffer } = {}) =>
   signVote(
     {
@@ -71,15 +81,18 @@ describe("finality certificates", () => {
         round: f.round,
         root: { hash: Buffer.from(f.root.hash, "hex"), sum: BigInt(f.root.sum) },
         batchHash: Buffer.from(f.batchHash, "hex"),
+        next: Buffer.from(f.next, "hex"),
       };
       const bytes = encodeCertificate({ ...c, precommits: v.precommits.map((p) => Buffer.from(p, "hex")) });
       assert.equal(hex(bytes), v.hex, v.name);
       const d = decodeCertificate(bytes);
       assert.deepEqual(
-        [d.org, d.pulse, d.round, d.root, d.batchHash, hex(d.valueId), d.signers.map(hex), d.bytes],
-        [org, c.pulse, c.round, c.root, c.batchHash, v.valueId, v.signers, bytes],
+        [d.org, d.pulse, d.round, d.root, d.batchHash, d.next, hex(d.valueId), d.signers.map(hex), d.bytes],
+        [org, c.pulse, c.round, c.root, c.batchHash, c.next, v.valueId, v.signers, bytes],
       );
-      assert.equal(v.valueId, hex(valueIdOf(org, c.pulse, c.root, c.batchHash)));
+      assert.equal(v.valueId, hex(valueIdOf(org, c.pulse, c.root, c.batchHash, c.next)));
+      // next sits after batchHash, before the count (docs/PROTOCOL.md §13.2).
+      assert.deepEqual(bytes.subarray(138, 170), c.next);
       verifyCertificate(
         d,
         v.committee.map((n) => key(n).id),
@@ -126,11 +139,11 @@ describe("finality certificates", () => {
     assert.deepEqual(twice, once);
     notACertificate(() => verifyCertificate(decodeCertificate(once), committee), /quorum 3/);
     // The same signature twice in the bytes (count 3): not strictly ascending.
-    const entry = once.subarray(140, 236);
-    const dup = Buffer.concat([once.subarray(0, 138), Buffer.of(0, 3), once.subarray(140), entry]);
+    const entry = once.subarray(172, 268);
+    const dup = Buffer.concat([once.subarray(0, 170), Buffer.of(0, 3), once.subarray(172), entry]);
     assert.throws(() => decodeCertificate(dup), /ascending, each once/);
     // Two entries swapped: refused too (one encoding per set of signatures).
-    const swapped = Buffer.concat([once.subarray(0, 140), once.subarray(236), once.subarray(140, 236)]);
+    const swapped = Buffer.concat([once.subarray(0, 172), once.subarray(268), once.subarray(172, 268)]);
     assert.throws(() => decodeCertificate(swapped), /ascending/);
     const cert = certOf([a, b, c]);
     const forged: Certificate = { ...cert, signers: [cert.signers[0]!, cert.signers[0]!, cert.signers[1]!] };
@@ -173,13 +186,32 @@ describe("finality certificates", () => {
       () => encodeCertificate({ ...fields, root: { ...root, sum: 78n }, precommits: [vote(a)] }),
       /precommit 0 is not/,
     );
+    // So does one naming another committee for the next pulse.
+    notACertificate(
+      () => encodeCertificate({ ...fields, next: committeeHash([a.id]), precommits: [vote(a)] }),
+      /precommit 0 is not/,
+    );
+  });
+
+  it("next is in the value id: another next is another value, and a changed one is refused", () => {
+    const [a, b, c] = keys as [NamedKey, NamedKey, NamedKey];
+    const other = committeeHash([b.id, a.id, keys[2]!.id, keys[3]!.id]);
+    assert.notDeepEqual(valueIdOf(org, 7, root, batchHash, other), valueId);
+    const bytes = encodeCertificate({ ...fields, precommits: [a, b, c].map((k) => vote(k)) });
+    // The precommits signed valueId: with another next in its place the certificate is not theirs.
+    const swapped = Buffer.from(bytes);
+    other.copy(swapped, 138);
+    assert.throws(() => decodeCertificate(swapped), /value id is not the hash/);
+    // With the value id recomputed for it, the signatures no longer verify.
+    valueIdOf(org, 7, root, batchHash, other).copy(swapped, 34);
+    assert.throws(() => decodeCertificate(swapped), /signature 0/);
   });
 
   it("decode checks the value id, the count and the length before any signature", () => {
     const b = Buffer.from(V.certificates[0]!.hex, "hex");
     const withCount = (n: number, tail: Buffer) =>
-      Buffer.concat([b.subarray(0, 138), Buffer.of(n >> 8, n & 255), tail]);
-    const entries = b.subarray(140);
+      Buffer.concat([b.subarray(0, 170), Buffer.of(n >> 8, n & 255), tail]);
+    const entries = b.subarray(172);
     assert.throws(() => decodeCertificate(withCount(0, Buffer.alloc(0))), /0 signers, not 1 to 1024/);
     assert.throws(() => decodeCertificate(withCount(0xffff, entries)), /65535 signers/);
     assert.throws(() => decodeCertificate(withCount(CERTIFICATE_MAX_SIGNERS + 1, entries)), /1025 signers/);
@@ -197,5 +229,32 @@ describe("finality certificates", () => {
         decodes(() => decodeCertificate(b), "random bytes");
       }),
     );
+  });
+});
+
+describe("committee hashes", () => {
+  it("hash as the vectors say, from the text of docs/PROTOCOL.md §13.2; the drawn order counts", () => {
+    assert.ok(V.committees.length >= 3);
+    for (const v of V.committees) {
+      const ids = v.members.map((n) => key(n).id);
+      assert.deepEqual(ids.map(hex), v.ids, v.name);
+      const count = Buffer.of(ids.length >> 8, ids.length & 255);
+      const text = hash(
+        "sha256",
+        Buffer.concat([Buffer.from("LEITHER\0committee", "latin1"), count, ...ids]),
+      );
+      assert.equal(hex(committeeHash(ids)), v.hash, v.name);
+      assert.equal(text, v.hash, v.name);
+    }
+    assert.equal(new Set(V.committees.map((v) => v.hash)).size, V.committees.length);
+  });
+
+  it("refuses no member, more than 1024, and an id that is not 20 bytes", () => {
+    const id = keys[0]!.id;
+    assert.throws(() => committeeHash([]), RangeError);
+    assert.equal(committeeHash(Array.from({ length: 1024 }, () => id)).length, 32);
+    assert.throws(() => committeeHash(Array.from({ length: 1025 }, () => id)), RangeError);
+    assert.throws(() => committeeHash([id, id.subarray(1)]), RangeError);
+    assert.throws(() => committeeHash([Buffer.alloc(32)]), RangeError);
   });
 });

@@ -30,7 +30,14 @@ interface ConsensusVectors {
   proposals: {
     name: string;
     proposer: string;
-    fields: { pulse: number; round: number; validRound: number; root: RootJson; txs: string[] };
+    fields: {
+      pulse: number;
+      round: number;
+      validRound: number;
+      root: RootJson;
+      next: string;
+      txs: string[];
+    };
     batchHash: string;
     valueId: string;
     proposalId: string;
@@ -51,6 +58,7 @@ const fieldsOf = (p: ConsensusVectors["proposals"][number]) => ({
   round: p.fields.round,
   validRound: p.fields.validRound,
   root: { hash: Buffer.from(p.fields.root.hash, "hex"), sum: BigInt(p.fields.root.sum) },
+  next: Buffer.from(p.fields.next, "hex"),
   txs: p.fields.txs.map((t) => Buffer.from(t, "hex")),
 });
 const sha256 = (...parts: Buffer[]) => hash("sha256", Buffer.concat(parts), "buffer");
@@ -69,14 +77,22 @@ const refused = (bytes: Uint8Array, why: RegExp, what = "") =>
     what,
   );
 
-/** A proposal assembled by hand: any vote and any fields after it. */
-function assemble(vote: Buffer, validRound: number, root: Buffer, sum: bigint, txs: Buffer[]): Buffer {
+/** A proposal assembled by hand: any vote and any fields after it (`next` the first vector's unless given). */
+function assemble(
+  vote: Buffer,
+  validRound: number,
+  root: Buffer,
+  sum: bigint,
+  txs: Buffer[],
+  next: Buffer = fresh.next,
+): Buffer {
   return Buffer.concat([
     Buffer.of(1, 0x48),
     vote,
     u32(validRound === -1 ? 0xffffffff : validRound),
     root,
     u64(sum),
+    next,
     u32(txs.length),
     ...txs.flatMap((t) => [u32(t.length), t]),
   ]);
@@ -90,8 +106,8 @@ describe("proposals", () => {
       assert.equal(bytes.toString("hex"), v.hex, v.name);
       const d = decodeProposal(bytes);
       assert.deepEqual(
-        [d.org, d.pulse, d.round, d.validRound, d.root.hash, d.root.sum, d.txs],
-        [org, f.pulse, f.round, f.validRound, f.root.hash, f.root.sum, f.txs],
+        [d.org, d.pulse, d.round, d.validRound, d.root.hash, d.root.sum, d.next, d.txs],
+        [org, f.pulse, f.round, f.validRound, f.root.hash, f.root.sum, f.next, f.txs],
       );
       assert.equal(d.signer.toString("hex"), V.keys.find((k) => k.name === v.proposer)!.id);
       assert.deepEqual(d.vote, bytes.subarray(2, 165));
@@ -105,6 +121,7 @@ describe("proposals", () => {
         f.root.hash,
         u64(f.root.sum),
         batch,
+        f.next,
       );
       const vr = f.validRound === -1 ? 0xffffffff : f.validRound;
       const id = sha256(Buffer.from("LEITHER\0proposal"), value, u32(vr));
@@ -113,7 +130,7 @@ describe("proposals", () => {
         [v.batchHash, v.valueId, v.proposalId],
         [batch, value, id].map((b) => b.toString("hex")),
       );
-      assert.deepEqual([batchHashOf(f.txs), valueIdOf(org, f.pulse, f.root, batch)], [batch, value]);
+      assert.deepEqual([batchHashOf(f.txs), valueIdOf(org, f.pulse, f.root, batch, f.next)], [batch, value]);
       assert.deepEqual(proposalIdOf(value, f.validRound), id);
       // The vote signs the proposal's id, as a propose vote.
       assert.equal(bytes[2 + 34], Step.Propose);
@@ -146,7 +163,7 @@ describe("proposals", () => {
     const b = Buffer.from(V.proposals[0]!.hex, "hex");
     const vote = b.subarray(2, 165);
     const { root, txs } = fresh;
-    const notOurs = /not for this batch, root and validRound/;
+    const notOurs = /not for this batch, root, next committee and validRound/;
     const tx0 = Buffer.from(txs[0]!);
     tx0[0]! ^= 1;
     refused(assemble(vote, -1, root.hash, root.sum, [tx0, txs[1]!, txs[2]!]), notOurs, "a tx changed");
@@ -156,6 +173,9 @@ describe("proposals", () => {
     refused(assemble(vote, -1, root.hash, root.sum, [Buffer.concat(txs)]), notOurs, "txs joined");
     refused(assemble(vote, -1, root.hash, root.sum + 1n, txs), notOurs, "root sum");
     refused(assemble(vote, -1, Buffer.alloc(32), root.sum, txs), notOurs, "root hash");
+    const otherNext = Buffer.from(V.proposals[2]!.fields.next, "hex");
+    assert.notDeepEqual(otherNext, fresh.next);
+    refused(assemble(vote, -1, root.hash, root.sum, txs, otherNext), notOurs, "next committee");
     // The round-2 proposal's vote on the round-0 proposal's fields with another validRound.
     const later = Buffer.from(V.proposals[1]!.hex, "hex").subarray(2, 165);
     refused(assemble(later, 0, root.hash, root.sum, txs), notOurs, "validRound 1 -> 0");
@@ -184,7 +204,7 @@ describe("proposals", () => {
     ] as const)
       assert.equal(decodeProposal(encodeProposal({ ...fresh, round, validRound }, a)).validRound, validRound);
     // Signed by the proposer, yet the rule is broken: refused on decode too.
-    const value = valueIdOf(org, 42, fresh.root, batchHashOf(fresh.txs));
+    const value = valueIdOf(org, 42, fresh.root, batchHashOf(fresh.txs), fresh.next);
     for (const [round, vr] of [
       [0, 0],
       [2, 2],
@@ -199,7 +219,7 @@ describe("proposals", () => {
   });
 
   it("the vote must be a propose vote", () => {
-    const id = proposalIdOf(valueIdOf(org, 42, fresh.root, batchHashOf(fresh.txs)), -1);
+    const id = proposalIdOf(valueIdOf(org, 42, fresh.root, batchHashOf(fresh.txs), fresh.next), -1);
     for (const step of [Step.Prevote, Step.Precommit]) {
       const vote = signVote({ org, pulse: 42, round: 0, step, value: id }, a);
       refused(assemble(vote, -1, fresh.root.hash, fresh.root.sum, fresh.txs), /not propose/);
@@ -209,7 +229,8 @@ describe("proposals", () => {
 
   it("bounds: sizes are checked before anything is allocated for them", () => {
     const vote = Buffer.from(V.proposals[2]!.hex, "hex").subarray(2, 165);
-    const head = assemble(vote, -1, Buffer.alloc(32, 0xa5), (1n << 64n) - 1n, []).subarray(0, -4);
+    const last = fieldsOf(V.proposals[2]!);
+    const head = assemble(vote, -1, last.root.hash, last.root.sum, [], last.next).subarray(0, -4);
     refused(Buffer.concat([head, u32(0xffffffff)]), /count 4294967295 exceeds/);
     refused(Buffer.concat([head, u32(1), u32(0xffffffff)]), /over 65536/);
     refused(
@@ -246,6 +267,7 @@ describe("proposals", () => {
       () => encodeProposal({ ...fresh, root: { hash: Buffer.alloc(32), sum: 1n << 64n } }, a),
       RangeError,
     );
+    assert.throws(() => encodeProposal({ ...fresh, next: Buffer.alloc(31) }, a), /next committee hash/);
     assert.throws(() => encodeProposal({ ...fresh, pulse: -1 }, a), RangeError);
     assert.throws(() => encodeProposal({ ...fresh, round: 2 ** 32, validRound: -1 }, a), RangeError);
   });

@@ -22,6 +22,7 @@ import { createLogger } from "../src/node/log.js";
 import type { NetPort } from "../src/org/discovery.js";
 import { decodePulsesRequest, encodePulses } from "../src/org/protocol.js";
 import { catchUp } from "../src/org/replica.js";
+import { committeeHash } from "../src/pulse/certificate.js";
 import { type Decided, Finality, type FinalityOptions } from "../src/pulse/finality.js";
 import { transfersOf } from "../src/pulse/finality-batch.js";
 import type { PulseRoundOptions } from "../src/pulse/finality-round.js";
@@ -207,14 +208,16 @@ describe("finality with a mining reward", () => {
     const root = { hash: Buffer.from(prepared.root.hash), sum: prepared.root.sum };
     prepared.discard();
     await scratch.close();
+    // The right next committee (pulse 1 is inside cycle 0): only the reward is missing.
+    const next = committeeHash(ids);
     const bad = encodeProposal(
-      { org: ORG, pulse: 1, round: 0, validRound: -1, root, txs: batch },
+      { org: ORG, pulse: 1, round: 0, validRound: -1, root, next, txs: batch },
       keepers[0]!,
     );
     slot(nodes, batch);
     net.send(keepers[0]!, bad);
     await untilHead(nodes, 1);
-    const badId = hex(valueIdOf(ORG, 1, root, batchHashOf(batch)));
+    const badId = hex(valueIdOf(ORG, 1, root, batchHashOf(batch), next));
     assert.deepEqual(net.prevotesFor(badId), [], "no one prevoted the value without the reward");
     for (const n of nodes) {
       const d = n.decided[0]!;

@@ -3,7 +3,9 @@
  * needs the whole state, which it rebuilds by replaying the final pulses from the genesis on. Each
  * pulse comes from a bookkeeper (Op.Pulses) as its accepted transactions and its certificate; it is
  * applied here and kept only if the root it leads to is the one 2f+1 of that pulse's committee
- * certified, the committee being read from the state replayed so far. A peer's answer is never
+ * certified, the committee being read from the state replayed so far, and only if the committee
+ * the certificate names for the next pulse is the one that state gives (the chain a member node
+ * follows from certificate to certificate). A peer's answer is never
  * taken on trust: a wrong batch or a forged certificate stops the catch-up with nothing kept.
  */
 import type { Signer } from "../crypto/ed25519.js";
@@ -13,6 +15,7 @@ import type { Ledger, PulseOutcome } from "../ledger/ledger.js";
 import { TxKind } from "../ledger/tx.js";
 import { decodeCertificate, verifyCertificate } from "../pulse/certificate.js";
 import { leadsTo } from "../pulse/finality-round.js";
+import { NextCommittee } from "../pulse/next-committee.js";
 import { DecodeError } from "../util/bytes.js";
 import { findBookkeeper, type NetPort } from "./discovery.js";
 import {
@@ -28,7 +31,10 @@ export interface ReplicaDeps {
   readonly net: NetPort;
   /** The node's key: it signs the requests. */
   readonly node: Signer;
-  readonly ledger: Pick<Ledger, "org" | "head" | "applyPulse" | "prepare">;
+  readonly ledger: Pick<
+    Ledger,
+    "org" | "head" | "applyPulse" | "prepare" | "account" | "rootAt" | "accountsAt"
+  >;
   /** The committee of a pulse, from the state replayed so far. */
   readonly committee: (pulse: number) => readonly Buffer[];
   /**
@@ -135,6 +141,8 @@ async function catchUpFrom(
     if (!out.committed || d.ledger.org === undefined) throw new ReplicaError("the genesis did not apply");
     d.log.info({ org: org.toString("hex") }, "genesis replayed");
   } else if (!d.ledger.org.id.equals(org)) throw new ReplicaError("this node keeps another organization");
+  // One for the whole catch-up: each cycle's committee is hashed once.
+  const next = new NextCommittee(d.ledger, d.committee);
   let applied = 0;
   for (;;) {
     const from = (d.ledger.head ?? 0) + 1;
@@ -143,7 +151,7 @@ async function catchUpFrom(
     for (const r of records) {
       if (r.pulse !== (d.ledger.head ?? 0) + 1)
         throw new ReplicaError(`the bookkeeper answered pulse ${r.pulse}, not ${(d.ledger.head ?? 0) + 1}`);
-      await replay(d, org, r);
+      await replay(d, org, r, next);
       applied++;
     }
     d.log.debug({ head: d.ledger.head }, "caught up to");
@@ -171,8 +179,11 @@ async function keepers(d: ReplicaDeps, org: Buffer, signal: AbortSignal): Promis
   return out;
 }
 
-/** Applies one final pulse if its certificate holds and its batch leads to the certified root. */
-async function replay(d: ReplicaDeps, org: Buffer, r: PulseRecord): Promise<void> {
+/**
+ * Applies one final pulse if its certificate holds, its batch leads to the certified root and the
+ * committee it names for the next pulse is the one the replayed state gives.
+ */
+async function replay(d: ReplicaDeps, org: Buffer, r: PulseRecord, next: NextCommittee): Promise<void> {
   const cert = decodeCertificate(r.certificate);
   if (!cert.org.equals(org) || cert.pulse !== r.pulse)
     throw new ReplicaError(`the certificate of pulse ${r.pulse} is for another pulse`);
@@ -187,6 +198,17 @@ async function replay(d: ReplicaDeps, org: Buffer, r: PulseRecord): Promise<void
   if (!leadsTo(prepared, cert.root)) {
     prepared.discard();
     throw new ReplicaError(`pulse ${r.pulse}'s transactions do not lead to its certified root`);
+  }
+  let named: boolean;
+  try {
+    named = next.hashAfter(prepared).equals(cert.next);
+  } catch (err) {
+    prepared.discard();
+    throw err;
+  }
+  if (!named) {
+    prepared.discard();
+    throw new ReplicaError(`the certificate of pulse ${r.pulse} names another committee for the next pulse`);
   }
   const outcome = await prepared.commit({ certificate: r.certificate });
   await d.replayed?.(r.pulse, r.txs, outcome);

@@ -41,6 +41,7 @@ export interface OrgServiceDeps {
     | "head"
     | "genesisBytes"
     | "account"
+    | "accountsAt"
     | "prove"
     | "findTx"
     | "rootAt"

@@ -3,13 +3,18 @@
  * final, with what they decided, so that anyone who knows the committee can check it alone.
  *
  *   certificate = u8 1 | u8 0x49 | org[20] | u64 pulse | u32 round | valueId[32] | rootHash[32]
- *                 | u64 rootSum | batchHash[32] | u16 count | count × (pk[32] | sig[64])
+ *                 | u64 rootSum | batchHash[32] | next[32] | u16 count | count × (pk[32] | sig[64])
+ *
+ * `next` is the committeeHash of the committee that keeps pulse + 1, covered by the value id: a
+ * member node that knows the committee of pulse p learns that of p + 1 from p's certificate (the
+ * committee chain, docs/PROTOCOL.md §13.2), given the member list that hashes to it.
  *
  * Each (pk, sig) signs the precommit vote (votes.ts) for (org, pulse, round, valueId): the vote is
  * rebuilt from the certificate's fields and checked as any vote, so a certificate holds exactly the
  * signatures of precommits that were sent. Signers are in ascending account-id order, so a signer
  * counts once and a set of signatures has exactly one encoding.
  */
+import { hash } from "node:crypto";
 import { accountId } from "../crypto/account-id.js";
 import { MESSAGE_FORMAT_V1, NodeMessageKind } from "../crypto/domain.js";
 import { DecodeError, Reader, Writer } from "../util/bytes.js";
@@ -19,13 +24,28 @@ import { decodeVote, type SignedVote, Step, VOTE_BYTES } from "./votes.js";
 
 /** Most signatures a certificate holds (the committee is far smaller). */
 export const CERTIFICATE_MAX_SIGNERS = 1024;
-const HEADER_BYTES = 2 + 20 + 8 + 4 + 32 + 32 + 8 + 32 + 2;
+const HEADER_BYTES = 2 + 20 + 8 + 4 + 32 + 32 + 8 + 32 + 32 + 2;
+const COMMITTEE_TAG = Buffer.from("LEITHER\0committee", "latin1");
 const ENTRY_BYTES = 32 + 64;
 // A vote's signed part (format, kind, org, pulse, round, step, value), before its public key.
 const VOTE_MESSAGE_BYTES = VOTE_BYTES - ENTRY_BYTES;
 
 /** Quorum of a committee of n: floor(2n/3) + 1 signers. */
 export const certificateQuorum = quorum;
+
+/**
+ * SHA-256("LEITHER\0committee" ‖ u16 n ‖ n × accountId[20]): a committee's members in drawn order
+ * (the order names the proposers, so it is part of what is hashed). Throws RangeError for no member,
+ * more than CERTIFICATE_MAX_SIGNERS, or an id that is not 20 bytes.
+ */
+export function committeeHash(members: readonly Buffer[]): Buffer {
+  if (members.length === 0 || members.length > CERTIFICATE_MAX_SIGNERS)
+    throw new RangeError(`a committee has 1 to ${CERTIFICATE_MAX_SIGNERS} members, got ${members.length}`);
+  const w = new Writer(COMMITTEE_TAG.length + 2 + 20 * members.length).bytes(COMMITTEE_TAG);
+  w.u16(members.length);
+  for (const id of members) w.exact(id, 20, "a member's account id");
+  return hash("sha256", w.finish(), "buffer");
+}
 
 /** What a certificate decides. */
 export interface CertificateFields {
@@ -34,6 +54,8 @@ export interface CertificateFields {
   readonly round: number;
   readonly root: RootSynopsis;
   readonly batchHash: Buffer;
+  /** committeeHash of the committee that keeps pulse + 1. */
+  readonly next: Buffer;
 }
 
 /** A decoded certificate whose signatures all verified. */
@@ -44,6 +66,8 @@ export interface Certificate {
   readonly valueId: Buffer;
   readonly root: { readonly hash: Buffer; readonly sum: bigint };
   readonly batchHash: Buffer;
+  /** committeeHash of the committee that keeps pulse + 1 (covered by valueId). */
+  readonly next: Buffer;
   /** The signers' account ids, strictly ascending. */
   readonly signers: Buffer[];
   readonly bytes: Buffer;
@@ -63,13 +87,13 @@ function precommitMessage(org: Buffer, pulse: number, round: number, valueId: Bu
 
 /**
  * Encodes the certificate of `precommits` (163-byte signed votes): each must verify and be a
- * precommit for exactly (org, pulse, round, valueIdOf(org, pulse, root, batchHash)), else
+ * precommit for exactly (org, pulse, round, valueIdOf(org, pulse, root, batchHash, next)), else
  * CertificateError. Signatures are sorted by signer; a signer's second signature is dropped.
  */
 export function encodeCertificate(
   c: CertificateFields & { readonly precommits: readonly Uint8Array[] },
 ): Buffer {
-  const valueId = valueIdOf(c.org, c.pulse, c.root, c.batchHash);
+  const valueId = valueIdOf(c.org, c.pulse, c.root, c.batchHash, c.next);
   const expected = precommitMessage(c.org, c.pulse, c.round, valueId);
   const votes: SignedVote[] = [];
   for (const [i, bytes] of c.precommits.entries()) {
@@ -90,7 +114,7 @@ export function encodeCertificate(
     throw new CertificateError(`more than ${CERTIFICATE_MAX_SIGNERS} signers`);
   const w = new Writer(HEADER_BYTES + kept.length * ENTRY_BYTES);
   w.u8(MESSAGE_FORMAT_V1).u8(NodeMessageKind.Certificate).bytes(c.org).u64n(c.pulse).u32(c.round);
-  w.bytes(valueId).bytes(c.root.hash).u64(c.root.sum).bytes(c.batchHash).u16(kept.length);
+  w.bytes(valueId).bytes(c.root.hash).u64(c.root.sum).bytes(c.batchHash).bytes(c.next).u16(kept.length);
   for (const v of kept) w.bytes(v.bytes.subarray(VOTE_MESSAGE_BYTES));
   return w.finish();
 }
@@ -113,14 +137,15 @@ export function decodeCertificate(bytes: Uint8Array): Certificate {
   const valueId = r.bytes(32, "valueId");
   const root = { hash: r.bytes(32, "root hash"), sum: r.u64("root sum") };
   const batchHash = r.bytes(32, "batch hash");
+  const next = r.bytes(32, "next committee hash");
   const count = r.u16("count");
   if (count === 0 || count > CERTIFICATE_MAX_SIGNERS)
     throw new DecodeError(`certificate: ${count} signers, not 1 to ${CERTIFICATE_MAX_SIGNERS}`);
   if (r.remaining !== count * ENTRY_BYTES)
     throw new DecodeError(`certificate: ${r.remaining} bytes of signatures for ${count} signers`);
-  if (!valueIdOf(org, pulse, root, batchHash).equals(valueId))
+  if (!valueIdOf(org, pulse, root, batchHash, next).equals(valueId))
     throw new DecodeError(
-      "certificate: the value id is not the hash of its organization, pulse, root and batch",
+      "certificate: the value id is not the hash of its organization, pulse, root, batch and next committee",
     );
   // Cheap checks first: the signers' order before any signature is verified.
   const message = precommitMessage(org, pulse, round, valueId);
@@ -143,7 +168,7 @@ export function decodeCertificate(bytes: Uint8Array): Certificate {
       throw new DecodeError(`certificate: signature ${i}: ${(err as Error).message}`);
     }
   }
-  return { org, pulse, round, valueId, root, batchHash, signers, bytes: own };
+  return { org, pulse, round, valueId, root, batchHash, next, signers, bytes: own };
 }
 
 /**

@@ -37,10 +37,10 @@ export function checkConsensusMessage(
       return p.pulse;
     }
     case 0x49: {
-      // Cheap fields first: org at 2, pulse at 22, count at 138.
-      if (b.length < 140 || !b.subarray(2, 22).equals(org)) throw new RangeError("not a certificate of ours");
+      // Cheap fields first: org at 2, pulse at 22, count at 170 (certificate.ts).
+      if (b.length < 172 || !b.subarray(2, 22).equals(org)) throw new RangeError("not a certificate of ours");
       const members = committee(readU64(b, 22));
-      if (b.readUInt16BE(138) > members.length) throw new RangeError("more signers than the committee has");
+      if (b.readUInt16BE(170) > members.length) throw new RangeError("more signers than the committee has");
       const c = decodeCertificate(b);
       verifyCertificate(c, members);
       return c.pulse;

@@ -82,7 +82,7 @@ export function proposalIn(p: DecodedProposal, raw: Buffer): ProposalIn<Finality
     round: p.round,
     validRound: p.validRound,
     id: p.valueId.toString("hex"),
-    value: { txs: p.txs, root: p.root, batchHash: p.batchHash },
+    value: { txs: p.txs, root: p.root, batchHash: p.batchHash, next: p.next },
     signer: p.signer.toString("hex"),
     raw,
   };

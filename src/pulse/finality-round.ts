@@ -12,6 +12,8 @@
  * when the propose timeout ends. The bound is checked on the proposal, not in `validate`: validity
  * is the value's (the engine asks once per value id) and a value does not say who built it; a value
  * re-proposed in a later round carries 2f+1 prevotes of a round in which it was checked.
+ * A value also names the next pulse's committee (next-committee.ts), computed on the state its batch
+ * leads to: a validator that computes another prevotes nil, so a certificate hands on the right one.
  */
 import { hash } from "node:crypto";
 import type { PreparedPulse } from "../ledger/ledger.js";
@@ -201,8 +203,10 @@ export class PulseRound {
     // Test hook: a byzantine proposer claims a root that the batch does not lead to.
     if (this.o.byzantine === "wrong-root")
       root = { hash: Buffer.from(root.hash.map((x, i) => (i === 0 ? x ^ 1 : x))), sum: root.sum };
-    const value: FinalityValue = { txs, root, batchHash: batchHashOf(txs) };
-    const id = valueIdOf(this.org, this.pulse, root, value.batchHash).toString("hex");
+    const next = this.nextOf(prepared);
+    if (next === undefined) return prepared.discard();
+    const value: FinalityValue = { txs, root, batchHash: batchHashOf(txs), next };
+    const id = valueIdOf(this.org, this.pulse, root, value.batchHash, next).toString("hex");
     this.prepared.get(id)?.discard();
     this.prepared.set(id, prepared);
     await this.handleAll(this.engine!.propose(round, id, value));
@@ -210,7 +214,7 @@ export class PulseRound {
 
   private async propose(round: number, validRound: number, v: FinalityValue): Promise<void> {
     const bytes = encodeProposal(
-      { org: this.org, pulse: this.pulse, round, validRound, root: v.root, txs: v.txs },
+      { org: this.org, pulse: this.pulse, round, validRound, root: v.root, next: v.next, txs: v.txs },
       this.o.signer,
     );
     const p = decodeProposal(bytes);
@@ -295,15 +299,24 @@ export class PulseRound {
       why = "a proposal lacks the pulse's reward";
     else {
       const prepared = await this.prepare(v.txs);
-      const ok = prepared.changed && leadsTo(prepared, v.root);
-      if (ok) this.prepared.set(id, prepared);
-      else {
-        prepared.discard();
-        why = "a proposal does not re-apply to its root";
-      }
+      if (!prepared.changed || !leadsTo(prepared, v.root)) why = "a proposal does not re-apply to its root";
+      else if (this.nextOf(prepared)?.equals(v.next) !== true)
+        why = "a proposal names another committee for the next pulse";
+      if (why === undefined) this.prepared.set(id, prepared);
+      else prepared.discard();
     }
     if (why !== undefined) this.o.log.warn({ pulse: this.pulse, value: id }, why);
     await this.handleAll(this.engine!.validated(id, why === undefined));
+  }
+
+  /** The next committee's hash after `prepared`, or undefined (logged) when it cannot be known here. */
+  private nextOf(prepared: PreparedPulse): Buffer | undefined {
+    try {
+      return this.o.nextCommittee(prepared);
+    } catch (err) {
+      this.o.log.warn({ err, pulse: this.pulse }, "the next committee cannot be computed here");
+      return undefined;
+    }
   }
 
   private async decide(a: Extract<Action<FinalityValue>, { type: "decide" }>): Promise<void> {
@@ -325,6 +338,7 @@ export class PulseRound {
         round: a.round,
         root: a.value.root,
         batchHash: a.value.batchHash,
+        next: a.value.next,
         precommits: a.precommits.map((p) => p.raw as Buffer),
       });
     // Kept with the pulse, in its batch: a bookkeeper catching up is shown it (Op.Pulses).

@@ -19,6 +19,7 @@ import type { Logger } from "../node/log.js";
 import { CodedError } from "../util/errors.js";
 import { checkConsensusMessage } from "./finality-check.js";
 import { type FinalityValue, PulseRound } from "./finality-round.js";
+import { NextCommittee } from "./next-committee.js";
 import type { DecodedProposal } from "./proposal.js";
 import type { SignGuard } from "./sign-guard.js";
 import type { Timeouts } from "./tendermint.js";
@@ -106,8 +107,12 @@ export class Finality {
   private readonly evidence = new Map<string, { bytes: Buffer; pulse: number }>();
   private stopped = false;
   private behindAt = 0;
+  /** The committee each value names for the pulse after it, cached by cycle. */
+  private readonly next: NextCommittee;
 
-  constructor(private readonly opts: FinalityOptions) {}
+  constructor(private readonly opts: FinalityOptions) {
+    this.next = new NextCommittee(opts.ledger, opts.committee);
+  }
 
   /** The next pulse's round state, for status. */
   get status(): { pulse: number; round: number; step: string; pool: number } | undefined {
@@ -261,6 +266,7 @@ export class Finality {
       ...this.opts,
       pulse,
       committee,
+      nextCommittee: (prepared) => this.next.hashAfter(prepared),
       pool: () => this.poolTxs(),
       abandoned: () => this.abandoned(round),
       refuse: (txs, prepared) => {

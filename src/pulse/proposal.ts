@@ -3,10 +3,11 @@
  * signed propose vote, the batch of transactions and the root synopsis the batch leads to.
  *
  *   proposal = u8 1 | u8 0x48 | vote (163 bytes, step Propose, value = proposalId) | u32 validRound
- *              | rootHash[32] | u64 rootSum | u32 count | count × (u32 len | tx)
+ *              | rootHash[32] | u64 rootSum | next[32] | u32 count | count × (u32 len | tx)
  *
  * Three hashes bind it together. The value's id covers what is decided (organization, pulse, root,
- * batch) and not the round, so a value re-proposed in a later round keeps its id and the votes of
+ * batch, and `next`: the committee that keeps the pulse after, certificate.ts committeeHash, so that
+ * a pulse's certificate hands the committee on) and not the round, so a value re-proposed in a later round keeps its id and the votes of
  * earlier rounds still count for it. The proposal's id adds validRound, so the signature also covers
  * the proposer's claim about where the value was seen with 2f+1 prevotes.
  */
@@ -25,8 +26,8 @@ const NO_ROUND = 0xffffffff;
 const BATCH_TAG = Buffer.from("LEITHER\0batch", "latin1");
 const VALUE_TAG = Buffer.from("LEITHER\0value", "latin1");
 const PROPOSAL_TAG = Buffer.from("LEITHER\0proposal", "latin1");
-// After the vote: validRound, root hash, root sum, count.
-const FIXED_BYTES = 2 + VOTE_BYTES + 4 + 32 + 8 + 4;
+// After the vote: validRound, root hash, root sum, next, count.
+const FIXED_BYTES = 2 + VOTE_BYTES + 4 + 32 + 8 + 32 + 4;
 
 /** A root synopsis: the tree's hash and sum. */
 export interface RootSynopsis {
@@ -42,6 +43,8 @@ export interface ProposalFields {
   /** The round in which the proposer saw 2f+1 prevotes for this value, or -1. */
   readonly validRound: number;
   readonly root: RootSynopsis;
+  /** committeeHash of the committee that keeps pulse + 1 (32 bytes). */
+  readonly next: Buffer;
   readonly txs: readonly Uint8Array[];
 }
 
@@ -52,6 +55,8 @@ export interface DecodedProposal {
   readonly round: number;
   readonly validRound: number;
   readonly root: { readonly hash: Buffer; readonly sum: bigint };
+  /** committeeHash of the committee that keeps pulse + 1. */
+  readonly next: Buffer;
   readonly txs: Buffer[];
   readonly batchHash: Buffer;
   readonly valueId: Buffer;
@@ -73,12 +78,21 @@ export function batchHashOf(txs: readonly Uint8Array[]): Buffer {
   return h.digest();
 }
 
-/** SHA-256("LEITHER\0value" ‖ org[20] ‖ u64 pulse ‖ rootHash[32] ‖ u64 rootSum ‖ batchHash[32]). */
-export function valueIdOf(org: Buffer, pulse: number, root: RootSynopsis, batchHash: Buffer): Buffer {
+/**
+ * SHA-256("LEITHER\0value" ‖ org[20] ‖ u64 pulse ‖ rootHash[32] ‖ u64 rootSum ‖ batchHash[32] ‖
+ * next[32]), `next` the committeeHash (certificate.ts) of the committee that keeps pulse + 1.
+ */
+export function valueIdOf(
+  org: Buffer,
+  pulse: number,
+  root: RootSynopsis,
+  batchHash: Buffer,
+  next: Buffer,
+): Buffer {
   if (!Number.isSafeInteger(pulse) || pulse < 0) throw new RangeError("pulse must be a whole number");
-  const w = new Writer(VALUE_TAG.length + 20 + 8 + 32 + 8 + 32).bytes(VALUE_TAG);
+  const w = new Writer(VALUE_TAG.length + 20 + 8 + 32 + 8 + 32 + 32).bytes(VALUE_TAG);
   w.exact(org, 20, "org").u64n(pulse).exact(root.hash, 32, "root hash").u64(root.sum);
-  w.exact(batchHash, 32, "batch hash");
+  w.exact(batchHash, 32, "batch hash").exact(next, 32, "next committee hash");
   return hash("sha256", w.finish(), "buffer");
 }
 
@@ -109,13 +123,14 @@ export function encodeProposal(p: ProposalFields, signer: Signer): Buffer {
   }
   if (size > PROPOSAL_MAX_BYTES) throw new RangeError(`the proposal would be ${size} bytes, over the limit`);
   const batchHash = batchHashOf(p.txs);
-  const valueId = valueIdOf(p.org, p.pulse, p.root, batchHash);
+  const valueId = valueIdOf(p.org, p.pulse, p.root, batchHash, p.next);
   const value = proposalIdOf(valueId, p.validRound);
   const vote = signVote({ org: p.org, pulse: p.pulse, round: p.round, step: Step.Propose, value }, signer);
   const w = new Writer(size).u8(MESSAGE_FORMAT_V1).u8(NodeMessageKind.Proposal).bytes(vote);
   w.u32(p.validRound === -1 ? NO_ROUND : p.validRound)
     .bytes(p.root.hash)
     .u64(p.root.sum)
+    .bytes(p.next)
     .u32(p.txs.length);
   for (const tx of p.txs) w.u32(tx.length).bytes(tx);
   return w.finish();
@@ -140,6 +155,7 @@ export function decodeProposal(bytes: Uint8Array, opts: { maxBytes?: number } = 
   const voteBytes = r.bytes(VOTE_BYTES, "vote");
   const rawValidRound = r.u32("validRound");
   const root = { hash: r.bytes(32, "root hash"), sum: r.u64("root sum") };
+  const next = r.bytes(32, "next committee hash");
   const count = r.u32("count");
   // Every transaction takes at least its 4-byte length: a count beyond that is a lie, caught before
   // anything is read or allocated for it.
@@ -160,15 +176,18 @@ export function decodeProposal(bytes: Uint8Array, opts: { maxBytes?: number } = 
   if (validRound !== -1 && validRound >= vote.round)
     throw new DecodeError(`proposal: validRound ${validRound} is not before round ${vote.round}`);
   const batchHash = batchHashOf(txs);
-  const valueId = valueIdOf(vote.org, vote.pulse, root, batchHash);
+  const valueId = valueIdOf(vote.org, vote.pulse, root, batchHash, next);
   if (!proposalIdOf(valueId, validRound).equals(vote.value))
-    throw new DecodeError("proposal: the signed vote is not for this batch, root and validRound");
+    throw new DecodeError(
+      "proposal: the signed vote is not for this batch, root, next committee and validRound",
+    );
   return {
     org: vote.org,
     pulse: vote.pulse,
     round: vote.round,
     validRound,
     root,
+    next,
     txs,
     batchHash,
     valueId,
