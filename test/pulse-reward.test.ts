@@ -10,7 +10,6 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { Signer } from "../src/crypto/ed25519.js";
-import { decodeRequest, encodeList, Op, okResponse } from "../src/dht/wire.js";
 import { CommitteeBook } from "../src/election/book.js";
 import { schedule } from "../src/election/cycle.js";
 import { Role } from "../src/ledger/account.js";
@@ -19,8 +18,6 @@ import { MemoryKV } from "../src/ledger/memory-kv.js";
 import type { OrgParams } from "../src/ledger/tx.js";
 import { decodeTx, rewardTx } from "../src/ledger/tx-codec.js";
 import { createLogger } from "../src/node/log.js";
-import type { NetPort } from "../src/org/discovery.js";
-import { decodePulsesRequest, encodePulses } from "../src/org/protocol.js";
 import { catchUp } from "../src/org/replica.js";
 import { committeeHash } from "../src/pulse/certificate.js";
 import { type Decided, Finality, type FinalityOptions } from "../src/pulse/finality.js";
@@ -31,6 +28,7 @@ import { SignGuard } from "../src/pulse/sign-guard.js";
 import { decodeVote, Step } from "../src/pulse/votes.js";
 import { allOk, Chain } from "./helpers/ledger-chain.js";
 import { genesisTx, hex, makeCast, orgParams, Txs } from "./helpers/ledger-signers.js";
+import { pulsesPort } from "./helpers/pulses-port.js";
 import { tmpDir } from "./helpers/tmp.js";
 import { until } from "./helpers/until.js";
 
@@ -176,22 +174,13 @@ describe("finality with a mining reward", () => {
     // A replica catching up (Op.Pulses) replays the rewards with each pulse's committee.
     const source = nodes[0]!.ledger;
     const replica = await Ledger.open(new MemoryKV());
-    const net: NetPort = {
-      request: async (_target, bytes) => {
-        const req = decodeRequest(bytes);
-        if (req.op === Op.Info) return okResponse(encodeList([GENESIS, Buffer.alloc(0)]));
-        assert.equal(req.op, Op.Pulses);
-        const { from, count } = decodePulsesRequest(req.body);
-        const records = [];
-        for (let p = from; p < from + count && p <= source.head!; p++)
-          records.push({ pulse: p, certificate: source.certificateAt(p)!, txs: source.batchAt(p)! });
-        return okResponse(encodePulses(records));
-      },
-      getRecord: async () => undefined,
-      publish: async () => {},
-      targetsOf: () => [],
+    const deps = {
+      net: pulsesPort(source, GENESIS),
+      node: payers[5]!,
+      ledger: replica,
+      committee: () => ids,
+      log,
     };
-    const deps = { net, node: payers[5]!, ledger: replica, committee: () => ids, log };
     assert.equal(await catchUp(deps, ORG, AbortSignal.timeout(10_000), ["bookkeeper"]), 2);
     assert.equal(hex(replica.rootAt().hash), hex(source.rootAt().hash));
     assert.equal(replica.account(keepers[0]!.id)!.amount, REWARD / 2n);

@@ -1,0 +1,154 @@
+/**
+ * The committee chain (docs/PROTOCOL.md §13.2): each pulse's certificate names the committee of the
+ * next pulse, so a node that knows one committee follows the next ones from certificates and member
+ * lists alone. An organization whose committee changes twice (helpers/committee-script.ts) is made
+ * pulse by pulse as the daemon makes it: each pulse prepared, its `next` computed
+ * (pulse/next-committee.ts), certified by its committee and committed, the committee book recording
+ * each draw. Cycles of 4 pulses (the draw runs over the pulse being certified) and of 8.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { CommitteeBook } from "../src/election/book.js";
+import { genesisCommittee } from "../src/election/committee.js";
+import { cycleOf, schedule } from "../src/election/cycle.js";
+import { Ledger } from "../src/ledger/ledger.js";
+import { MemoryKV } from "../src/ledger/memory-kv.js";
+import { createLogger } from "../src/node/log.js";
+import { catchUp, ReplicaError } from "../src/org/replica.js";
+import {
+  CertificateError,
+  committeeHash,
+  decodeCertificate,
+  encodeCertificate,
+  verifyCertificate,
+} from "../src/pulse/certificate.js";
+import { NextCommittee } from "../src/pulse/next-committee.js";
+import { batchHashOf, valueIdOf } from "../src/pulse/proposal.js";
+import { Step, signVote } from "../src/pulse/votes.js";
+import { cast, keepers, Script, scriptParams } from "./helpers/committee-script.js";
+import { allOk, Chain } from "./helpers/ledger-chain.js";
+import { genesisTx, hex } from "./helpers/ledger-signers.js";
+import { pulsesPort } from "./helpers/pulses-port.js";
+import { tmpDir } from "./helpers/tmp.js";
+
+const ORG = cast.orgKey.id;
+const log = createLogger({ level: "silent" }).root;
+const signerOf = (id: Buffer) => cast.users.find((u) => u.id.equals(id))!;
+
+/** A certificate of pulse `pulse` signed by all of `members`, for the given root, batch hash and next. */
+function certify(
+  pulse: number,
+  members: readonly Buffer[],
+  root: { hash: Uint8Array; sum: bigint },
+  batchHash: Buffer,
+  next: Buffer,
+): Buffer {
+  const r = { hash: Buffer.from(root.hash), sum: root.sum };
+  const value = valueIdOf(ORG, pulse, r, batchHash, next);
+  const precommits = members.map((id) =>
+    signVote({ org: ORG, pulse, round: 0, step: Step.Precommit, value }, signerOf(id)),
+  );
+  return encodeCertificate({ org: ORG, pulse, round: 0, root: r, batchHash, next, precommits });
+}
+
+/** The script's organization through cycle 3's first pulse, each pulse certified; `nexts[p]` is what next-committee.ts gave. */
+async function certifiedChain(L: number) {
+  const chain = await Chain.open(ORG, { indexTxs: true });
+  const genesis = genesisTx(cast.orgKey, scriptParams(L));
+  allOk(await chain.pulse([genesis]));
+  const ledger = chain.ledger;
+  const book = await CommitteeBook.open(join(tmpDir("leither-chain-"), "committees.json"), ledger);
+  const next = new NextCommittee(ledger, (p) => book.of(p));
+  const script = new Script(chain.txs, L);
+  const nexts: Buffer[] = [];
+  for (let p = 1; p <= 3 * L; p++) {
+    const txs = script.at(p);
+    const prepared = await ledger.prepare(p, txs, { proofs: false });
+    nexts[p] = next.hashAfter(prepared);
+    const certificate = certify(p, book.of(p), prepared.root, batchHashOf(txs), nexts[p]!);
+    await prepared.commit({ certificate });
+    await book.committed(p);
+  }
+  return { ledger, book, genesis, nexts };
+}
+
+for (const L of [4, 8]) {
+  describe(`the committee chain, cycles of ${L} pulses`, () => {
+    it("each pulse names the committee the book gives the next pulse once it commits", async () => {
+      const { ledger, book, nexts } = await certifiedChain(L);
+      const changes: number[] = [];
+      for (let p = 1; p <= 3 * L; p++) {
+        assert.equal(hex(nexts[p]!), hex(committeeHash(book.of(p + 1))), `pulse ${p}`);
+        if (!nexts[p]!.equals(committeeHash(book.of(p)))) changes.push(p);
+      }
+      // The committee changes after the last pulse of cycles 1 and 2, and nowhere else.
+      assert.deepEqual(changes, [schedule(1, L).last, schedule(2, L).last]);
+      await ledger.close();
+    });
+
+    it("a node that knows the genesis committee follows it from certificates and member lists", async () => {
+      const { ledger, book } = await certifiedChain(L);
+      let known = genesisCommittee(ledger.org!.params);
+      const changes: number[] = [];
+      for (let p = 1; p <= ledger.head!; p++) {
+        const cert = decodeCertificate(ledger.certificateAt(p)!);
+        verifyCertificate(cert, known);
+        if (cert.next.equals(committeeHash(known))) continue;
+        // A member list offered for the next cycle (committee_info) is taken only if it hashes to next.
+        const offered = book.ofCycle(cycleOf(p + 1, L));
+        assert.notDeepEqual(committeeHash([...offered].reverse()), cert.next, "the drawn order counts");
+        assert.deepEqual(committeeHash(offered), cert.next);
+        known = offered;
+        changes.push(p);
+      }
+      assert.deepEqual(changes, [schedule(1, L).last, schedule(2, L).last]);
+      // The committee it left behind can no longer certify a pulse.
+      const p = ledger.head!;
+      const old = certify(
+        p,
+        keepers.map((k) => k.id),
+        ledger.rootAt(p),
+        Buffer.alloc(32),
+        Buffer.alloc(32),
+      );
+      assert.throws(() => verifyCertificate(decodeCertificate(old), known), CertificateError);
+      await ledger.close();
+    });
+
+    it("a replica refuses a certificate whose next is wrong, and replays the honest chain", async () => {
+      const { ledger: source, book: committees, genesis } = await certifiedChain(L);
+      const replica = await Ledger.open(new MemoryKV());
+      const book = await CommitteeBook.open(join(tmpDir("leither-chain-"), "committees.json"), replica);
+      const d = {
+        node: cast.supervisor,
+        ledger: replica,
+        committee: (p: number) => book.of(p),
+        replayed: async (p: number) => book.committed(p),
+        log,
+      };
+      // Signed by the right committee, over the right root, naming the wrong next committee: inside
+      // a cycle the same members in another order, at a cycle's end the old committee carried on.
+      for (const bad of [2, schedule(1, L).last]) {
+        const net = pulsesPort(source, genesis, (r) => {
+          if (r.pulse !== bad) return r;
+          const c = decodeCertificate(r.certificate);
+          const members = committees.of(bad);
+          const wrong = committeeHash(bad === 2 ? [...members].reverse() : members);
+          return { ...r, certificate: certify(bad, members, c.root, c.batchHash, wrong) };
+        });
+        await assert.rejects(
+          catchUp({ ...d, net }, ORG, AbortSignal.timeout(10_000), ["bookkeeper"]),
+          (e: unknown) => e instanceof ReplicaError && /names another committee/.test(e.message),
+        );
+        assert.equal(replica.head, bad - 1, "nothing of the refused pulse is kept");
+      }
+      const net = pulsesPort(source, genesis);
+      await catchUp({ ...d, net }, ORG, AbortSignal.timeout(10_000), ["bookkeeper"]);
+      assert.equal(replica.head, source.head);
+      assert.equal(hex(replica.rootAt().hash), hex(source.rootAt().hash));
+      await replica.close();
+      await source.close();
+    });
+  });
+}
