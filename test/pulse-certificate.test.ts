@@ -30,7 +30,7 @@ interface Vectors {
     fields: {
       pulse: number;
       round: number;
-      root: { hash: string; sum: string };
+      root: { hash: string; sum: string; count: number };
       batchHash: string;
       next: string;
     };
@@ -50,7 +50,7 @@ const committee = keys.map((k) => k.id);
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 // Precommits of the four vector keys for a value of pulse 7, round 1.
-const root = { hash: Buffer.alloc(32, 9), sum: 77n };
+const root = { hash: Buffer.alloc(32, 9), sum: 77n, count: 3 };
 const batchHash = batchHashOf([Buffer.from("tx")]);
 const next = committeeHash(committee);
 const fields = { org, pulse: 7, round: 1, root, batchHash, next };
@@ -79,7 +79,7 @@ describe("finality certificates", () => {
         org,
         pulse: f.pulse,
         round: f.round,
-        root: { hash: Buffer.from(f.root.hash, "hex"), sum: BigInt(f.root.sum) },
+        root: { hash: Buffer.from(f.root.hash, "hex"), sum: BigInt(f.root.sum), count: f.root.count },
         batchHash: Buffer.from(f.batchHash, "hex"),
         next: Buffer.from(f.next, "hex"),
       };
@@ -91,8 +91,9 @@ describe("finality certificates", () => {
         [org, c.pulse, c.round, c.root, c.batchHash, c.next, v.valueId, v.signers, bytes],
       );
       assert.equal(v.valueId, hex(valueIdOf(org, c.pulse, c.root, c.batchHash, c.next)));
-      // next sits after batchHash, before the count (docs/PROTOCOL.md §13.2).
-      assert.deepEqual(bytes.subarray(138, 170), c.next);
+      // The root's count after its sum; next after batchHash, before the count (docs/PROTOCOL.md §13.2).
+      assert.equal(bytes.readBigUInt64BE(106), BigInt(c.root.count));
+      assert.deepEqual(bytes.subarray(146, 178), c.next);
       verifyCertificate(
         d,
         v.committee.map((n) => key(n).id),
@@ -139,11 +140,11 @@ describe("finality certificates", () => {
     assert.deepEqual(twice, once);
     notACertificate(() => verifyCertificate(decodeCertificate(once), committee), /quorum 3/);
     // The same signature twice in the bytes (count 3): not strictly ascending.
-    const entry = once.subarray(172, 268);
-    const dup = Buffer.concat([once.subarray(0, 170), Buffer.of(0, 3), once.subarray(172), entry]);
+    const entry = once.subarray(180, 276);
+    const dup = Buffer.concat([once.subarray(0, 178), Buffer.of(0, 3), once.subarray(180), entry]);
     assert.throws(() => decodeCertificate(dup), /ascending, each once/);
     // Two entries swapped: refused too (one encoding per set of signatures).
-    const swapped = Buffer.concat([once.subarray(0, 172), once.subarray(268), once.subarray(172, 268)]);
+    const swapped = Buffer.concat([once.subarray(0, 180), once.subarray(276), once.subarray(180, 276)]);
     assert.throws(() => decodeCertificate(swapped), /ascending/);
     const cert = certOf([a, b, c]);
     const forged: Certificate = { ...cert, signers: [cert.signers[0]!, cert.signers[0]!, cert.signers[1]!] };
@@ -200,7 +201,7 @@ describe("finality certificates", () => {
     const bytes = encodeCertificate({ ...fields, precommits: [a, b, c].map((k) => vote(k)) });
     // The precommits signed valueId: with another next in its place the certificate is not theirs.
     const swapped = Buffer.from(bytes);
-    other.copy(swapped, 138);
+    other.copy(swapped, 146);
     assert.throws(() => decodeCertificate(swapped), /value id is not the hash/);
     // With the value id recomputed for it, the signatures no longer verify.
     valueIdOf(org, 7, root, batchHash, other).copy(swapped, 34);
@@ -210,8 +211,8 @@ describe("finality certificates", () => {
   it("decode checks the value id, the count and the length before any signature", () => {
     const b = Buffer.from(V.certificates[0]!.hex, "hex");
     const withCount = (n: number, tail: Buffer) =>
-      Buffer.concat([b.subarray(0, 170), Buffer.of(n >> 8, n & 255), tail]);
-    const entries = b.subarray(172);
+      Buffer.concat([b.subarray(0, 178), Buffer.of(n >> 8, n & 255), tail]);
+    const entries = b.subarray(180);
     assert.throws(() => decodeCertificate(withCount(0, Buffer.alloc(0))), /0 signers, not 1 to 1024/);
     assert.throws(() => decodeCertificate(withCount(0xffff, entries)), /65535 signers/);
     assert.throws(() => decodeCertificate(withCount(CERTIFICATE_MAX_SIGNERS + 1, entries)), /1025 signers/);

@@ -10,7 +10,7 @@ import type { Signer } from "../src/crypto/ed25519.js";
 import { Ledger } from "../src/ledger/ledger.js";
 import { MemoryKV } from "../src/ledger/memory-kv.js";
 import { createLogger } from "../src/node/log.js";
-import { decodeCertificate, verifyCertificate } from "../src/pulse/certificate.js";
+import { CERTIFICATE_COUNT_OFFSET, decodeCertificate, verifyCertificate } from "../src/pulse/certificate.js";
 import { type Decided, Finality } from "../src/pulse/finality.js";
 import { SignGuard } from "../src/pulse/sign-guard.js";
 import { checkEvidence, Step, signVote } from "../src/pulse/votes.js";
@@ -230,12 +230,12 @@ test("a peer's message is checked whole before anything is done with it", async 
   forged[forged.length - 1]! ^= 1;
   assert.throws(() => f.check(forged));
   // A certificate claiming more signers than the committee has is refused before any signature is checked.
-  const cert = Buffer.alloc(172 + 96 * 5);
+  const cert = Buffer.alloc(CERTIFICATE_COUNT_OFFSET + 2 + 96 * 5);
   cert[0] = 1;
   cert[1] = 0x49;
   org.copy(cert, 2);
   cert.writeBigUInt64BE(1n, 22);
-  cert.writeUInt16BE(5, 170);
+  cert.writeUInt16BE(5, CERTIFICATE_COUNT_OFFSET);
   assert.throws(() => f.check(cert), /more signers than the committee/);
   assert.throws(() => f.check(Buffer.alloc(2 * 1024 * 1024)), /at most 1 MiB/);
   // Junk from an outsider about an old or future pulse starts nothing and helps no one.

@@ -108,7 +108,11 @@ describe("finality: the committee a value names for the next pulse", () => {
     const scratch = await Ledger.open(new MemoryKV());
     allOk(await scratch.applyPulse(0, [genesisTx(cast.orgKey, params)]));
     const prepared = await scratch.prepare(1, batch, { committee: keeperIds });
-    const root = { hash: Buffer.from(prepared.root.hash), sum: prepared.root.sum };
+    const root = {
+      hash: Buffer.from(prepared.root.hash),
+      sum: prepared.root.sum,
+      count: prepared.root.count,
+    };
     prepared.discard();
     await scratch.close();
     const wrong = committeeHash([...keeperIds].reverse());

@@ -22,6 +22,7 @@ import { mutateBytes, rng } from "./helpers/tamper.js";
 interface RootJson {
   hash: string;
   sum: string;
+  count: number;
 }
 /** The proposals of test/vectors/consensus.json (written by test/helpers/gen-consensus-vectors.ts). */
 interface ConsensusVectors {
@@ -57,7 +58,11 @@ const fieldsOf = (p: ConsensusVectors["proposals"][number]) => ({
   pulse: p.fields.pulse,
   round: p.fields.round,
   validRound: p.fields.validRound,
-  root: { hash: Buffer.from(p.fields.root.hash, "hex"), sum: BigInt(p.fields.root.sum) },
+  root: {
+    hash: Buffer.from(p.fields.root.hash, "hex"),
+    sum: BigInt(p.fields.root.sum),
+    count: p.fields.root.count,
+  },
   next: Buffer.from(p.fields.next, "hex"),
   txs: p.fields.txs.map((t) => Buffer.from(t, "hex")),
 });
@@ -85,6 +90,7 @@ function assemble(
   sum: bigint,
   txs: Buffer[],
   next: Buffer = fresh.next,
+  count: number = fresh.root.count,
 ): Buffer {
   return Buffer.concat([
     Buffer.of(1, 0x48),
@@ -92,6 +98,7 @@ function assemble(
     u32(validRound === -1 ? 0xffffffff : validRound),
     root,
     u64(sum),
+    u64(BigInt(count)),
     next,
     u32(txs.length),
     ...txs.flatMap((t) => [u32(t.length), t]),
@@ -106,8 +113,8 @@ describe("proposals", () => {
       assert.equal(bytes.toString("hex"), v.hex, v.name);
       const d = decodeProposal(bytes);
       assert.deepEqual(
-        [d.org, d.pulse, d.round, d.validRound, d.root.hash, d.root.sum, d.next, d.txs],
-        [org, f.pulse, f.round, f.validRound, f.root.hash, f.root.sum, f.next, f.txs],
+        [d.org, d.pulse, d.round, d.validRound, d.root, d.next, d.txs],
+        [org, f.pulse, f.round, f.validRound, f.root, f.next, f.txs],
       );
       assert.equal(d.signer.toString("hex"), V.keys.find((k) => k.name === v.proposer)!.id);
       assert.deepEqual(d.vote, bytes.subarray(2, 165));
@@ -120,6 +127,7 @@ describe("proposals", () => {
         u64(BigInt(f.pulse)),
         f.root.hash,
         u64(f.root.sum),
+        u64(BigInt(f.root.count)),
         batch,
         f.next,
       );
@@ -173,6 +181,7 @@ describe("proposals", () => {
     refused(assemble(vote, -1, root.hash, root.sum, [Buffer.concat(txs)]), notOurs, "txs joined");
     refused(assemble(vote, -1, root.hash, root.sum + 1n, txs), notOurs, "root sum");
     refused(assemble(vote, -1, Buffer.alloc(32), root.sum, txs), notOurs, "root hash");
+    refused(assemble(vote, -1, root.hash, root.sum, txs, fresh.next, root.count + 1), notOurs, "root count");
     const otherNext = Buffer.from(V.proposals[2]!.fields.next, "hex");
     assert.notDeepEqual(otherNext, fresh.next);
     refused(assemble(vote, -1, root.hash, root.sum, txs, otherNext), notOurs, "next committee");
@@ -230,7 +239,10 @@ describe("proposals", () => {
   it("bounds: sizes are checked before anything is allocated for them", () => {
     const vote = Buffer.from(V.proposals[2]!.hex, "hex").subarray(2, 165);
     const last = fieldsOf(V.proposals[2]!);
-    const head = assemble(vote, -1, last.root.hash, last.root.sum, [], last.next).subarray(0, -4);
+    const head = assemble(vote, -1, last.root.hash, last.root.sum, [], last.next, last.root.count).subarray(
+      0,
+      -4,
+    );
     refused(Buffer.concat([head, u32(0xffffffff)]), /count 4294967295 exceeds/);
     refused(Buffer.concat([head, u32(1), u32(0xffffffff)]), /over 65536/);
     refused(
@@ -256,15 +268,15 @@ describe("proposals", () => {
   it("encode refuses fields out of range", () => {
     assert.throws(() => encodeProposal({ ...fresh, org: Buffer.alloc(19) }, a), RangeError);
     assert.throws(
-      () => encodeProposal({ ...fresh, root: { hash: Buffer.alloc(31), sum: 0n } }, a),
+      () => encodeProposal({ ...fresh, root: { hash: Buffer.alloc(31), sum: 0n, count: 0 } }, a),
       RangeError,
     );
     assert.throws(
-      () => encodeProposal({ ...fresh, root: { hash: Buffer.alloc(32), sum: -1n } }, a),
+      () => encodeProposal({ ...fresh, root: { hash: Buffer.alloc(32), sum: -1n, count: 0 } }, a),
       RangeError,
     );
     assert.throws(
-      () => encodeProposal({ ...fresh, root: { hash: Buffer.alloc(32), sum: 1n << 64n } }, a),
+      () => encodeProposal({ ...fresh, root: { hash: Buffer.alloc(32), sum: 1n << 64n, count: 0 } }, a),
       RangeError,
     );
     assert.throws(() => encodeProposal({ ...fresh, next: Buffer.alloc(31) }, a), /next committee hash/);

@@ -194,7 +194,11 @@ describe("finality with a mining reward", () => {
     const scratch = await Ledger.open(new MemoryKV());
     allOk(await scratch.applyPulse(0, [GENESIS]));
     const prepared = await scratch.prepare(1, batch, { committee: ids });
-    const root = { hash: Buffer.from(prepared.root.hash), sum: prepared.root.sum };
+    const root = {
+      hash: Buffer.from(prepared.root.hash),
+      sum: prepared.root.sum,
+      count: prepared.root.count,
+    };
     prepared.discard();
     await scratch.close();
     // The right next committee (pulse 1 is inside cycle 0): only the reward is missing.

@@ -3,7 +3,7 @@
  * final, with what they decided, so that anyone who knows the committee can check it alone.
  *
  *   certificate = u8 1 | u8 0x49 | org[20] | u64 pulse | u32 round | valueId[32] | rootHash[32]
- *                 | u64 rootSum | batchHash[32] | next[32] | u16 count | count × (pk[32] | sig[64])
+ *                 | u64 rootSum | u64 rootCount | batchHash[32] | next[32] | u16 count | count × (pk[32] | sig[64])
  *
  * `next` is the committeeHash of the committee that keeps pulse + 1, covered by the value id: a
  * member node that knows the committee of pulse p learns that of p + 1 from p's certificate (the
@@ -24,7 +24,9 @@ import { decodeVote, type SignedVote, Step, VOTE_BYTES } from "./votes.js";
 
 /** Most signatures a certificate holds (the committee is far smaller). */
 export const CERTIFICATE_MAX_SIGNERS = 1024;
-const HEADER_BYTES = 2 + 20 + 8 + 4 + 32 + 32 + 8 + 32 + 32 + 2;
+const HEADER_BYTES = 2 + 20 + 8 + 4 + 32 + 32 + 8 + 8 + 32 + 32 + 2;
+/** Where the signers' count is (format, kind, org, pulse, round, valueId, root, batchHash, next before it). */
+export const CERTIFICATE_COUNT_OFFSET = HEADER_BYTES - 2;
 const COMMITTEE_TAG = Buffer.from("LEITHER\0committee", "latin1");
 const ENTRY_BYTES = 32 + 64;
 // A vote's signed part (format, kind, org, pulse, round, step, value), before its public key.
@@ -64,7 +66,7 @@ export interface Certificate {
   readonly pulse: number;
   readonly round: number;
   readonly valueId: Buffer;
-  readonly root: { readonly hash: Buffer; readonly sum: bigint };
+  readonly root: { readonly hash: Buffer; readonly sum: bigint; readonly count: number };
   readonly batchHash: Buffer;
   /** committeeHash of the committee that keeps pulse + 1 (covered by valueId). */
   readonly next: Buffer;
@@ -114,7 +116,8 @@ export function encodeCertificate(
     throw new CertificateError(`more than ${CERTIFICATE_MAX_SIGNERS} signers`);
   const w = new Writer(HEADER_BYTES + kept.length * ENTRY_BYTES);
   w.u8(MESSAGE_FORMAT_V1).u8(NodeMessageKind.Certificate).bytes(c.org).u64n(c.pulse).u32(c.round);
-  w.bytes(valueId).bytes(c.root.hash).u64(c.root.sum).bytes(c.batchHash).bytes(c.next).u16(kept.length);
+  w.bytes(valueId).bytes(c.root.hash).u64(c.root.sum).u64n(c.root.count);
+  w.bytes(c.batchHash).bytes(c.next).u16(kept.length);
   for (const v of kept) w.bytes(v.bytes.subarray(VOTE_MESSAGE_BYTES));
   return w.finish();
 }
@@ -135,7 +138,7 @@ export function decodeCertificate(bytes: Uint8Array): Certificate {
   const pulse = r.u64Number("pulse");
   const round = r.u32("round");
   const valueId = r.bytes(32, "valueId");
-  const root = { hash: r.bytes(32, "root hash"), sum: r.u64("root sum") };
+  const root = { hash: r.bytes(32, "root hash"), sum: r.u64("root sum"), count: r.u64Number("root count") };
   const batchHash = r.bytes(32, "batch hash");
   const next = r.bytes(32, "next committee hash");
   const count = r.u16("count");

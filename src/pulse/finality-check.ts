@@ -4,7 +4,7 @@
  * is in the committee of its pulse. A certificate's signer count is checked against the committee
  * before any signature is.
  */
-import { decodeCertificate, verifyCertificate } from "./certificate.js";
+import { CERTIFICATE_COUNT_OFFSET, decodeCertificate, verifyCertificate } from "./certificate.js";
 import { decodeProposal } from "./proposal.js";
 import { checkEvidence, decodeVote } from "./votes.js";
 
@@ -37,10 +37,12 @@ export function checkConsensusMessage(
       return p.pulse;
     }
     case 0x49: {
-      // Cheap fields first: org at 2, pulse at 22, count at 170 (certificate.ts).
-      if (b.length < 172 || !b.subarray(2, 22).equals(org)) throw new RangeError("not a certificate of ours");
+      // Cheap fields first: org at 2, pulse at 22, the signers' count (certificate.ts).
+      if (b.length < CERTIFICATE_COUNT_OFFSET + 2 || !b.subarray(2, 22).equals(org))
+        throw new RangeError("not a certificate of ours");
       const members = committee(readU64(b, 22));
-      if (b.readUInt16BE(170) > members.length) throw new RangeError("more signers than the committee has");
+      if (b.readUInt16BE(CERTIFICATE_COUNT_OFFSET) > members.length)
+        throw new RangeError("more signers than the committee has");
       const c = decodeCertificate(b);
       verifyCertificate(c, members);
       return c.pulse;

@@ -5,7 +5,7 @@ import type { Decided, FinalityOptions } from "./finality.js";
 /** What the committee agrees on: a batch, the root it leads to and the committee after it. */
 export interface FinalityValue {
   readonly txs: readonly Buffer[];
-  readonly root: { readonly hash: Buffer; readonly sum: bigint };
+  readonly root: { readonly hash: Buffer; readonly sum: bigint; readonly count: number };
   readonly batchHash: Buffer;
   /** committeeHash of the committee that keeps the next pulse. */
   readonly next: Buffer;

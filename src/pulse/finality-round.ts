@@ -199,10 +199,11 @@ export class PulseRound {
       prepared.discard();
       return;
     }
-    let root = { hash: Buffer.from(prepared.root.hash), sum: prepared.root.sum };
+    const { sum, count } = prepared.root;
+    let root = { hash: Buffer.from(prepared.root.hash), sum, count };
     // Test hook: a byzantine proposer claims a root that the batch does not lead to.
     if (this.o.byzantine === "wrong-root")
-      root = { hash: Buffer.from(root.hash.map((x, i) => (i === 0 ? x ^ 1 : x))), sum: root.sum };
+      root = { hash: Buffer.from(root.hash.map((x, i) => (i === 0 ? x ^ 1 : x))), sum, count };
     const next = this.nextOf(prepared);
     if (next === undefined) return prepared.discard();
     const value: FinalityValue = { txs, root, batchHash: batchHashOf(txs), next };
@@ -384,12 +385,12 @@ export class PulseRound {
   }
 }
 
-/** Whether a prepared pulse leads to `root` (hash and sum). */
+/** Whether a prepared pulse leads to `root` (hash, sum and count). */
 export function leadsTo(
   p: PreparedPulse,
-  root: { readonly hash: Uint8Array; readonly sum: bigint },
+  root: { readonly hash: Uint8Array; readonly sum: bigint; readonly count: number },
 ): boolean {
-  return Buffer.from(p.root.hash).equals(root.hash) && p.root.sum === root.sum;
+  return Buffer.from(p.root.hash).equals(root.hash) && p.root.sum === root.sum && p.root.count === root.count;
 }
 
 /** The signed vote inside a vote's or proposal's bytes. */

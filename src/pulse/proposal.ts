@@ -3,7 +3,7 @@
  * signed propose vote, the batch of transactions and the root synopsis the batch leads to.
  *
  *   proposal = u8 1 | u8 0x48 | vote (163 bytes, step Propose, value = proposalId) | u32 validRound
- *              | rootHash[32] | u64 rootSum | next[32] | u32 count | count × (u32 len | tx)
+ *              | rootHash[32] | u64 rootSum | u64 rootCount | next[32] | u32 count | count × (u32 len | tx)
  *
  * Three hashes bind it together. The value's id covers what is decided (organization, pulse, root,
  * batch, and `next`: the committee that keeps the pulse after, certificate.ts committeeHash, so that
@@ -26,13 +26,14 @@ const NO_ROUND = 0xffffffff;
 const BATCH_TAG = Buffer.from("LEITHER\0batch", "latin1");
 const VALUE_TAG = Buffer.from("LEITHER\0value", "latin1");
 const PROPOSAL_TAG = Buffer.from("LEITHER\0proposal", "latin1");
-// After the vote: validRound, root hash, root sum, next, count.
-const FIXED_BYTES = 2 + VOTE_BYTES + 4 + 32 + 8 + 32 + 4;
+// After the vote: validRound, root hash, root sum, root count, next, count.
+const FIXED_BYTES = 2 + VOTE_BYTES + 4 + 32 + 8 + 8 + 32 + 4;
 
-/** A root synopsis: the tree's hash and sum. */
+/** A root synopsis (SPEC-smt.md): the tree's hash, sum and count of leaves. */
 export interface RootSynopsis {
   readonly hash: Uint8Array;
   readonly sum: bigint;
+  readonly count: number;
 }
 
 /** A proposal to encode. */
@@ -54,7 +55,7 @@ export interface DecodedProposal {
   readonly pulse: number;
   readonly round: number;
   readonly validRound: number;
-  readonly root: { readonly hash: Buffer; readonly sum: bigint };
+  readonly root: { readonly hash: Buffer; readonly sum: bigint; readonly count: number };
   /** committeeHash of the committee that keeps pulse + 1. */
   readonly next: Buffer;
   readonly txs: Buffer[];
@@ -79,8 +80,8 @@ export function batchHashOf(txs: readonly Uint8Array[]): Buffer {
 }
 
 /**
- * SHA-256("LEITHER\0value" ‖ org[20] ‖ u64 pulse ‖ rootHash[32] ‖ u64 rootSum ‖ batchHash[32] ‖
- * next[32]), `next` the committeeHash (certificate.ts) of the committee that keeps pulse + 1.
+ * SHA-256("LEITHER\0value" ‖ org[20] ‖ u64 pulse ‖ rootHash[32] ‖ u64 rootSum ‖ u64 rootCount ‖
+ * batchHash[32] ‖ next[32]), `next` the committeeHash (certificate.ts) of the committee that keeps pulse + 1.
  */
 export function valueIdOf(
   org: Buffer,
@@ -90,8 +91,10 @@ export function valueIdOf(
   next: Buffer,
 ): Buffer {
   if (!Number.isSafeInteger(pulse) || pulse < 0) throw new RangeError("pulse must be a whole number");
-  const w = new Writer(VALUE_TAG.length + 20 + 8 + 32 + 8 + 32 + 32).bytes(VALUE_TAG);
-  w.exact(org, 20, "org").u64n(pulse).exact(root.hash, 32, "root hash").u64(root.sum);
+  if (!Number.isSafeInteger(root.count) || root.count < 0)
+    throw new RangeError("root count must be a whole number");
+  const w = new Writer(VALUE_TAG.length + 20 + 8 + 32 + 8 + 8 + 32 + 32).bytes(VALUE_TAG);
+  w.exact(org, 20, "org").u64n(pulse).exact(root.hash, 32, "root hash").u64(root.sum).u64n(root.count);
   w.exact(batchHash, 32, "batch hash").exact(next, 32, "next committee hash");
   return hash("sha256", w.finish(), "buffer");
 }
@@ -130,6 +133,7 @@ export function encodeProposal(p: ProposalFields, signer: Signer): Buffer {
   w.u32(p.validRound === -1 ? NO_ROUND : p.validRound)
     .bytes(p.root.hash)
     .u64(p.root.sum)
+    .u64n(p.root.count)
     .bytes(p.next)
     .u32(p.txs.length);
   for (const tx of p.txs) w.u32(tx.length).bytes(tx);
@@ -154,7 +158,7 @@ export function decodeProposal(bytes: Uint8Array, opts: { maxBytes?: number } = 
   if (kind !== NodeMessageKind.Proposal) throw new DecodeError(`kind ${kind} is not a proposal`);
   const voteBytes = r.bytes(VOTE_BYTES, "vote");
   const rawValidRound = r.u32("validRound");
-  const root = { hash: r.bytes(32, "root hash"), sum: r.u64("root sum") };
+  const root = { hash: r.bytes(32, "root hash"), sum: r.u64("root sum"), count: r.u64Number("root count") };
   const next = r.bytes(32, "next committee hash");
   const count = r.u32("count");
   // Every transaction takes at least its 4-byte length: a count beyond that is a lie, caught before

@@ -17,10 +17,10 @@ const org = namedKey("org", 1).id;
 // The committee in drawn order: round r's proposer is committee[r mod 4].
 const committee = [0x31, 0x32, 0x33, 0x34].map((fill, i) => namedKey(`bookkeeper ${"abcd"[i]}`, fill));
 const [a, b, c, d] = committee as [NamedKey, NamedKey, NamedKey, NamedKey];
-const root = { hash: Buffer.alloc(32, 0x5a), sum: 1_000_000n };
+const root = { hash: Buffer.alloc(32, 0x5a), sum: 1_000_000n, count: 7 };
 // Opaque to the proposal's encoding: any bytes up to 64 KiB.
 const txs = [Buffer.from("first transaction", "latin1"), Buffer.alloc(0), Buffer.alloc(40, 0xe7)];
-const emptyRoot = { hash: Buffer.alloc(32, 0xa5), sum: (1n << 64n) - 1n };
+const emptyRoot = { hash: Buffer.alloc(32, 0xa5), sum: (1n << 64n) - 1n, count: 2 ** 53 - 1 };
 
 // Committee hashes: the drawn order counts, so the same four in another order hash differently.
 const committees = [
@@ -74,7 +74,11 @@ const certificates = [
   },
 ];
 
-const rootJson = (r: { hash: Uint8Array; sum: bigint }) => ({ hash: hex(r.hash), sum: r.sum.toString() });
+const rootJson = (r: { hash: Uint8Array; sum: bigint; count: number }) => ({
+  hash: hex(r.hash),
+  sum: r.sum.toString(),
+  count: r.count,
+});
 const doc = {
   description:
     "Committee hashes, committee proposals and finality certificates (docs/PROTOCOL.md §13.1, §13.2); sums are decimal strings.",
