@@ -9,12 +9,22 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { encodeList } from "../src/dht/wire.js";
 import { CommitteeBook } from "../src/election/book.js";
 import { genesisCommittee } from "../src/election/committee.js";
 import { cycleOf, schedule } from "../src/election/cycle.js";
 import { Ledger } from "../src/ledger/ledger.js";
 import { MemoryKV } from "../src/ledger/memory-kv.js";
 import { createLogger } from "../src/node/log.js";
+import { committeeLinks } from "../src/org/bookkeeping.js";
+import {
+  CommitteeChain,
+  type CommitteeLink,
+  decodeCommittees,
+  encodeCommittees,
+  UnknownCommittee,
+} from "../src/org/committee-chain.js";
+import { checkInfo } from "../src/org/discovery.js";
 import { catchUp, ReplicaError } from "../src/org/replica.js";
 import {
   CertificateError,
@@ -40,11 +50,11 @@ const signerOf = (id: Buffer) => cast.users.find((u) => u.id.equals(id))!;
 function certify(
   pulse: number,
   members: readonly Buffer[],
-  root: { hash: Uint8Array; sum: bigint },
+  root: { hash: Uint8Array; sum: bigint; count: number },
   batchHash: Buffer,
   next: Buffer,
 ): Buffer {
-  const r = { hash: Buffer.from(root.hash), sum: root.sum };
+  const r = { hash: Buffer.from(root.hash), sum: root.sum, count: root.count };
   const value = valueIdOf(ORG, pulse, r, batchHash, next);
   const precommits = members.map((id) =>
     signVote({ org: ORG, pulse, round: 0, step: Step.Precommit, value }, signerOf(id)),
@@ -113,6 +123,48 @@ for (const L of [4, 8]) {
         Buffer.alloc(32),
       );
       assert.throws(() => verifyCertificate(decodeCertificate(old), known), CertificateError);
+      await ledger.close();
+    });
+
+    it("a member node learns each committee from Committees answers and checks every pulse", async () => {
+      const { ledger, book, genesis } = await certifiedChain(L);
+      const links = (from: number, count: number) => committeeLinks(ledger, (p) => book.of(p), from, count);
+      const asked: number[] = [];
+      const learn = async (from: number, count: number) => {
+        asked.push(from);
+        // As a bookkeeper's server answers them, through the wire format.
+        return decodeCommittees(encodeCommittees(links(from, count)));
+      };
+      // Info names the head: a member that knows only the genesis learns cycles 1 and 2 first.
+      const view = await checkInfo(encodeList([genesis, ledger.certificateAt(ledger.head!)!]), ORG, learn);
+      assert.deepEqual([view.latest.pulse, view.latest.root], [ledger.head, ledger.rootAt()]);
+      assert.equal(view.chain.known, cycleOf(ledger.head!, L));
+      assert.deepEqual(asked, [1]);
+      for (let p = 1; p <= ledger.head!; p++) {
+        const c = view.chain.certified(ledger.certificateAt(p)!);
+        assert.deepEqual(c.root, ledger.rootAt(p), `pulse ${p}`);
+      }
+      assert.deepEqual(view.chain.committee(2), book.ofCycle(2));
+      // A member answers from what it checked; a node that knows cycle 0 only learns from it too.
+      assert.deepEqual(view.chain.links(1, 64), links(1, 64));
+      // Links that do not hold: the members reordered, a certificate of another pulse, a gap.
+      const fresh = () => new CommitteeChain(ORG, ledger.org!.params, genesis);
+      const [l1, l2] = links(1, 2) as [CommitteeLink, CommitteeLink];
+      for (const [bad, why] of [
+        [[{ ...l1, members: [...l1.members].reverse() }], /not the committee the certificate binds/],
+        [[{ ...l1, certificate: ledger.certificateAt(2)! }], /certificate of pulse 2/],
+        [[l2], /skips from cycle 0 to 2/],
+        [[l1, { ...l2, certificate: l1.certificate }], /certificate of pulse/],
+      ] as const) {
+        const chain = fresh();
+        assert.throws(
+          () => chain.extend(bad),
+          (e: unknown) => e instanceof CertificateError && why.test(e.message),
+        );
+        assert.ok(chain.known <= 1);
+      }
+      // A certificate of a cycle not learnt yet is neither taken nor refused: it waits for the chain.
+      assert.throws(() => fresh().certified(ledger.certificateAt(ledger.head!)!), UnknownCommittee);
       await ledger.close();
     });
 

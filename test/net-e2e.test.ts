@@ -14,10 +14,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { generateKeyPair, Signer } from "../src/crypto/ed25519.js";
 import { DHT_PROTOCOL, Host, REQUEST_PROTOCOL } from "../src/dht/host.js";
 import { memberRecordKey, orgRecordKey, signMemberRecord, signOrgRecord } from "../src/dht/records.js";
-import { encodeList, Op, signGroupMessage, signPulseFinal, signRequest } from "../src/dht/wire.js";
+import { encodeList, Op, signGroupMessage, signRequest } from "../src/dht/wire.js";
 import { TxKind } from "../src/ledger/tx.js";
 import { signTx } from "../src/ledger/tx-codec.js";
 import { groupTopic, pulseTopic, txTopic } from "../src/org/discovery.js";
+import { encodeCertificate } from "../src/pulse/certificate.js";
+import { valueIdOf } from "../src/pulse/proposal.js";
+import { Step, signVote } from "../src/pulse/votes.js";
 import { type LeitherClient, RpcCallError } from "../src/rpc/client.js";
 import { RpcErrorCode } from "../src/rpc/errors.js";
 import { proofFromJson, summaryFromJson } from "../src/smt/proof.js";
@@ -303,10 +306,23 @@ describe("five nodes on loopback", { timeout: 180_000 }, () => {
         }
       }
     // Garbage and forged messages on the organization's gossip topics.
-    const forgedPulse = signPulseFinal(
-      { org: orgId, slot: 1, pulse: 1_000_000, root: { hash: randomBytes(32), sum: 1n, count: 1 } },
-      mallory,
-    );
+    // A certificate of a far pulse signed by an outsider: well formed, every signature valid.
+    const forged = {
+      org: orgId,
+      pulse: 1_000_000,
+      round: 0,
+      batchHash: randomBytes(32),
+      next: randomBytes(32),
+    };
+    const root = { hash: randomBytes(32), sum: 1n, count: 1 };
+    const value = valueIdOf(orgId, forged.pulse, root, forged.batchHash, forged.next);
+    const forgedPulse = encodeCertificate({
+      ...forged,
+      root,
+      precommits: [
+        signVote({ org: orgId, pulse: forged.pulse, round: 0, step: Step.Precommit, value }, mallory),
+      ],
+    });
     const { bytes: outsiderTx } = signTx(
       {
         kind: TxKind.Transfer,
@@ -338,7 +354,7 @@ describe("five nodes on loopback", { timeout: 180_000 }, () => {
       before.map((a) => a.amount),
     );
     const s = await nodes[3]!.client.request("node_status");
-    assert.ok(s.pulse! < 1_000_000, "the forged pulse statement was not accepted");
+    assert.ok(s.pulse! < 1_000_000, "the forged certificate was not accepted");
     const msgs = (await nodes[3]!.client.request("msg_list")).messages;
     assert.ok(!msgs.some((m) => m.text === "not a member"), "an outsider's group message is dropped");
     const t = await n0.client.request("tx_transfer", { to: n1.account, amount: "1", wait: true });

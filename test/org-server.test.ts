@@ -9,25 +9,19 @@ import { before, describe, it } from "node:test";
 import fc from "fast-check";
 import { generateKeyPair, Signer } from "../src/crypto/ed25519.js";
 import { memberRecordKey, signMemberRecord } from "../src/dht/records.js";
-import {
-  decodeList,
-  decodeResponse,
-  encodeList,
-  NetError,
-  Op,
-  signPulseFinal,
-  signRequest,
-} from "../src/dht/wire.js";
+import { decodeList, decodeResponse, encodeList, NetError, Op, signRequest } from "../src/dht/wire.js";
 import { Role } from "../src/ledger/account.js";
 import { Ledger } from "../src/ledger/ledger.js";
 import { MemoryKV } from "../src/ledger/memory-kv.js";
 import { type TxBody, TxKind } from "../src/ledger/tx.js";
 import { signTx } from "../src/ledger/tx-codec.js";
+import { CommitteeChain, decodeCommittees, encodeCommitteesRequest } from "../src/org/committee-chain.js";
 import { checkInfo } from "../src/org/discovery.js";
 import { foundOrganization } from "../src/org/found.js";
-import { checkedFinal, checkProven, checkReceipt, decodeStatus, encodeIds } from "../src/org/protocol.js";
+import { checkProven, checkReceipt, decodeStatus, encodeIds } from "../src/org/protocol.js";
 import { type Application, type Books, type Joined, orgServer, type Received } from "../src/org/server.js";
 import { testBooks } from "./helpers/books.js";
+import { certificateOf, proofsBy } from "./helpers/certify.js";
 import { tmpDir } from "./helpers/tmp.js";
 
 const sup = new Signer(generateKeyPair());
@@ -44,6 +38,8 @@ describe("the request server", () => {
   const received: Received[] = [];
   let books: Books;
   let transferId: Buffer;
+  /** What a member checks pulses by: the genesis committee (the supervisor alone here). */
+  let chain: CommitteeChain;
 
   /** Applies `txs` as the next pulse; every one must be accepted. */
   async function pulse(txs: Buffer[]): Promise<void> {
@@ -79,11 +75,8 @@ describe("the request server", () => {
     ]);
     transferId = t.tx.id;
     await pulse([t.bytes]);
-    books = testBooks(
-      ledger,
-      (p) => signPulseFinal({ org, slot: 0, pulse: p, root: ledger.rootAt(p) }, sup),
-      submitted,
-    );
+    books = testBooks(ledger, proofsBy(ledger, [sup]), submitted);
+    chain = new CommitteeChain(org, ledger.org!.params, ledger.genesisBytes()!);
   });
 
   const server = (o: { joined?: Joined; keys?: Signer[] } = {}) =>
@@ -101,29 +94,54 @@ describe("the request server", () => {
     await assert.rejects(p, (err: unknown) => err instanceof NetError && err.code === code);
   };
 
-  it("Info is public: the genesis and a statement signed by the bookkeeper", async () => {
-    const view = checkInfo(await ask(server(), outsider, Op.Info, Buffer.alloc(0)), org);
+  it("Info is public: the genesis and the head's certificate", async () => {
+    const view = await checkInfo(await ask(server(), outsider, Op.Info, Buffer.alloc(0)), org);
     assert.equal(view.params.name, "Test");
     assert.equal(view.latest.pulse, head);
+    assert.deepEqual(view.latest.root, ledger.rootAt(head));
+  });
+
+  it("a pulse is trusted only by a certificate of its committee, or as the genesis pulse", async () => {
+    // The genesis pulse has no certificate: a member applies the genesis itself and gets its root.
+    const g = await chain.check(books.final(0));
+    assert.deepEqual([g.pulse, g.root], [0, ledger.rootAt(0)]);
+    const c = await chain.check(books.final(2));
+    assert.deepEqual([c.pulse, c.root], [2, ledger.rootAt(2)]);
+    // Signed by someone outside the committee; a flipped signature; another organization's chain.
+    await assert.rejects(chain.check(certificateOf(ledger, 2, [member])), /not in the committee/);
+    const flipped = Buffer.from(books.final(2));
+    flipped[flipped.length - 1]! ^= 1;
+    await assert.rejects(chain.check(flipped), /does not verify/);
+    const elsewhere = new CommitteeChain(Buffer.alloc(20, 7), ledger.org!.params, ledger.genesisBytes()!);
+    await assert.rejects(elsewhere.check(books.final(2)), /another organization/);
+  });
+
+  it("Committees is public; an organization still in cycle 0 has no links", async () => {
+    const s = server();
+    const body = await ask(s, outsider, Op.Committees, encodeCommitteesRequest(1, 64));
+    assert.deepEqual(decodeCommittees(body), []);
+    await refused(ask(s, outsider, Op.Committees, encodeCommitteesRequest(0, 1)), "BAD_REQUEST");
+    await refused(ask(s, outsider, Op.Committees, Buffer.alloc(5)), "BAD_REQUEST");
   });
 
   it("an account's leaf and proof go to its owner only", async () => {
     const s = server();
     const body = await ask(s, member, Op.Accounts, encodeIds([member.id]));
     const [final, entry] = decodeList(body, 2, "accounts");
-    const f = checkedFinal(final!, org, sup.id);
+    const f = await chain.check(final!);
     const got = checkProven(entry!, member.id, f);
     assert.equal(got.account?.amount, 500n);
     await refused(ask(s, member, Op.Accounts, encodeIds([sup.id])), "FORBIDDEN");
     await refused(ask(s, outsider, Op.Accounts, encodeIds([member.id, outsider.id])), "FORBIDDEN");
     // An outsider reads its own (absent) account: the proof shows it has no leaf.
     const [f2, e2] = decodeList(await ask(s, outsider, Op.Accounts, encodeIds([outsider.id])), 2, "a");
-    assert.equal(checkProven(e2!, outsider.id, checkedFinal(f2!, org, sup.id)).account, undefined);
+    assert.equal(checkProven(e2!, outsider.id, await chain.check(f2!)).account, undefined);
   });
 
   it("a receipt goes to the transaction's parties, with the asker's own proof", async () => {
     const s = server();
-    const r = checkReceipt(await ask(s, member, Op.Receipt, transferId), transferId, org, sup.id, [
+    const certified = (b: Uint8Array) => chain.check(b);
+    const r = await checkReceipt(await ask(s, member, Op.Receipt, transferId), transferId, certified, [
       member.id,
     ]);
     assert.equal(r.final.pulse, 3);
@@ -225,6 +243,7 @@ describe("the request server", () => {
     const joined: Joined = {
       org,
       info: () => [ledger.genesisBytes()!, books.final()],
+      committees: () => [],
       role: async (id) => ledger.account(id)?.role ?? Role.None,
       forward: async (req, signal) => {
         forwarded.push(req);
@@ -252,7 +271,7 @@ describe("the request server", () => {
       await refused(ask(s, member, op, body), "UNAVAILABLE");
     assert.equal(forwarded.length, 1);
     // Info is public and answered from the member's own view.
-    assert.equal(checkInfo(await ask(s, outsider, Op.Info, Buffer.alloc(0)), org).latest.pulse, head);
+    assert.equal((await checkInfo(await ask(s, outsider, Op.Info, Buffer.alloc(0)), org)).latest.pulse, head);
   });
 
   it("requests from another organization, or too old, are refused", async () => {

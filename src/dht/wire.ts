@@ -47,6 +47,8 @@ export const Op = {
   Status: 9,
   /** Members and the committee: final pulses' accepted transactions and certificates (a bookkeeper catching up). */
   Pulses: 10,
+  /** Anyone: the committee chain, each cycle's members with the certificate that binds them (a member following). */
+  Committees: 11,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 const OPS = new Set<number>(Object.values(Op));

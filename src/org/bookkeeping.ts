@@ -1,19 +1,20 @@
 /**
- * The network side of keeping an organization's books (until committees exist, the founder's node
- * keeps them alone): each final pulse is signed as a statement and announced on the pulse topic,
- * each heartbeat too; transactions gossiped on the tx topic by members go to the bookkeeper; and
- * the server answers peers from the books through `books()`.
+ * The network side of keeping an organization's books: each final pulse's certificate is announced
+ * on the pulse topic, each heartbeat too; transactions gossiped on the tx topic by members go to the
+ * bookkeeper; and the server answers peers from the books through `books()`.
  */
 
 import { NodeMessageKind } from "../crypto/domain.js";
 import type { Signer } from "../crypto/ed25519.js";
-import { decodeTxBatch, MAX_BATCH_BYTES, MAX_BATCH_TXS, signPulseFinal, signTxBatch } from "../dht/wire.js";
+import { decodeTxBatch, MAX_BATCH_BYTES, MAX_BATCH_TXS, NetError, signTxBatch } from "../dht/wire.js";
+import { schedule } from "../election/cycle.js";
 import { Role } from "../ledger/account.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { TxKind } from "../ledger/tx.js";
 import { decodeTx } from "../ledger/tx-codec.js";
 import type { Bookkeeper } from "../pulse/bookkeeper.js";
 import type { PulseEvents } from "../pulse/events.js";
+import { type CommitteeLink, genesisProof } from "./committee-chain.js";
 import { consensusTopic, pulseTopic, txTopic } from "./discovery.js";
 import type { PulseRecord } from "./protocol.js";
 import { verifiedTx } from "./protocol.js";
@@ -65,14 +66,14 @@ const BATCH_SKEW_MS = 5 * 60_000;
 const OUTSIDER_TXS_PER_SECOND = 10;
 
 /**
- * The books as the request server reads them: a ledger, where transactions go, and who signs pulse
- * statements; undefined while the ledger has no organization.
+ * The books as the request server reads them: a ledger, where transactions go, and each pulse's
+ * proof of finality; undefined while the ledger has no organization.
  */
 export function booksOf(
   ledger: Pick<Ledger, "org" | "head" | "genesisBytes" | "account" | "prove" | "findTx">,
   queue: Pick<Bookkeeper, "submit" | "status">,
-  statement: (pulse: number) => Buffer,
-  more: Pick<Books, "pulses" | "keeper"> = {},
+  proof: (pulse: number) => Buffer,
+  more: Pick<Books, "pulses" | "keeper" | "committees"> = {},
 ): Books | undefined {
   const org = ledger.org;
   const head = ledger.head;
@@ -86,7 +87,7 @@ export function booksOf(
     findTx: (id) => ledger.findTx(id),
     submit: (bytes) => queue.submit(bytes),
     status: (txId) => queue.status(txId),
-    final: (pulse = head) => statement(pulse),
+    final: (pulse = head) => proof(pulse),
     ...more,
   };
 }
@@ -116,10 +117,33 @@ export function finalPulses(
   return out;
 }
 
+/**
+ * Committee links from cycle `from` on (at most `count`): each cycle's committee, by `committee` of
+ * its first pulse, with the certificate of the previous cycle's last pulse, which binds it. Stops at
+ * the first cycle whose previous last pulse is not final here (or kept without its certificate).
+ */
+export function committeeLinks(
+  ledger: Pick<Ledger, "org" | "head" | "certificateAt">,
+  committee: (pulse: number) => readonly Buffer[],
+  from: number,
+  count: number,
+): CommitteeLink[] {
+  const length = ledger.org?.params.electionCycle;
+  const out: CommitteeLink[] = [];
+  if (length === undefined || ledger.head === undefined) return out;
+  for (let c = Math.max(from, 1); c < from + count; c++) {
+    const last = schedule(c - 1, length).last;
+    const certificate = last <= ledger.head ? ledger.certificateAt(last) : undefined;
+    if (certificate === undefined) break;
+    out.push({ cycle: c, members: committee(schedule(c, length).first), certificate });
+  }
+  return out;
+}
+
 /** The bookkeeper's announcements and the books as peers read them. */
 export class Bookkeeping {
-  /** The head's statement, signed once when the pulse is final. */
-  private latest: { pulse: number; bytes: Buffer } | undefined;
+  /** The genesis pulse's number, once looked up (its proof is its number: it has no certificate). */
+  private genesisPulse: number | undefined;
 
   private budget = { second: 0, used: 0 };
 
@@ -260,12 +284,9 @@ export class Bookkeeping {
     }
     return [
       this.d.bus.on("pulse.final", (p) => {
-        const bytes = signPulseFinal(
-          { org, slot: p.slot, pulse: p.pulse, root: ledger.rootAt(p.pulse) },
-          this.d.keys.node,
-        );
-        this.latest = { pulse: p.pulse, bytes };
-        void publish(bytes);
+        // Every bookkeeper announces: one that is down must not leave members without the pulse.
+        const certificate = ledger.certificateAt(p.pulse);
+        if (certificate !== undefined) void publish(certificate);
       }),
       this.d.bus.on("pulse.heartbeat", (h) => void publish(Buffer.from(h.heartbeat, "hex"))),
     ];
@@ -274,8 +295,10 @@ export class Bookkeeping {
   /** The books as the request server reads them, or undefined while this node keeps none. */
   books(): Books | undefined {
     const { ledger, committee } = this.d;
-    return booksOf(ledger, this.d.bookkeeper, (pulse) => this.statement(pulse), {
+    return booksOf(ledger, this.d.bookkeeper, (pulse) => this.proof(pulse), {
       pulses: (from, count) => finalPulses(ledger, from, count),
+      committees:
+        committee === undefined ? undefined : (from, count) => committeeLinks(ledger, committee, from, count),
       keeper: (id) =>
         committee !== undefined &&
         ledger.head !== undefined &&
@@ -283,13 +306,16 @@ export class Bookkeeping {
     });
   }
 
-  /** The signed statement of a final pulse: the head's as announced, an older one signed now (slot 0: not known). */
-  private statement(pulse: number): Buffer {
-    if (this.latest?.pulse === pulse) return this.latest.bytes;
-    const org = this.d.ledger.org!;
-    return signPulseFinal(
-      { org: org.id, slot: 0, pulse, root: this.d.ledger.rootAt(pulse) },
-      this.d.keys.node,
-    );
+  /** A final pulse's proof: its certificate, or the genesis pulse's number (NOT_FOUND for neither). */
+  private proof(pulse: number): Buffer {
+    const { ledger } = this.d;
+    const certificate = ledger.certificateAt(pulse);
+    if (certificate !== undefined) return certificate;
+    if (this.genesisPulse === undefined) {
+      const genesis = ledger.genesisBytes();
+      this.genesisPulse = genesis === undefined ? undefined : ledger.findTx(decodeTx(genesis).id)?.pulse;
+    }
+    if (pulse === this.genesisPulse) return genesisProof(pulse);
+    throw new NetError("NOT_FOUND", `pulse ${pulse} has no certificate here`);
   }
 }

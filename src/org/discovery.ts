@@ -6,20 +6,19 @@
  */
 import type { Signer } from "../crypto/ed25519.js";
 import { type DhtRecord, memberRecordKey, orgRecordKey } from "../dht/records.js";
-import {
-  decodeList,
-  decodeResponse,
-  MAX_TEXT_BYTES,
-  NetError,
-  Op,
-  type PulseFinal,
-  signRequest,
-} from "../dht/wire.js";
+import { decodeList, decodeResponse, MAX_TEXT_BYTES, NetError, Op, signRequest } from "../dht/wire.js";
 import type { OrgParams, Tx } from "../ledger/tx.js";
 import { TxKind } from "../ledger/tx.js";
 import { DecodeError, Writer } from "../util/bytes.js";
 import { writeText } from "../util/text.js";
-import { checkedFinal, verifiedTx } from "./protocol.js";
+import {
+  type CertifiedPulse,
+  CommitteeChain,
+  type CommitteeLink,
+  decodeCommittees,
+  encodeCommitteesRequest,
+} from "./committee-chain.js";
+import { verifiedTx } from "./protocol.js";
 
 /** What a membership needs of the network. */
 export interface NetPort {
@@ -31,7 +30,7 @@ export interface NetPort {
   targetsOf(rec: { peerId: Uint8Array; addrs: readonly Uint8Array[] }): string[];
 }
 
-/** The gossip topic of an organization's pulse statements and heartbeats. */
+/** The gossip topic of an organization's pulse certificates and heartbeats. */
 export const pulseTopic = (org: Buffer) => `/leither/1/${org.toString("hex")}/pulse`;
 /** The gossip topic of transactions for an organization's bookkeeper. */
 export const txTopic = (org: Buffer) => `/leither/1/${org.toString("hex")}/tx`;
@@ -45,18 +44,27 @@ export interface OrgView {
   readonly org: Buffer;
   readonly params: OrgParams;
   readonly genesis: Buffer;
-  readonly latest: PulseFinal;
+  readonly latest: CertifiedPulse;
+  /** The committees checked so far, which check the organization's certificates. */
+  readonly chain: CommitteeChain;
 }
 
-/** Checks an Info answer for organization `org`. */
-export function checkInfo(body: Uint8Array, org: Buffer): OrgView {
+/** Fetches committee links from cycle `from` on (a Committees request to a node that has them). */
+export type LearnCommittees = (from: number, count: number) => Promise<readonly CommitteeLink[]>;
+
+/**
+ * Checks an Info answer for organization `org`: the genesis is that organization's, and the latest
+ * pulse's certificate holds for its committee (learnt through `learn` when it is of a later cycle).
+ */
+export async function checkInfo(body: Uint8Array, org: Buffer, learn?: LearnCommittees): Promise<OrgView> {
   const [genesis, final] = decodeList(body, 2, "info");
   if (genesis === undefined || final === undefined) throw new DecodeError("info has a genesis and a pulse");
   const tx = verifiedTx(genesis);
   if (tx.body.kind !== TxKind.Genesis || !tx.body.org.equals(org))
     throw new DecodeError("the genesis is not that organization's");
   const params = tx.body.params;
-  return { org, params, genesis, latest: checkedFinal(final, org, params.supervisor) };
+  const chain = new CommitteeChain(org, params, genesis);
+  return { org, params, genesis, latest: await chain.check(final, learn), chain };
 }
 
 /** Asks one node (a bookkeeper or a member) for an organization's public information, checked. */
@@ -68,7 +76,22 @@ export async function askInfo(
   signal: AbortSignal,
 ): Promise<OrgView> {
   const req = signRequest({ org, op: Op.Info, body: Buffer.alloc(0) }, node);
-  return checkInfo(decodeResponse(await net.request(target, req, signal)), org);
+  const learn: LearnCommittees = (from, count) => askCommittees(net, node, org, target, from, count, signal);
+  return checkInfo(decodeResponse(await net.request(target, req, signal)), org, learn);
+}
+
+/** Asks one node for committee links from cycle `from` on (the caller's chain checks them). */
+export async function askCommittees(
+  net: NetPort,
+  node: Signer,
+  org: Buffer,
+  target: string,
+  from: number,
+  count: number,
+  signal: AbortSignal,
+): Promise<CommitteeLink[]> {
+  const req = signRequest({ org, op: Op.Committees, body: encodeCommitteesRequest(from, count) }, node);
+  return decodeCommittees(decodeResponse(await net.request(target, req, signal)));
 }
 
 /** Any organization's public information: its bookkeeper found through the DHT, then its Info answer. */

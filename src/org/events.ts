@@ -13,7 +13,6 @@ export type OrgEvents = {
   /** A final pulse of the organization this node joined. */
   "org.pulse": {
     readonly pulse: number;
-    readonly slot: number;
     readonly root: { hash: string; sum: string; count: number };
   };
 };

@@ -9,6 +9,7 @@ import { NetError, Op } from "../dht/wire.js";
 import type { Tx } from "../ledger/tx.js";
 import { TxKind } from "../ledger/tx.js";
 import type { TxStatus } from "../pulse/bookkeeper.js";
+import type { CertifiedPulse } from "./committee-chain.js";
 import { type CheckedReceipt, checkReceipt, decodeStatus } from "./protocol.js";
 
 /** What following needs: asking the bookkeeper, the local keys, the organization. */
@@ -16,8 +17,8 @@ export interface FollowedDeps {
   ask(op: Op, body: Uint8Array, signal: AbortSignal, signer: Signer): Promise<Buffer>;
   key(id: string): Signer | undefined;
   readonly node: Signer;
-  readonly org: Buffer;
-  readonly bookkeeper: Buffer;
+  /** Checks a proof of finality (a certificate of the pulse's committee). */
+  certified(bytes: Uint8Array): Promise<CertifiedPulse>;
   latestPulse(): number;
   onVerdict?(s: TxStatus): void;
   /** Aborted when the node stops. */
@@ -168,7 +169,7 @@ export class Followed {
     const party = this.own.get(txId)?.party ?? this.incoming.get(txId)?.party ?? this.d.node.id;
     const signer = this.d.key(party.toString("hex")) ?? this.d.node;
     const body = await this.d.ask(Op.Receipt, Buffer.from(txId, "hex"), signal, signer);
-    const r = checkReceipt(body, Buffer.from(txId, "hex"), this.d.org, this.d.bookkeeper, [signer.id]);
+    const r = await checkReceipt(body, Buffer.from(txId, "hex"), this.d.certified, [signer.id]);
     if (this.receipts.size >= MAX_KEPT) this.receipts.delete(this.receipts.keys().next().value!);
     this.receipts.set(txId, r);
     this.own.delete(txId);

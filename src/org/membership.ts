@@ -3,20 +3,26 @@
  * bookkeeper through the DHT, follows the organization's final pulses on its gossip topic, and asks
  * the bookkeeper for what this node may see: its own accounts' leaves and proofs (state sync), the
  * receipts of transactions it is a party to, roles. Everything the bookkeeper answers is checked
- * against a pulse statement signed by the bookkeeper's key (the genesis names it: the supervisor).
+ * against a final pulse's certificate, signed by a quorum of that pulse's committee (committee-chain.ts).
  */
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import type { Signer } from "../crypto/ed25519.js";
-import { decodeList, decodeResponse, NetError, Op, type PulseFinal, signRequest } from "../dht/wire.js";
+import { decodeList, decodeResponse, NetError, Op, signRequest } from "../dht/wire.js";
 import { Role } from "../ledger/account.js";
 import type { OrgParams, Tx } from "../ledger/tx.js";
 import type { TxStatus } from "../pulse/bookkeeper.js";
 import { DecodeError, Reader } from "../util/bytes.js";
+import {
+  type CertifiedPulse,
+  type CommitteeLink,
+  decodeCommittees,
+  encodeCommitteesRequest,
+  UnknownCommittee,
+} from "./committee-chain.js";
 import { askInfo, findBookkeeper, type NetPort, type OrgView, txTopic } from "./discovery.js";
 import { Followed } from "./followed.js";
 import {
   type CheckedReceipt,
-  checkedFinal,
   checkProven,
   decodeStatus,
   encodeIds,
@@ -35,7 +41,7 @@ export interface MembershipDeps {
   /** Where the membership is kept across restarts. */
   readonly file: string;
   /** A new final pulse was accepted (after its receipts are fetched). */
-  onPulse?(f: PulseFinal): void;
+  onPulse?(f: CertifiedPulse): void;
   /** A tracked transaction got its verdict. */
   onVerdict?(s: TxStatus): void;
 }
@@ -71,8 +77,7 @@ export class Membership implements Joined {
       ask: (op, body, signal, signer) => this.ask(op, body, signal, signer),
       key: d.key,
       node: d.node,
-      org: view.org,
-      bookkeeper: view.params.supervisor,
+      certified: (bytes) => this.certified(bytes),
       latestPulse: () => this.view.latest.pulse,
       ...(d.onVerdict === undefined ? {} : { onVerdict: d.onVerdict }),
       stopping: this.closed.signal,
@@ -160,7 +165,7 @@ export class Membership implements Joined {
     return this.view.org;
   }
 
-  /** The organization as this node last checked it: its parameters, genesis and latest statement. */
+  /** The organization as this node last checked it: its parameters, genesis, committees and latest pulse. */
   get orgView(): OrgView {
     return this.view;
   }
@@ -171,13 +176,28 @@ export class Membership implements Joined {
   }
 
   /** The latest final pulse this node has checked. */
-  get latest(): PulseFinal {
+  get latest(): CertifiedPulse {
     return this.view.latest;
   }
 
-  /** The bookkeeper's account (until committees exist, the genesis supervisor). */
-  get bookkeeper(): Buffer {
-    return this.view.params.supervisor;
+  /** Whether `id` keeps the books of the next pulse (its committee known here). */
+  keeps(id: Buffer): boolean {
+    return this.view.chain.keeps(id, this.view.latest.pulse + 1);
+  }
+
+  /** Committee links this node has checked, from cycle `from` on (it answers Committees with them). */
+  committees(from: number, count: number): CommitteeLink[] {
+    return this.view.chain.links(from, count);
+  }
+
+  /** Checks a proof of finality from the bookkeeper, learning later committees from it as needed. */
+  certified(bytes: Uint8Array): Promise<CertifiedPulse> {
+    return this.view.chain.check(bytes, (from, count) => this.learn(from, count));
+  }
+
+  private async learn(from: number, count: number): Promise<CommitteeLink[]> {
+    const body = await this.ask(Op.Committees, encodeCommitteesRequest(from, count), this.closed.signal);
+    return decodeCommittees(body);
   }
 
   info(): [Buffer, Buffer] {
@@ -223,8 +243,8 @@ export class Membership implements Joined {
     throw last ?? new NetError("UNAVAILABLE", "the bookkeeper cannot be reached");
   }
 
-  /** State sync: the accounts (local keys) at the latest pulse, proven against the bookkeeper's statement. */
-  async account(id: Buffer, signal: AbortSignal): Promise<ProvenAccount & { final: PulseFinal }> {
+  /** State sync: the accounts (local keys) at the latest pulse, proven against its certificate. */
+  async account(id: Buffer, signal: AbortSignal): Promise<ProvenAccount & { final: CertifiedPulse }> {
     const signer = this.d.key(id.toString("hex"));
     if (signer === undefined)
       throw new NetError(
@@ -235,7 +255,7 @@ export class Membership implements Joined {
     const [finalBytes, entry] = decodeList(body, 2, "accounts");
     if (finalBytes === undefined || entry === undefined)
       throw new DecodeError("accounts: a pulse and one entry");
-    const final = checkedFinal(finalBytes, this.org, this.bookkeeper);
+    const final = await this.certified(finalBytes);
     this.accept(final);
     return { ...checkProven(entry, id, final), final };
   }
@@ -277,7 +297,7 @@ export class Membership implements Joined {
     this.followed.trackIncoming(tx);
   }
 
-  /** When the bookkeeper was last heard from (a statement, a heartbeat or an answer), ms. */
+  /** When the bookkeeper was last heard from (a certificate, a heartbeat or an answer), ms. */
   lastHeard = Date.now();
   private lastSlot = -1;
 
@@ -294,24 +314,45 @@ export class Membership implements Joined {
     this.followed.afterPulse();
   }
 
-  /** A pulse statement from gossip (checked by the topic's validator). */
-  onStatement(final: PulseFinal): void {
+  /** A certified pulse from gossip (checked by the topic's validator). */
+  onCertified(final: CertifiedPulse): void {
     if (this.accept(final)) this.followed.afterPulse();
   }
 
-  private accept(final: PulseFinal): boolean {
+  private accept(final: CertifiedPulse): boolean {
     this.lastHeard = Date.now();
-    if (final.slot > this.lastSlot) this.lastSlot = final.slot;
     if (final.pulse <= this.view.latest.pulse) return false;
     this.view = { ...this.view, latest: final };
     this.d.onPulse?.(final);
     return true;
   }
 
-  /** Checks a gossiped pulse statement; throws unless the bookkeeper signed it for this organization. */
-  checkStatement(bytes: Uint8Array): PulseFinal {
-    return checkedFinal(bytes, this.org, this.bookkeeper);
+  /**
+   * Checks a gossiped certificate: throws unless a quorum of its pulse's committee signed it for this
+   * organization. Undefined when that committee is not known yet: the chain is then learnt in the
+   * background, and the watchdog's next sync brings the pulse.
+   */
+  checkCertificate(bytes: Uint8Array): CertifiedPulse | undefined {
+    // The topic's validator and its handler both ask: the signatures are checked once.
+    if (this.lastChecked?.bytes.equals(bytes)) return this.lastChecked;
+    try {
+      this.lastChecked = this.view.chain.certified(bytes);
+      return this.lastChecked;
+    } catch (err) {
+      if (!(err instanceof UnknownCommittee)) throw err;
+      if (this.learning === undefined)
+        this.learning = this.view.chain
+          .catchUp(err.cycle, (from, count) => this.learn(from, count))
+          .catch(() => undefined)
+          .finally(() => {
+            this.learning = undefined;
+          });
+      return undefined;
+    }
   }
+
+  private learning: Promise<void> | undefined;
+  private lastChecked: CertifiedPulse | undefined;
 
   /** A transaction's status as the bookkeeper sees it. */
   status(txId: string, signal: AbortSignal): Promise<TxStatus> {

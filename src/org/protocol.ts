@@ -1,12 +1,12 @@
 /**
  * The bodies of the request protocol's operations (docs/PROTOCOL.md §11.3), and the checks a node
- * makes on what a peer answers: every account is proven against a final pulse signed by the
- * organization's bookkeeper, every transaction's signatures are verified. A peer's answer is never
- * taken on trust.
+ * makes on what a peer answers: every account is proven against a final pulse whose certificate the
+ * pulse's committee signed (committee-chain.ts), every transaction's signatures are verified. A
+ * peer's answer is never taken on trust.
  */
 import { signingPayload } from "../crypto/domain.js";
 import { Verifier } from "../crypto/ed25519.js";
-import { decodeList, decodePulseFinal, encodeList, type PulseFinal } from "../dht/wire.js";
+import { decodeList, encodeList } from "../dht/wire.js";
 import { type Account, type AccountData, accountDataHash, decodeAccountData } from "../ledger/account.js";
 import { keysMatch } from "../ledger/rules.js";
 import type { RejectReason } from "../ledger/transition-types.js";
@@ -17,6 +17,7 @@ import { decodeProof, type Proof } from "../smt/proof.js";
 import { verifyProof } from "../smt/verify.js";
 import { DecodeError, Reader, Writer } from "../util/bytes.js";
 import { readText, writeText } from "../util/text.js";
+import type { CertifiedPulse } from "./committee-chain.js";
 
 /** Most accounts one Accounts request may name. */
 export const MAX_ACCOUNTS_PER_REQUEST = 16;
@@ -34,14 +35,6 @@ export function verifiedTx(bytes: Uint8Array): Tx {
   return tx;
 }
 
-/** A pulse statement signed by `bookkeeper` for `org`. */
-export function checkedFinal(bytes: Uint8Array, org: Buffer, bookkeeper: Buffer): PulseFinal {
-  const f = decodePulseFinal(bytes);
-  if (!f.org.equals(org)) throw new DecodeError("the pulse statement is for another organization");
-  if (!f.signer.equals(bookkeeper)) throw new DecodeError("the pulse statement is not the bookkeeper's");
-  return f;
-}
-
 /** One account as proven at a pulse. */
 export interface ProvenAccount {
   readonly id: Buffer;
@@ -56,7 +49,7 @@ export function encodeProven(data: Uint8Array | undefined, proofBytes: Uint8Arra
 }
 
 /** Decodes an entry and checks it against `final`'s root. */
-export function checkProven(entry: Uint8Array, id: Buffer, final: PulseFinal): ProvenAccount {
+export function checkProven(entry: Uint8Array, id: Buffer, final: CertifiedPulse): ProvenAccount {
   const [data, proofBytes] = decodeList(entry, 2, "account entry") as [Buffer?, Buffer?];
   if (data === undefined || proofBytes === undefined) throw new DecodeError("an account entry has two parts");
   const proof = decodeProof(proofBytes);
@@ -171,24 +164,26 @@ export function decodeStatus(bytes: Uint8Array): TxStatus {
 export interface CheckedReceipt {
   readonly tx: Tx;
   readonly txBytes: Buffer;
-  readonly final: PulseFinal;
+  readonly final: CertifiedPulse;
   readonly proofs: readonly ProvenAccount[];
 }
 
-/** Reads a Receipt response and checks it: the transaction is the one asked for, proofs verify. */
-export function checkReceipt(
+/**
+ * Reads a Receipt response and checks it: the transaction is the one asked for, its pulse is final
+ * (`certified` checks the proof of finality), the proofs verify.
+ */
+export async function checkReceipt(
   body: Uint8Array,
   txId: Buffer,
-  org: Buffer,
-  bookkeeper: Buffer,
+  certified: (bytes: Uint8Array) => Promise<CertifiedPulse>,
   parties: readonly Buffer[],
-): CheckedReceipt {
+): Promise<CheckedReceipt> {
   const [finalBytes, txb, ...entries] = decodeList(body, 2 + MAX_ACCOUNTS_PER_REQUEST, "receipt");
   if (finalBytes === undefined || txb === undefined) throw new DecodeError("a receipt has a pulse and a tx");
-  const final = checkedFinal(finalBytes, org, bookkeeper);
   const tx = verifiedTx(txb);
   if (!tx.id.equals(txId)) throw new DecodeError("the receipt is for another transaction");
   if (entries.length !== parties.length) throw new DecodeError("the receipt does not prove each party asked");
+  const final = await certified(finalBytes);
   const proofs = entries.map((e, i) => checkProven(e, parties[i]!, final));
   return { tx, txBytes: txb, final, proofs };
 }

@@ -34,6 +34,7 @@ import { encodeProof, type Proof } from "../smt/proof.js";
 import { DecodeError, Reader, Writer } from "../util/bytes.js";
 import { ClockCache } from "../util/clock-cache.js";
 import { readText } from "../util/text.js";
+import { type CommitteeLink, decodeCommitteesRequest, encodeCommittees } from "./committee-chain.js";
 import {
   decodeIds,
   decodePulsesRequest,
@@ -55,8 +56,13 @@ export interface Books {
   findTx(txId: Buffer): { pulse: number; tx: Tx } | undefined;
   submit(bytes: Uint8Array): TxStatus;
   status(txId: string): TxStatus;
-  /** A signed statement that `pulse` (the head when omitted) is final, with its root. */
+  /**
+   * The proof that `pulse` (the head when omitted) is final: its certificate, or for the genesis
+   * pulse its number (committee-chain.ts).
+   */
   final(pulse?: number): Buffer;
+  /** Committee links from cycle `from` on (at most `count`): each cycle's members and the certificate binding them. */
+  committees?(from: number, count: number): CommitteeLink[];
   /** Final pulses from `from` on (at most `count`, and as many as fit an answer), for a bookkeeper catching up. */
   pulses?(from: number, count: number): PulseRecord[];
   /** Whether `id` is in the committee keeping the books now. */
@@ -66,8 +72,10 @@ export interface Books {
 /** This node's membership of an organization kept by another node. */
 export interface Joined {
   readonly org: Buffer;
-  /** The genesis and latest statement, as Info answers them. */
+  /** The genesis and the latest pulse's proof of finality, as Info answers them. */
   info(): [Buffer, Buffer];
+  /** The committee links this node checked, from cycle `from` on (at most `count`). */
+  committees(from: number, count: number): CommitteeLink[];
   /** The role of an account (asked of the bookkeeper, cached). */
   role(account: Buffer, signal: AbortSignal): Promise<Role>;
   /** Sends a request on to the bookkeeper and returns its response's bytes. */
@@ -274,6 +282,13 @@ export function orgServer(d: ServerDeps): (bytes: Uint8Array, signal: AbortSigna
         const { from, count } = decodePulsesRequest(req.body);
         if (b.pulses === undefined) throw new NetError("UNAVAILABLE", "this node does not keep final pulses");
         return encodePulses(b.pulses(from, count));
+      }
+      case Op.Committees: {
+        // Public, as Info is: the committees are what anyone checks the organization's pulses by.
+        const { from, count } = decodeCommitteesRequest(req.body);
+        const links =
+          books !== undefined ? (books.committees?.(from, count) ?? []) : joined!.committees(from, count);
+        return encodeCommittees(links);
       }
       case Op.Status: {
         const b = needBooks();

@@ -8,13 +8,14 @@
 
 import { NodeMessageKind } from "../crypto/domain.js";
 import type { Signer } from "../crypto/ed25519.js";
-import { NetError, type PulseFinal, signGroupMessage } from "../dht/wire.js";
+import { NetError, signGroupMessage } from "../dht/wire.js";
 import { Role } from "../ledger/account.js";
 import type { Tx } from "../ledger/tx.js";
 import type { TxStatus } from "../pulse/bookkeeper.js";
 import { decodeHeartbeat, verifyHeartbeat } from "../pulse/heartbeat.js";
 import { Approvals } from "./approvals.js";
 import { Bookkeeping } from "./bookkeeping.js";
+import type { CertifiedPulse } from "./committee-chain.js";
 import { askPayee, findOrg, groupTopic, type OrgView, pulseTopic, sendDirect } from "./discovery.js";
 import { Inbox, type Message } from "./inbox.js";
 import { applyToJoin } from "./joining.js";
@@ -208,10 +209,9 @@ export class OrgService {
       node: this.d.keys.node,
       key: (id: string) => this.d.keys.get(id),
       file: this.d.membershipFile,
-      onPulse: (f: PulseFinal) =>
+      onPulse: (f: CertifiedPulse) =>
         this.d.bus.emit("org.pulse", {
           pulse: f.pulse,
-          slot: f.slot,
           root: {
             hash: Buffer.from(f.root.hash).toString("hex"),
             sum: f.root.sum.toString(),
@@ -233,16 +233,22 @@ export class OrgService {
       (data) => {
         if (data[1] === NodeMessageKind.Heartbeat) {
           const h = decodeHeartbeat(data);
-          if (!verifyHeartbeat(data) || !h.signer.equals(m.bookkeeper) || !h.org.equals(m.org))
-            throw new Error("not the bookkeeper's heartbeat");
+          if (!verifyHeartbeat(data) || !h.org.equals(m.org) || !m.keeps(h.signer))
+            throw new Error("not a heartbeat of the committee keeping the books");
           // Only a later slot is news: a replayed heartbeat is not forwarded again.
           return m.heartbeat(h.slot, h.pulse);
         }
-        // An older statement is genuine but not news: ignored, not forwarded.
-        return m.checkStatement(data).pulse > m.latest.pulse;
+        if (data[1] !== NodeMessageKind.Certificate) throw new Error("not a certificate or a heartbeat");
+        // An older pulse is genuine but not news, and one of an unknown committee waits for its
+        // chain: ignored, not forwarded.
+        const c = m.checkCertificate(data);
+        return c !== undefined && c.pulse > m.latest.pulse;
       },
       (_t, data) => {
-        if (data[1] !== NodeMessageKind.Heartbeat) m.onStatement(m.checkStatement(data));
+        if (data[1] !== NodeMessageKind.Heartbeat) {
+          const c = m.checkCertificate(data);
+          if (c !== undefined) m.onCertified(c);
+        }
       },
     );
     this.inbox.followGroup(m.org);
@@ -259,7 +265,7 @@ export class OrgService {
         "state synced with the bookkeeper; following the organization's pulses",
       );
     };
-    // Statements stop when the link to the bookkeeper is lost (it restarted, or moved): after three
+    // Certificates stop when the link to the bookkeeper is lost (it restarted, or moved): after three
     // quiet periods, ask it again (redialling it, through the DHT if it moved) and catch up.
     const period = m.params.pulsePeriodMs;
     // Checks every period; while the bookkeeper stays unreachable, less and less often (up to 30 s).

@@ -8,10 +8,10 @@ import { decodeTx } from "../../src/ledger/tx-codec.js";
 import { booksOf, finalPulses } from "../../src/org/bookkeeping.js";
 import type { Books } from "../../src/org/server.js";
 
-/** Books over `ledger`; `statement` signs a pulse's statement; submissions are pushed to `submitted`. */
+/** Books over `ledger`; `proof` gives a pulse's proof of finality (helpers/certify.ts); submissions are pushed to `submitted`. */
 export function testBooks(
   ledger: Ledger,
-  statement: (pulse: number) => Buffer,
+  proof: (pulse: number) => Buffer,
   submitted: Buffer[] = [],
 ): Books {
   const books = booksOf(
@@ -28,7 +28,7 @@ export function testBooks(
           : { txId, state: "accepted", pulse: found.pulse };
       },
     },
-    statement,
+    proof,
     { pulses: (from, count) => finalPulses(ledger, from, count) },
   );
   if (books === undefined) throw new Error("the test ledger has no organization yet");
