@@ -10,7 +10,6 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { Signer } from "../src/crypto/ed25519.js";
-import { decodeRequest, encodeList, Op, okResponse } from "../src/dht/wire.js";
 import { CommitteeBook } from "../src/election/book.js";
 import { schedule } from "../src/election/cycle.js";
 import { Role } from "../src/ledger/account.js";
@@ -19,17 +18,17 @@ import { MemoryKV } from "../src/ledger/memory-kv.js";
 import type { OrgParams } from "../src/ledger/tx.js";
 import { decodeTx, rewardTx } from "../src/ledger/tx-codec.js";
 import { createLogger } from "../src/node/log.js";
-import type { NetPort } from "../src/org/discovery.js";
-import { decodePulsesRequest, encodePulses } from "../src/org/protocol.js";
 import { catchUp } from "../src/org/replica.js";
 import { type Decided, Finality, type FinalityOptions } from "../src/pulse/finality.js";
 import { transfersOf } from "../src/pulse/finality-batch.js";
 import type { PulseRoundOptions } from "../src/pulse/finality-round.js";
-import { batchHashOf, decodeProposal, encodeProposal, valueIdOf } from "../src/pulse/proposal.js";
+import { batchHashOf, decodeProposal, valueIdOf } from "../src/pulse/proposal.js";
 import { SignGuard } from "../src/pulse/sign-guard.js";
 import { decodeVote, Step } from "../src/pulse/votes.js";
+import { handProposal } from "./helpers/hand-proposal.js";
 import { allOk, Chain } from "./helpers/ledger-chain.js";
 import { genesisTx, hex, makeCast, orgParams, Txs } from "./helpers/ledger-signers.js";
+import { pulseSource } from "./helpers/pulse-source.js";
 import { tmpDir } from "./helpers/tmp.js";
 import { until } from "./helpers/until.js";
 
@@ -175,21 +174,7 @@ describe("finality with a mining reward", () => {
     // A replica catching up (Op.Pulses) replays the rewards with each pulse's committee.
     const source = nodes[0]!.ledger;
     const replica = await Ledger.open(new MemoryKV());
-    const net: NetPort = {
-      request: async (_target, bytes) => {
-        const req = decodeRequest(bytes);
-        if (req.op === Op.Info) return okResponse(encodeList([GENESIS, Buffer.alloc(0)]));
-        assert.equal(req.op, Op.Pulses);
-        const { from, count } = decodePulsesRequest(req.body);
-        const records = [];
-        for (let p = from; p < from + count && p <= source.head!; p++)
-          records.push({ pulse: p, certificate: source.certificateAt(p)!, txs: source.batchAt(p)! });
-        return okResponse(encodePulses(records));
-      },
-      getRecord: async () => undefined,
-      publish: async () => {},
-      targetsOf: () => [],
-    };
+    const net = pulseSource(source, GENESIS);
     const deps = { net, node: payers[5]!, ledger: replica, committee: () => ids, log };
     assert.equal(await catchUp(deps, ORG, AbortSignal.timeout(10_000), ["bookkeeper"]), 2);
     assert.equal(hex(replica.rootAt().hash), hex(source.rootAt().hash));
@@ -203,14 +188,8 @@ describe("finality with a mining reward", () => {
     const batch = applications(2);
     const scratch = await Ledger.open(new MemoryKV());
     allOk(await scratch.applyPulse(0, [GENESIS]));
-    const prepared = await scratch.prepare(1, batch, { committee: ids });
-    const root = { hash: Buffer.from(prepared.root.hash), sum: prepared.root.sum };
-    prepared.discard();
+    const { bytes: bad, root } = await handProposal(scratch, 1, batch, { committee: ids }, keepers[0]!);
     await scratch.close();
-    const bad = encodeProposal(
-      { org: ORG, pulse: 1, round: 0, validRound: -1, root, txs: batch },
-      keepers[0]!,
-    );
     slot(nodes, batch);
     net.send(keepers[0]!, bad);
     await untilHead(nodes, 1);
