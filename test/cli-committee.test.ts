@@ -1,10 +1,12 @@
 /**
  * `leither committee` against a real daemon (--no-net): the table of cycle 0 (the supervisor as
- * chief, the next draw before its snapshot), --json, and the one-line failures.
+ * chief, the next draw before its snapshot), --json, and the one-line failures; and the table's
+ * reveal column for a drawn cycle (revealed, withheld and forfeited).
  */
 import assert from "node:assert/strict";
 import { type ExecFileException, execFile } from "node:child_process";
 import { after, before, test } from "node:test";
+import { committeeLines } from "../src/cli/committee-command.js";
 import type { CommitteeInfoJson } from "../src/rpc/api.js";
 import {
   cleanupDaemons,
@@ -70,7 +72,10 @@ test(
     assert.match(lines[1]!, /^committee\s+1 member$/);
     assert.equal(lines[2], `  * ${account}  chief`);
     assert.match(lines[3]!, /^next draw\s+the committee of cycle 1: before-snapshot$/);
-    assert.equal(lines[4], "  snapshot pulse 900, reveals in pulses 901 to 1350, seed after pulse 1350");
+    assert.equal(
+      lines[4],
+      "  snapshot pulse 900, reveals in pulses 901 to 1350, seed after pulse 1350, forfeit in pulse 1351",
+    );
     assert.match(r.out, /note: the snapshot \(pulse 900\) is not reached: candidates as at the head/);
     assert.match(r.out, /no standing candidates at pulse \d+/);
     assert.equal(r.err, "");
@@ -101,3 +106,39 @@ test(
     assert.match(bad.err, /^leither: --cycle must be a whole number from 0 to 4294967295, not "x"$/);
   },
 );
+
+test("the reveal column: yes, no, and a withheld reveal's forfeit (due, then taken)", () => {
+  const cand = (id: string, revealed: boolean, forfeits?: boolean) => ({
+    id,
+    deposit: "100",
+    votes: "0",
+    weight: "100",
+    committed: true,
+    revealed,
+    ...(forfeits === undefined ? {} : { forfeits }),
+  });
+  const info = (head: number, candidates: CommitteeInfoJson["next"]["candidates"]): CommitteeInfoJson => ({
+    cycle: 0,
+    cycleLength: 8,
+    head,
+    serving: { cycle: 0, members: ["aa"], chief: "aa" },
+    next: {
+      cycle: 1,
+      snapshotPulse: 4,
+      revealWindow: { from: 5, to: 6 },
+      seedPulse: 6,
+      forfeitPulse: 7,
+      phase: "drawn",
+      candidatesAt: 4,
+      candidates,
+      drawn: { members: ["bb"], seed: "00", carried: false },
+    },
+  });
+  const column = (r: CommitteeInfoJson) =>
+    committeeLines(r)
+      .filter((l) => /^ {2}[ *+] {2}[a-f]{2} /.test(l))
+      .map((l) => l.trim().split(/\s+/).at(-1));
+  const list = [cand("bb", true, false), cand("cc", false, true), cand("dd", false)];
+  assert.deepEqual(column(info(6, list)), ["yes", "forfeits", "no"]);
+  assert.deepEqual(column(info(7, list)), ["yes", "forfeited", "no"]);
+});

@@ -45,6 +45,7 @@ interface Vectors {
     weights: { id: string; weight: string }[];
     seed: string;
     members: string[];
+    withheld: string[];
   }[];
   stream: { seed: string; i: number; word: string }[];
   seed: { root: string; reveals: { id: string; secret: string; commitment: string }[]; seed: string };
@@ -249,6 +250,11 @@ describe("the cycle schedule and whole draws (vectors)", () => {
         d.members,
         d.name,
       );
+      assert.deepEqual(
+        got.withheld.map((m) => m.toString("hex")),
+        d.withheld,
+        `${d.name}: who withheld`,
+      );
       const ref = refCommittee({
         cycle: d.cycle,
         size: d.size,
@@ -258,14 +264,18 @@ describe("the cycle schedule and whole draws (vectors)", () => {
         rootHex: d.root,
       });
       assert.deepEqual(
-        [asJson(ref.weights), ref.seed, ref.members],
-        [d.weights, d.seed, d.members],
+        [asJson(ref.weights), ref.seed, ref.members, ref.withheld],
+        [d.weights, d.seed, d.members, d.withheld],
         `${d.name}: the reference`,
       );
     }
     assert.deepEqual(
-      V.draws.map((d) => d.members.length),
-      [3, 0, 2],
+      V.draws.map((d) => [d.members.length, d.withheld.length]),
+      [
+        [3, 2],
+        [0, 2],
+        [2, 0],
+      ],
     );
   });
 });

@@ -51,6 +51,8 @@ type VResult =
   | { txId: string | null; ok: false; reason: string };
 interface VPulse {
   pulse: number;
+  /** The candidates a forfeit due in the pulse must name; null: no forfeit due. */
+  withheld: string[] | null;
   txs: { note: string; hex: string }[];
   results: VResult[];
   issued: string;
@@ -89,8 +91,8 @@ const U64_FIELDS = new Set([
   "miningReward",
 ]);
 const ID_FIELDS = new Set(["org", "actor", "to", "applicant", "target", "supervisor", "candidate"]);
-// Lists of account ids: a genesis committee, a reward's recipients.
-const ID_LIST_FIELDS = new Set(["committee", "recipients"]);
+// Lists of account ids: a genesis committee, a reward's recipients, a forfeit's candidates.
+const ID_LIST_FIELDS = new Set(["committee", "recipients", "candidates"]);
 // 32-byte election fields: a commitment, a revealed secret, a reveal's next commitment.
 const BYTES_FIELDS = new Set(["commitment", "secret", "next"]);
 
@@ -199,6 +201,18 @@ describe("ledger vectors: transactions", () => {
     assert.equal(v.hex, `${v.bodyHex}00`, "a signature count of 0");
     assert.deepEqual(v.signers, []);
   });
+
+  it("a forfeit is org, u32 cycle, u16 count and the candidates ascending, with no signature", () => {
+    const v = vectors.transactions.find((t) => t.kind === MessageKind.Forfeit)!;
+    const b = v.body as { org: string; cycle: number; candidates: string[] };
+    assert.ok(b.candidates.length >= 2, "the vector names several");
+    assert.deepEqual([...b.candidates].sort(), b.candidates, "ascending");
+    const count = b.candidates.length.toString(16).padStart(4, "0");
+    const cycle = b.cycle.toString(16).padStart(8, "0");
+    assert.equal(v.bodyHex, `010f${b.org}${cycle}${count}${b.candidates.join("")}`);
+    assert.equal(v.hex, `${v.bodyHex}00`, "a signature count of 0");
+    assert.deepEqual(v.signers, []);
+  });
 });
 
 describe("ledger vectors: strict ed25519", () => {
@@ -232,7 +246,11 @@ async function replay(kv: MemoryKV, ledger: Ledger): Promise<void> {
     const out = await ledger.applyPulse(
       p.pulse,
       p.txs.map((t) => unhex(t.hex)),
-      { proofs: false, committee: vectors.scenario.committee.map(unhex) },
+      {
+        proofs: false,
+        committee: vectors.scenario.committee.map(unhex),
+        ...(p.withheld === null ? {} : { withheld: p.withheld.map(unhex) }),
+      },
     );
     const results = out.results.map((r) => {
       const txId = r.txId === undefined ? null : hex(r.txId);

@@ -23,9 +23,10 @@ import { committeeHash } from "../src/pulse/certificate.js";
 import { type Decided, Finality, type FinalityOptions } from "../src/pulse/finality.js";
 import { transfersOf } from "../src/pulse/finality-batch.js";
 import type { PulseRoundOptions } from "../src/pulse/finality-round.js";
-import { batchHashOf, decodeProposal, encodeProposal, valueIdOf } from "../src/pulse/proposal.js";
+import { batchHashOf, decodeProposal, valueIdOf } from "../src/pulse/proposal.js";
 import { SignGuard } from "../src/pulse/sign-guard.js";
 import { decodeVote, Step } from "../src/pulse/votes.js";
+import { handProposal } from "./helpers/hand-proposal.js";
 import { allOk, Chain } from "./helpers/ledger-chain.js";
 import { genesisTx, hex, makeCast, orgParams, Txs } from "./helpers/ledger-signers.js";
 import { pulsesPort } from "./helpers/pulses-port.js";
@@ -193,20 +194,8 @@ describe("finality with a mining reward", () => {
     const batch = applications(2);
     const scratch = await Ledger.open(new MemoryKV());
     allOk(await scratch.applyPulse(0, [GENESIS]));
-    const prepared = await scratch.prepare(1, batch, { committee: ids });
-    const root = {
-      hash: Buffer.from(prepared.root.hash),
-      sum: prepared.root.sum,
-      count: prepared.root.count,
-    };
-    prepared.discard();
+    const { bytes: bad, root, next } = await handProposal(scratch, 1, batch, { committee: ids }, keepers[0]!);
     await scratch.close();
-    // The right next committee (pulse 1 is inside cycle 0): only the reward is missing.
-    const next = committeeHash(ids);
-    const bad = encodeProposal(
-      { org: ORG, pulse: 1, round: 0, validRound: -1, root, next, txs: batch },
-      keepers[0]!,
-    );
     slot(nodes, batch);
     net.send(keepers[0]!, bad);
     await untilHead(nodes, 1);

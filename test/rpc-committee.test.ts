@@ -78,7 +78,7 @@ function weightsAt(src: ElectionSource, pulse: number): [string, string][] {
 }
 
 const weightsOf = (r: CommitteeInfoJson) => r.next.candidates.map((c) => [c.id, c.weight]);
-const flags = (r: CommitteeInfoJson, f: "committed" | "revealed") =>
+const flags = (r: CommitteeInfoJson, f: "committed" | "revealed" | "forfeits") =>
   new Set(r.next.candidates.filter((c) => c[f]).map((c) => c.id));
 const ids = (who: readonly Signer[]) => new Set(who.map((u) => hex(u.id)));
 
@@ -104,8 +104,19 @@ describe("committee_info on a ledger with a 16-pulse cycle", () => {
     assert.deepEqual([r.cycle, r.cycleLength, r.head], [0, L, 5]);
     assert.deepEqual(r.serving, { cycle: 0, members: [hex(S.id)], chief: hex(S.id) });
     assert.deepEqual(
-      [r.next.cycle, r.next.snapshotPulse, r.next.revealWindow, r.next.seedPulse, r.next.phase],
-      [1, 8, { from: 9, to: 12 }, 12, "before-snapshot"],
+      [
+        r.next.cycle,
+        r.next.snapshotPulse,
+        r.next.revealWindow,
+        r.next.seedPulse,
+        r.next.forfeitPulse,
+        r.next.phase,
+      ],
+      [1, 8, { from: 9, to: 12 }, 12, 13, "before-snapshot"],
+    );
+    assert.ok(
+      r.next.candidates.every((c) => c.forfeits === undefined),
+      "who forfeits is known once drawn",
     );
     assert.equal(r.next.candidatesAt, 5);
     assert.match(r.next.note!, /snapshot \(pulse 8\) is not reached/);
@@ -135,6 +146,7 @@ describe("committee_info on a ledger with a 16-pulse cycle", () => {
     r = await info();
     assert.deepEqual([r.head, r.next.phase], [12, "drawn"]);
     assert.deepEqual(flags(r, "revealed"), ids(CANDIDATES.slice(0, 4)));
+    assert.deepEqual(flags(r, "forfeits"), ids([U[4]!]), "the forfeit of pulse 13 charges user 4");
     const c0 = committeeFor(src, 0);
     assert.deepEqual(r.next.drawn, { members: c0.members.map(hex), seed: hex(c0.seed), carried: false });
     assert.equal(r.next.drawn.members.length, 3);

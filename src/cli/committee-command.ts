@@ -11,7 +11,9 @@ export function registerCommitteeCommand(program: Command): void {
   withNodeOptions(
     program
       .command("committee")
-      .description("the committee keeping the books, and the next draw: phase, window, candidates, reveals"),
+      .description(
+        "the committee keeping the books, and the next draw: phase, window, candidates, reveals, forfeits",
+      ),
   )
     .option("--cycle <n>", "an election cycle up to the head's (default: the head's)")
     .action(async (opts: NodeOpts & { cycle?: string }) => {
@@ -24,6 +26,13 @@ export function registerCommitteeCommand(program: Command): void {
     });
 }
 
+/** A candidate's reveal: yes, no, or the deposit a withheld one costs (forfeited once its pulse is final). */
+function revealStatus(c: CommitteeInfoJson["next"]["candidates"][number], taken: boolean): string {
+  if (c.revealed) return "yes";
+  if (c.forfeits === true) return taken ? "forfeited" : "no, forfeits";
+  return "no";
+}
+
 /** The committee_info result as lines for a person. */
 export function committeeLines(r: CommitteeInfoJson): string[] {
   const s = r.serving;
@@ -34,7 +43,7 @@ export function committeeLines(r: CommitteeInfoJson): string[] {
     ...s.members.map((m, i) => `  ${i === 0 ? "*" : " "} ${m}${i === 0 ? "  chief" : ""}`),
     ...(s.note === undefined ? [] : [`  ${s.note}`]),
     `next draw  the committee of cycle ${n.cycle}: ${n.phase}`,
-    `  snapshot pulse ${n.snapshotPulse}, reveals in pulses ${n.revealWindow.from} to ${n.revealWindow.to}, seed after pulse ${n.seedPulse}`,
+    `  snapshot pulse ${n.snapshotPulse}, reveals in pulses ${n.revealWindow.from} to ${n.revealWindow.to}, seed after pulse ${n.seedPulse}, forfeit in pulse ${n.forfeitPulse}`,
   ];
   if (n.note !== undefined) lines.push(`  note: ${n.note}`);
   if (n.candidates.length === 0) lines.push(`  no standing candidates at pulse ${n.candidatesAt}`);
@@ -54,7 +63,7 @@ export function committeeLines(r: CommitteeInfoJson): string[] {
           c.deposit,
           c.votes,
           c.committed ? "yes" : "no",
-          c.revealed ? "yes" : "no",
+          revealStatus(c, r.head >= n.forfeitPulse),
         ]),
     ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));

@@ -35,6 +35,11 @@ export const MessageKind = {
    * certificate like every transaction of its batch (docs/PROTOCOL.md §8.3).
    */
   Reward: 0x0e,
+  /**
+   * The deposit a cycle's withheld reveals cost, to the organization's account: no signature, made
+   * final by the pulse's certificate like the reward (docs/PROTOCOL.md §8.3, §12).
+   */
+  Forfeit: 0x0f,
 } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 

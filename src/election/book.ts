@@ -9,16 +9,22 @@
  * carried committee keeps the deposits of the draw that elected it; the genesis committee (cycle 0,
  * and carried from it) has none: the founder named it, with or without deposits, so it is unbounded.
  *
+ * With each draw the book also keeps who withheld its reveal in it: what the forfeit of the pulse
+ * after the window must name (rules.ts, docs/PROTOCOL.md §12), read by the proposer, every validator
+ * and a replay of that pulse, when the snapshot may be pruned already.
+ *
  * File: {"format": "leither-committees", "org": hex, "cycles": {c: [id hex, ...]},
- *        "deposits": {c: [decimal, ...]}}, deposits in the members' order. A file written before
- * deposits were kept (no "deposits", or none for a cycle) still reads: those cycles are unbounded.
+ *        "deposits": {c: [decimal, ...]}, "withheld": {d: [id hex, ...]}}, deposits in the members'
+ * order; "cycles" and "deposits" by the cycle served, "withheld" by the cycle of the draw. A file
+ * written before deposits were kept (no "deposits", or none for a cycle) still reads: those cycles
+ * are unbounded; a draw with no "withheld" is read again from the ledger when its forfeit is due.
  */
 import { open, readFile, rename } from "node:fs/promises";
 import { dirname } from "node:path";
 import { syncDir } from "../util/fs.js";
 import type { ElectionSource } from "./accounts.js";
 import { draw, genesisCommittee } from "./committee.js";
-import { cycleOf, schedule } from "./cycle.js";
+import { cycleOf, forfeitCycle, schedule } from "./cycle.js";
 
 const FORMAT = "leither-committees";
 
@@ -32,6 +38,8 @@ interface Entry {
 /** Known committees of one organization. */
 export class CommitteeBook {
   private readonly byCycle = new Map<number, Entry>();
+  /** Who withheld its reveal, by the cycle of the draw. */
+  private readonly withheldBy = new Map<number, readonly Buffer[]>();
 
   private constructor(
     private readonly path: string,
@@ -46,6 +54,7 @@ export class CommitteeBook {
       org?: unknown;
       cycles?: Record<string, string[]>;
       deposits?: Record<string, unknown>;
+      withheld?: Record<string, unknown>;
     };
     try {
       doc = JSON.parse(await readFile(path, "utf8"));
@@ -69,6 +78,13 @@ export class CommitteeBook {
         deposits: known ? (d as string[]).map((x) => BigInt(x)) : undefined,
       });
     }
+    const withheld = typeof doc.withheld === "object" && doc.withheld !== null ? doc.withheld : {};
+    for (const [c, ids] of Object.entries(withheld))
+      if (Array.isArray(ids) && ids.every((x) => typeof x === "string" && /^[0-9a-f]{40}$/.test(x)))
+        book.withheldBy.set(
+          Number(c),
+          (ids as string[]).map((x) => Buffer.from(x, "hex")),
+        );
     return book;
   }
 
@@ -92,6 +108,24 @@ export class CommitteeBook {
     return this.entry(this.cycleOfPulse(pulse)).deposits;
   }
 
+  /**
+   * The candidates a forfeit in `pulse` must name (ascending ids; possibly none), or undefined when
+   * no forfeit is due in it: a cycle's forfeit is due in the pulse after its reveal window. Throws
+   * when the draw cannot be read here (as of).
+   */
+  withheld(pulse: number): readonly Buffer[] | undefined {
+    const org = this.src.org;
+    if (org === undefined) return undefined;
+    const c = forfeitCycle(pulse, org.params.electionCycle);
+    if (c === undefined) return undefined;
+    let w = this.withheldBy.get(c);
+    if (w === undefined) {
+      w = draw(this.src, c).withheld;
+      this.withheldBy.set(c, w);
+    }
+    return w;
+  }
+
   private cycleOfPulse(pulse: number): number {
     const org = this.src.org;
     if (org === undefined) throw new RangeError("the organization has no genesis yet");
@@ -106,6 +140,7 @@ export class CommitteeBook {
     if (known !== undefined) return known;
     // Drawn in the cycle before; nobody took part: that cycle's committee carries on.
     const drawn = draw(this.src, cycle - 1);
+    this.withheldBy.set(cycle - 1, drawn.withheld);
     const e: Entry =
       drawn.members.length > 0
         ? {
@@ -134,7 +169,9 @@ export class CommitteeBook {
       cycles[c] = e.members.map((x) => x.toString("hex"));
       if (e.deposits !== undefined) deposits[c] = e.deposits.map(String);
     }
-    const doc = { format: FORMAT, org: this.src.org!.id.toString("hex"), cycles, deposits };
+    const withheld: Record<string, string[]> = {};
+    for (const [c, ids] of this.withheldBy) withheld[c] = ids.map((x) => x.toString("hex"));
+    const doc = { format: FORMAT, org: this.src.org!.id.toString("hex"), cycles, deposits, withheld };
     // Durable before it counts: the draw's pulses may be pruned, and this file is then all there is.
     const tmp = `${this.path}.tmp`;
     const f = await open(tmp, "w", 0o600);

@@ -4,11 +4,12 @@
  * candidates standing at the snapshot pulse, each weighted by its deposit and the votes for it
  * then, take part if they opened the commitment they held at the snapshot in the reveal window; the
  * seed mixes the root at the window's last pulse with those reveals. A candidate that did not reveal
- * is left out (it cannot wait to see the seed and then choose to be in). If no one takes part, the
- * committee of cycle c continues into c+1.
+ * is left out (it cannot wait to see the seed and then choose to be in), and the forfeit of the pulse
+ * after the window takes part of its deposit (`withheld`). If no one takes part, the committee of
+ * cycle c continues into c+1.
  */
 import type { Account, Reveal } from "../ledger/account.js";
-import type { OrgParams } from "../ledger/tx.js";
+import { type OrgParams, TX_LIMITS } from "../ledger/tx.js";
 import type { ElectionSource } from "./accounts.js";
 import { schedule } from "./cycle.js";
 import { commitment, drawCommittee, drawSeed, type Weighted } from "./draw.js";
@@ -40,6 +41,11 @@ export interface Committee {
   readonly weights: readonly Weighted[];
   /** Their reveals, by id. */
   readonly reveals: readonly CountedReveal[];
+  /**
+   * The candidates that stood at the snapshot with a commitment and did not open it in the window,
+   * by id: what the cycle's forfeit names (at most TX_LIMITS.forfeitCandidates, the first by id).
+   */
+  readonly withheld: readonly Buffer[];
 }
 
 /**
@@ -82,8 +88,13 @@ export interface DrawInput {
   readonly root: Uint8Array;
 }
 
-/** The draw from its inputs: pure, so vectors can pin it without a ledger. No members if no one took part. */
-export function drawFrom(input: DrawInput): Pick<Committee, "members" | "seed" | "weights" | "reveals"> {
+/**
+ * The draw from its inputs: pure, so vectors can pin it without a ledger. No members if no one took
+ * part. Who withheld comes from the same pass that finds who took part: one rule for both.
+ */
+export function drawFrom(
+  input: DrawInput,
+): Pick<Committee, "members" | "seed" | "weights" | "reveals" | "withheld"> {
   const atSnapshot = new Map<string, { id: Buffer; account: Account }>();
   for (const e of input.snapshot) atSnapshot.set(e.id.toString("hex"), e);
   const standing = candidateWeights(atSnapshot.values(), input.minDeposit).sort((a, b) =>
@@ -91,18 +102,28 @@ export function drawFrom(input: DrawInput): Pick<Committee, "members" | "seed" |
   );
   const weights: Weighted[] = [];
   const reveals: CountedReveal[] = [];
+  const withheld: Buffer[] = [];
   for (const w of standing) {
     const held = atSnapshot.get(w.id.toString("hex"))!.account.commitment;
+    if (held === null) continue;
     const last = input.revealAt(w.id);
     // The rule accepts a reveal only inside the window, so a reveal of this cycle was made in it; it
     // counts only if it opens the commitment of the snapshot (not one declared after it).
-    if (held === null || last === null || last.cycle !== input.cycle || !commitment(last.secret).equals(held))
+    if (last === null || last.cycle !== input.cycle || !commitment(last.secret).equals(held)) {
+      withheld.push(w.id);
       continue;
+    }
     weights.push(w);
     reveals.push({ id: w.id, secret: last.secret, commitment: held });
   }
   const seed = drawSeed(input.root, reveals);
-  return { members: drawCommittee(weights, input.committeeSize, seed), seed, weights, reveals };
+  return {
+    members: drawCommittee(weights, input.committeeSize, seed),
+    seed,
+    weights,
+    reveals,
+    withheld: withheld.slice(0, TX_LIMITS.forfeitCandidates),
+  };
 }
 
 /** One cycle's draw on its own: no members if no candidate took part. */

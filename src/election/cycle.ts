@@ -11,7 +11,8 @@
  * Pulse numbers are consecutive (each committed pulse is one more than the last), so every pulse of
  * the schedule exists once the ledger has reached it. Cycles count from pulse 0 whatever the pulse of
  * the genesis. The window's last pulse is in cycle c (it is c·L + 3 = its last pulse when L = 4), so
- * the seed's root is committed before the new committee's first pulse.
+ * the seed's root is committed before the new committee's first pulse. The pulse after the window
+ * carries the cycle's forfeit (forfeitCycle), and releases of deposits wait out the window.
  */
 
 /** The shortest election cycle: below 4 pulses the reveal window would be empty or touch the next cycle. */
@@ -69,4 +70,23 @@ export function inRevealWindow(pulse: number, cycle: number, length: number): bo
   if (cycleOf(pulse, length) !== cycle) return false;
   const s = schedule(cycle, length);
   return pulse >= s.revealFirst && pulse <= s.revealLast;
+}
+
+/**
+ * Whether deposits are locked in `pulse` (no release): in its own cycle's reveal window, so that a
+ * candidate that withholds its reveal cannot take its deposit out before the forfeit takes part of it.
+ */
+export function depositsLocked(pulse: number, length: number): boolean {
+  return inRevealWindow(pulse, cycleOf(pulse, length), length);
+}
+
+/**
+ * The cycle whose forfeit is due in `pulse`, or undefined: a cycle's forfeit (the deposit its
+ * withheld reveals cost) is due in exactly one pulse, the first after its reveal window
+ * (revealLast + 1; for L = 4 that is the next cycle's first pulse).
+ */
+export function forfeitCycle(pulse: number, length: number): number | undefined {
+  if (pulse < 1) return undefined;
+  const c = cycleOf(pulse - 1, length);
+  return schedule(c, length).revealLast === pulse - 1 ? c : undefined;
 }

@@ -30,8 +30,8 @@ export interface ApplyOptions {
   /**
    * Commit nothing when no transaction changes the state (every one rejected, or none): the pulse
    * number then does not grow (DESIGN.md: the pulse number grows only when the state changes), and
-   * the outcome says `committed: false`. A reward alone does not count as a change: it pays for a
-   * pulse that the batch's other transactions make. @default false
+   * the outcome says `committed: false`. A reward or forfeit alone does not count as a change: each
+   * rides on a pulse that the batch's other transactions make. @default false
    */
   skipUnchanged?: boolean;
   /**
@@ -39,6 +39,12 @@ export interface ApplyOptions {
    * Without it a reward is rejected (NO_COMMITTEE); nothing else reads it.
    */
   committee?: readonly Buffer[];
+  /**
+   * The candidates that withheld their reveal in the cycle whose forfeit is due in this pulse
+   * (election/committee.ts `Committee.withheld`): what a forfeit transaction must name. Without it
+   * a forfeit is rejected (NO_WITHHELD); nothing else reads it.
+   */
+  withheld?: readonly Buffer[];
 }
 
 /** What a pulse's commit writes besides the pulse itself, in the same atomic batch. */

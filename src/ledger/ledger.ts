@@ -287,9 +287,11 @@ export class Ledger implements LedgerView {
     const view: LedgerView = { org: this.orgInfo, account: (id) => this.readAccount(id, undefined, hashes) };
     const t = transition(view, pulse, items, opts);
     const changes = stageChanges(t, hashes, decoded, items, pulse, this.indexTxs);
-    // Every accepted transaction but a reward changes the state (a nonce at least; a genesis the organization).
+    // Every accepted transaction but a reward or forfeit changes the state (a nonce at least; a
+    // genesis the organization); those two ride on a pulse the others make.
     const unchanged =
-      opts.skipUnchanged === true && changes.accepted.every((tx) => tx.body.kind === TxKind.Reward);
+      opts.skipUnchanged === true &&
+      changes.accepted.every((tx) => tx.body.kind === TxKind.Reward || tx.body.kind === TxKind.Forfeit);
     const t3 = performance.now();
     // Conservation at the root: the store refuses the batch unless sum after = sum before + issued.
     const write = unchanged

@@ -4,7 +4,7 @@
  * leaves no trace. docs/PROTOCOL.md ("State machine") lists the same rules in prose.
  */
 import { accountId } from "../crypto/account-id.js";
-import { inRevealWindow, MIN_ELECTION_CYCLE } from "../election/cycle.js";
+import { depositsLocked, forfeitCycle, inRevealWindow, MIN_ELECTION_CYCLE } from "../election/cycle.js";
 import { commitment } from "../election/draw.js";
 import { MAX_U64 } from "../smt/hash.js";
 import { type Account, Policy, Role, spendable } from "./account.js";
@@ -30,6 +30,10 @@ export function applyRule(o: Overlay, pulse: number, tx: Tx): bigint {
   if (!b.org.equals(org.id)) throw new Reject("WRONG_ORG", "signed for another organization");
   if (b.kind === TxKind.Reward) {
     reward(o, org, pulse, b);
+    return 0n;
+  }
+  if (b.kind === TxKind.Forfeit) {
+    forfeit(o, org, pulse, b);
     return 0n;
   }
   if (pulse > b.expiry) throw new Reject("EXPIRED", `expired at pulse ${b.expiry}, this is pulse ${pulse}`);
@@ -110,11 +114,17 @@ const acting: { [K in ActingKind]: Rule<K> } = {
     canSpend(actor, b.amount);
     set(actor, { deposit: actor.cur.deposit + b.amount });
   },
-  [TxKind.Release]: (_o, org, actor, b) => {
+  [TxKind.Release]: (_o, org, actor, b, _tx, pulse) => {
     positive(b.amount);
     const a = actor.cur;
     if (b.amount > a.deposit)
       throw new Reject("DEPOSIT", `release of ${b.amount}, the deposit is ${a.deposit}`);
+    // A candidate could otherwise withdraw, release, and then withhold its reveal for free.
+    if (depositsLocked(pulse, org.params.electionCycle))
+      throw new Reject(
+        "DEPOSIT",
+        `deposits are locked in a reveal window (pulse ${pulse}) until its forfeit`,
+      );
     if (a.candidate && a.deposit - b.amount < org.params.minDeposit)
       throw new Reject(
         "DEPOSIT",
@@ -192,6 +202,44 @@ function reward(o: Overlay, org: OrgInfo, pulse: number, b: TxOf<typeof TxKind.R
       throw new Reject("OVERFLOW", "a recipient's amount would pass u64");
   debit(from, paid);
   for (const c of credits) credit(c.to, c.amount);
+}
+
+/**
+ * The forfeit of one election cycle (no acting fields, no signature), due only in the pulse after
+ * its reveal window: each candidate that stood at the snapshot and did not open its commitment in
+ * the window loses `minDeposit` of its deposit (all of it if less) to the organization's account,
+ * where confiscated deposits go. The list must be exactly the one the caller computed from the
+ * draw (TransitionOptions.withheld); the body is fixed by (org, cycle, list), so a second copy is
+ * DUPLICATE and a cycle is charged once.
+ */
+function forfeit(o: Overlay, org: OrgInfo, pulse: number, b: TxOf<typeof TxKind.Forfeit>): void {
+  if (forfeitCycle(pulse, org.params.electionCycle) !== b.cycle)
+    throw new Reject(
+      "FORFEIT_PULSE",
+      `a forfeit of cycle ${b.cycle} is due only in the pulse after its reveal window; this is pulse ${pulse}`,
+    );
+  const withheld = o.withheld;
+  if (withheld === undefined)
+    throw new Reject(
+      "NO_WITHHELD",
+      "the pulse was applied without its withheld reveals: a forfeit cannot be checked",
+    );
+  if (withheld.length !== b.candidates.length || !withheld.every((id, i) => id.equals(b.candidates[i]!)))
+    throw new Reject("FORFEIT_CANDIDATES", `the candidates are not those that withheld in cycle ${b.cycle}`);
+  const min = org.params.minDeposit;
+  let taken = 0n;
+  for (const id of b.candidates) {
+    const e = o.get(id);
+    // biome-ignore lint/complexity/useMathMinMax: bigints (Math.min takes numbers only)
+    const x = e.cur.deposit < min ? e.cur.deposit : min;
+    if (x === 0n) continue;
+    // Out of the deposit and so out of the amount: what the account can spend stays as it was.
+    set(e, { deposit: e.cur.deposit - x });
+    debit(e, x);
+    taken += x;
+  }
+  // The amounts were in the tree's sum, so the organization's account cannot pass u64.
+  if (taken > 0n) credit(o.get(org.id), taken);
 }
 
 function genesis(o: Overlay, tx: Tx, b: TxOf<typeof TxKind.Genesis>): bigint {
@@ -272,6 +320,8 @@ function touched(b: TxBody, org: Buffer | undefined): Buffer[] {
       return [b.actor, b.target];
     case TxKind.Reward:
       return [b.org, ...b.recipients];
+    case TxKind.Forfeit:
+      return [b.org, ...b.candidates];
     default:
       return [(b as Acting).actor];
   }

@@ -7,7 +7,8 @@
  *
  * Ordering rule: a batch is applied in canonical order, not in the order it was submitted: genesis
  * first, then the reward (it pays from what the organization's account held at the start of the
- * pulse, before any distribution), then by actor id (bytes), then nonce, then transaction id, then
+ * pulse, before any distribution), then the forfeit (it takes deposits before any acting
+ * transaction could touch them), then by actor id (bytes), then nonce, then transaction id, then
  * (copies of one body) the signatures: count, then each public key and signature bytewise. So the
  * chief bookkeeper chooses which transactions go in a pulse but not their order.
  *
@@ -31,24 +32,28 @@ import {
   type TxResult,
 } from "./transition-types.js";
 import type { Tx, TxBody } from "./tx.js";
-import { TxKind } from "./tx.js";
+import { isActing, TxKind } from "./tx.js";
 
 export * from "./transition-types.js";
 
-/** Where a kind comes in the canonical order: genesis, then the reward, then the acting kinds. */
-const RANK: Partial<Record<TxBody["kind"], number>> = { [TxKind.Genesis]: 0, [TxKind.Reward]: 1 };
+/** Where a kind comes in the canonical order: genesis, then the reward, then the forfeit, then the acting kinds. */
+const RANK: Partial<Record<TxBody["kind"], number>> = {
+  [TxKind.Genesis]: 0,
+  [TxKind.Reward]: 1,
+  [TxKind.Forfeit]: 2,
+};
 
-const actingOf = (b: TxBody) => (b.kind === TxKind.Genesis || b.kind === TxKind.Reward ? null : b);
+const actingOf = (b: TxBody) => (isActing(b) ? b : null);
 
 /** The canonical order of a batch: indices into it (see the ordering rule above). */
 export function canonicalOrder(items: readonly BatchItem[]): number[] {
   const idx = items.map((_, i) => i);
-  const rank = (i: number) => RANK[items[i]!.tx.body.kind] ?? 2;
+  const rank = (i: number) => RANK[items[i]!.tx.body.kind] ?? 3;
   return idx.sort((i, j) => {
     const ri = rank(i);
     const rj = rank(j);
     if (ri !== rj) return ri - rj;
-    // Equal ranks: both acting, or both not (genesis, reward), which go by id.
+    // Equal ranks: both acting, or both not (genesis, reward, forfeit), which go by id.
     const a = actingOf(items[i]!.tx.body);
     const b = actingOf(items[j]!.tx.body);
     if (a !== null && b !== null) {
@@ -80,7 +85,7 @@ export function transition(
   items: readonly BatchItem[],
   opts: TransitionOptions = {},
 ): Transition {
-  const overlay = new AccountOverlay(view, pulse, opts.committee);
+  const overlay = new AccountOverlay(view, pulse, opts.committee, opts.withheld);
   const results: TxResult[] = new Array(items.length);
   const seen = new Set<string>();
   let position = 0;
@@ -119,6 +124,7 @@ class AccountOverlay implements Overlay {
     private readonly view: LedgerView,
     private readonly pulse: number,
     readonly committee: readonly Buffer[] | undefined,
+    readonly withheld: readonly Buffer[] | undefined,
   ) {
     this.org = view.org;
   }

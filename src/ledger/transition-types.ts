@@ -19,6 +19,12 @@ export interface TransitionOptions {
    * Without it a reward is rejected (NO_COMMITTEE).
    */
   readonly committee?: readonly Buffer[];
+  /**
+   * The candidates that withheld their reveal in the cycle whose forfeit is due in this pulse
+   * (the first after its reveal window), ascending by id: what a forfeit must name. Without it a
+   * forfeit is rejected (NO_WITHHELD); nothing else reads it.
+   */
+  readonly withheld?: readonly Buffer[];
 }
 
 /** Read-only state before a pulse. */
@@ -61,7 +67,10 @@ export type RejectReason =
   | "NO_REWARD"
   | "REWARD_PULSE"
   | "NO_COMMITTEE"
-  | "REWARD_RECIPIENTS";
+  | "REWARD_RECIPIENTS"
+  | "FORFEIT_PULSE"
+  | "NO_WITHHELD"
+  | "FORFEIT_CANDIDATES";
 
 /** Outcome of the checks that need no state: signer keys match the ids, signatures verify. */
 export type StaticCheck = "OK" | "BAD_SIGNATURE" | "KEY_MISMATCH";
@@ -133,6 +142,8 @@ export interface Overlay {
   readonly org: OrgInfo | undefined;
   /** The pulse's committee, when the caller gave it (TransitionOptions). */
   readonly committee: readonly Buffer[] | undefined;
+  /** The withheld reveals a forfeit must name, when the caller gave them (TransitionOptions). */
+  readonly withheld: readonly Buffer[] | undefined;
   /** The account's entry (a fresh zero account if it has no leaf). */
   get(id: Buffer): Entry;
   setGenesis(org: OrgInfo, tx: Tx): void;

@@ -6,20 +6,17 @@
  *   body = u8 format(1) | u8 kind | org[20] | kind fields        (what the signatures cover)
  *   tx   = body | u8 n | n x (publicKey[32] | signature[64])
  *
- * A reward (kind 0x0e) is the one kind with no signature (n = 0): the committee's proposer puts it in
- * its batch and the pulse's certificate makes it final.
+ * A reward (kind 0x0e) and a forfeit (0x0f) are the kinds with no signature (n = 0): the committee's
+ * proposer puts them in its batch and the pulse's certificate makes them final.
  */
 import { hash } from "node:crypto";
 import { MESSAGE_FORMAT_V1, MessageKind, signingPayload } from "../crypto/domain.js";
 import { SIGNATURE_BYTES, type Signer } from "../crypto/ed25519.js";
-import { MAX_U64 } from "../smt/hash.js";
 import { DecodeError, Reader, Writer } from "../util/bytes.js";
 import { readText, writeText } from "../util/text.js";
 import { Policy, Role, readBool, readRole } from "./account.js";
 import {
   type Acting,
-  type DistributionLine,
-  type OrgParams,
   RewardCategory,
   type SignedTx,
   TX_LIMITS,
@@ -28,19 +25,20 @@ import {
   type TxOf,
   type TxSignature,
 } from "./tx.js";
+import { id, readId, readParams, u64, uint, writeParams } from "./tx-fields.js";
 
 const ZERO_ID = Buffer.alloc(20);
 
 /** How many signatures a kind carries: [least, most]. Transfer: the payer's, then optionally the payee's. */
 export function signatureCount(kind: TxBody["kind"]): readonly [number, number] {
-  if (kind === MessageKind.Reward) return [0, 0];
+  if (kind === MessageKind.Reward || kind === MessageKind.Forfeit) return [0, 0];
   return kind === MessageKind.Transfer ? [1, 2] : [1, 1];
 }
 
 /** The account ids that must sign, in order (for a transfer the payee's is optional). */
 export function signerIds(body: TxBody): Buffer[] {
   if (body.kind === MessageKind.Genesis) return [body.org];
-  if (body.kind === MessageKind.Reward) return [];
+  if (body.kind === MessageKind.Reward || body.kind === MessageKind.Forfeit) return [];
   if (body.kind === MessageKind.Transfer) return [body.actor, body.to];
   return [body.actor];
 }
@@ -55,6 +53,7 @@ export function encodeBody(b: TxBody): Buffer {
     return w.finish();
   }
   if (b.kind === MessageKind.Reward) return writeReward(w, b);
+  if (b.kind === MessageKind.Forfeit) return writeForfeit(w, b);
   writeActing(w, b);
   switch (b.kind) {
     case MessageKind.Transfer:
@@ -121,6 +120,15 @@ export function encodeBody(b: TxBody): Buffer {
  */
 export function rewardTx(org: Buffer, pulse: number, committee: readonly Buffer[]): Buffer {
   return encodeTx({ body: { kind: MessageKind.Reward, org, pulse, recipients: committee }, signatures: [] });
+}
+
+/**
+ * The forfeit of election cycle `cycle` (encoded, with its empty signatures section): what the
+ * proposer of the pulse after the cycle's reveal window puts in its batch, naming the candidates
+ * that withheld their reveal (ascending by id, as the draw lists them).
+ */
+export function forfeitTx(org: Buffer, cycle: number, candidates: readonly Buffer[]): Buffer {
+  return encodeTx({ body: { kind: MessageKind.Forfeit, org, cycle, candidates }, signatures: [] });
 }
 
 /** The encoded transaction. */
@@ -209,6 +217,23 @@ function decodeBody(r: Reader): { body: TxBody; length: number } {
     const body: TxBody = { kind, org, pulse, recipients };
     return { body, length: r.offset };
   }
+  if (kind === MessageKind.Forfeit) {
+    const cycle = r.u32("cycle");
+    const n = r.u16("candidates");
+    if (n === 0) throw new DecodeError("a forfeit names at least one candidate");
+    if (n > TX_LIMITS.forfeitCandidates)
+      throw new DecodeError(`a forfeit names at most ${TX_LIMITS.forfeitCandidates} candidates, got ${n}`);
+    const candidates: Buffer[] = [];
+    for (let i = 0; i < n; i++) {
+      const c = readId(r, "candidate");
+      // Ascending, each once: one list has one encoding, so one cycle's forfeit has one id.
+      if (i > 0 && Buffer.compare(candidates[i - 1]!, c) >= 0)
+        throw new DecodeError("a forfeit's candidates are in strictly ascending order");
+      candidates.push(c);
+    }
+    const body: TxBody = { kind, org, cycle, candidates };
+    return { body, length: r.offset };
+  }
   const acting: Acting = { actor: readId(r, "actor"), nonce: r.u64("nonce"), expiry: r.u64Number("expiry") };
   let body: TxBody;
   switch (kind) {
@@ -294,90 +319,24 @@ function writeReward(w: Writer, b: TxOf<typeof MessageKind.Reward>): Buffer {
   return w.finish();
 }
 
+function writeForfeit(w: Writer, b: TxOf<typeof MessageKind.Forfeit>): Buffer {
+  w.u32(uint(b.cycle, 0xffffffff, "cycle"));
+  const n = b.candidates.length;
+  if (n < 1 || n > TX_LIMITS.forfeitCandidates)
+    throw new RangeError(`a forfeit names 1-${TX_LIMITS.forfeitCandidates} candidates, got ${n}`);
+  w.u16(n);
+  b.candidates.forEach((c, i) => {
+    id(w, c, "candidate");
+    if (i > 0 && Buffer.compare(b.candidates[i - 1]!, c) >= 0)
+      throw new RangeError("a forfeit's candidates are in strictly ascending order");
+  });
+  return w.finish();
+}
+
 function writeActing(w: Writer, a: Acting): void {
   id(w, a.actor, "actor");
   u64(w, a.nonce, "nonce");
   if (!Number.isSafeInteger(a.expiry) || a.expiry < 0)
     throw new RangeError(`expiry must be a pulse number, got ${a.expiry}`);
   w.u64n(a.expiry);
-}
-
-function writeParams(w: Writer, p: OrgParams): void {
-  writeText(w, p.name, TX_LIMITS.name, "name");
-  id(w, p.supervisor, "supervisor");
-  w.u32(uint(p.pulsePeriodMs, 0xffffffff, "pulsePeriodMs"));
-  w.u32(uint(p.electionCycle, 0xffffffff, "electionCycle"));
-  w.u32(uint(p.publicityPeriod, 0xffffffff, "publicityPeriod"));
-  w.u16(uint(p.committeeSize, 0xffff, "committeeSize"));
-  u64(w, p.minDeposit, "minDeposit");
-  u64(w, p.supply, "supply");
-  if (p.distribution.length > TX_LIMITS.distributionLines)
-    throw new RangeError(`at most ${TX_LIMITS.distributionLines} distribution lines`);
-  w.uvarint(p.distribution.length);
-  for (const line of p.distribution) {
-    id(w, line.to, "distribution to");
-    u64(w, line.amount, "distribution amount");
-    writeText(w, line.reason, TX_LIMITS.reason, "distribution reason");
-  }
-  if (p.committee.length > 0xffff) throw new RangeError("at most 65535 committee members");
-  w.u16(p.committee.length);
-  for (const member of p.committee) id(w, member, "committee member");
-  u64(w, p.miningReward ?? 0n, "miningReward");
-}
-
-function readParams(r: Reader): OrgParams {
-  const name = readText(r, TX_LIMITS.name, "name");
-  const supervisor = readId(r, "supervisor");
-  const pulsePeriodMs = r.u32("pulsePeriodMs");
-  const electionCycle = r.u32("electionCycle");
-  const publicityPeriod = r.u32("publicityPeriod");
-  const committeeSize = r.u16("committeeSize");
-  const minDeposit = r.u64("minDeposit");
-  const supply = r.u64("supply");
-  const n = r.uvarintNumber("distribution lines");
-  if (n > TX_LIMITS.distributionLines)
-    throw new DecodeError(`${n} distribution lines, more than ${TX_LIMITS.distributionLines}`);
-  const distribution: DistributionLine[] = [];
-  for (let i = 0; i < n; i++) {
-    const to = readId(r, "distribution to");
-    const amount = r.u64("distribution amount");
-    distribution.push({ to, amount, reason: readText(r, TX_LIMITS.reason, "distribution reason") });
-  }
-  const members = r.u16("committee members");
-  const committee: Buffer[] = [];
-  for (let i = 0; i < members; i++) committee.push(readId(r, "committee member"));
-  const miningReward = r.u64("miningReward");
-  return {
-    name,
-    supervisor,
-    pulsePeriodMs,
-    electionCycle,
-    publicityPeriod,
-    committeeSize,
-    minDeposit,
-    supply,
-    distribution,
-    committee,
-    miningReward,
-  };
-}
-
-function id(w: Writer, v: Uint8Array, what: string): void {
-  w.exact(v, 20, `${what} (an account id)`);
-}
-
-function u64(w: Writer, v: bigint, what: string): void {
-  if (typeof v !== "bigint" || v < 0n || v > MAX_U64)
-    throw new RangeError(`${what} must be a u64, got ${String(v)}`);
-  w.u64(v);
-}
-
-function uint(v: number, max: number, what: string): number {
-  if (!Number.isInteger(v) || v < 0 || v > max)
-    throw new RangeError(`${what} must be an integer in 0..${max}`);
-  return v;
-}
-
-function readId(r: Reader, what: string): Buffer {
-  return Buffer.from(r.bytes(20, what));
 }

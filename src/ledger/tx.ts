@@ -126,10 +126,26 @@ export type TxBody =
       readonly pulse: number;
       /** The committee of that pulse in drawn order (1-65535 ids): the first gets the remainder. */
       readonly recipients: readonly Buffer[];
+    }
+  | {
+      readonly kind: typeof MessageKind.Forfeit;
+      readonly org: Buffer;
+      /** The election cycle (u32) whose withheld reveals it charges: only the pulse after its window accepts it. */
+      readonly cycle: number;
+      /** The candidates that withheld their reveal, ascending by id (1 to TX_LIMITS.forfeitCandidates). */
+      readonly candidates: readonly Buffer[];
     };
 
-/** The kinds that carry acting fields (an actor, its nonce, an expiry): all but genesis and reward. */
-export type ActingKind = Exclude<TxBody["kind"], typeof MessageKind.Genesis | typeof MessageKind.Reward>;
+/** The kinds with no acting fields and no signature: made by the pulse's proposer, checked by every validator. */
+export type MadeKind = typeof MessageKind.Reward | typeof MessageKind.Forfeit;
+
+/** The kinds that carry acting fields (an actor, its nonce, an expiry): all but genesis, reward and forfeit. */
+export type ActingKind = Exclude<TxBody["kind"], typeof MessageKind.Genesis | MadeKind>;
+
+/** Whether a body carries acting fields. */
+export function isActing(b: TxBody): b is TxOf<ActingKind> {
+  return b.kind !== MessageKind.Genesis && b.kind !== MessageKind.Reward && b.kind !== MessageKind.Forfeit;
+}
 
 /** A transaction body of one kind. */
 export type TxOf<K extends TxBody["kind"]> = Extract<TxBody, { kind: K }>;
@@ -160,4 +176,9 @@ export const TX_LIMITS = {
   reason: 256,
   note: 256,
   distributionLines: 4096,
+  /**
+   * Candidates one forfeit names: its body (28 + 20n bytes) stays under a proposal's 64 KiB per
+   * transaction. A cycle with more withheld reveals charges the first this many by id.
+   */
+  forfeitCandidates: 3000,
 } as const;

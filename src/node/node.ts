@@ -145,6 +145,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     guard: guard!,
     committee: (pulse) => committees.of(pulse),
     deposits: (pulse) => committees.deposits(pulse),
+    withheld: (pulse) => committees.withheld(pulse),
     transport: { broadcast: (b) => wire.send(b) },
     log: log.module("finality"),
     lockPath: join(paths.root, LOCK_FILE),
@@ -238,6 +239,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       ledger,
       bookkeeper,
       committee: (pulse) => committees.of(pulse),
+      withheld: (pulse) => committees.withheld(pulse),
       replayed: async (pulse, txs, outcome) => {
         await committees.committed(pulse);
         bookkeeper.decided({ pulse, txs, outcome });

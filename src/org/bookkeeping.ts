@@ -10,7 +10,7 @@ import { decodeTxBatch, MAX_BATCH_BYTES, MAX_BATCH_TXS, NetError, signTxBatch } 
 import { schedule } from "../election/cycle.js";
 import { Role } from "../ledger/account.js";
 import type { Ledger } from "../ledger/ledger.js";
-import { TxKind } from "../ledger/tx.js";
+import { isActing, TxKind } from "../ledger/tx.js";
 import { decodeTx } from "../ledger/tx-codec.js";
 import type { Bookkeeper } from "../pulse/bookkeeper.js";
 import type { PulseEvents } from "../pulse/events.js";
@@ -229,8 +229,8 @@ export class Bookkeeping {
       const tx = vouched ? decodeTx(data) : verifiedTx(data);
       if (tx.body.kind === TxKind.Genesis || !tx.body.org.equals(org))
         throw new Error("not for this organization");
-      // A reward is put in a batch by the pulse's proposer, never relayed.
-      if (tx.body.kind === TxKind.Reward) throw new Error("a reward transaction is not gossiped");
+      // A reward or forfeit is put in a batch by the pulse's proposer, never relayed.
+      if (!isActing(tx.body)) throw new Error("a reward or forfeit transaction is not gossiped");
       // Members' transactions, and a few of others' (applications) unless a bookkeeper vouches for them.
       if (
         !vouched &&

@@ -7,7 +7,7 @@
 import type { Signer } from "../crypto/ed25519.js";
 import { NetError, Op } from "../dht/wire.js";
 import type { Tx } from "../ledger/tx.js";
-import { TxKind } from "../ledger/tx.js";
+import { isActing, TxKind } from "../ledger/tx.js";
 import type { TxStatus } from "../pulse/bookkeeper.js";
 import type { CertifiedPulse } from "./committee-chain.js";
 import { type CheckedReceipt, checkReceipt, decodeStatus } from "./protocol.js";
@@ -67,7 +67,7 @@ export class Followed {
   }
 
   private add(map: Map<string, Entry>, max: number, tx: Tx): void {
-    if (tx.body.kind === TxKind.Genesis || tx.body.kind === TxKind.Reward) return;
+    if (!isActing(tx.body)) return;
     const k = tx.id.toString("hex");
     if (this.verdicts.has(k) || this.own.has(k) || this.incoming.has(k)) return;
     const ahead = map === this.own ? MAX_EXPIRY_AHEAD : MAX_INCOMING_EXPIRY_AHEAD;

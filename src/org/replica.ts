@@ -37,6 +37,8 @@ export interface ReplicaDeps {
   >;
   /** The committee of a pulse, from the state replayed so far. */
   readonly committee: (pulse: number) => readonly Buffer[];
+  /** Who withheld its reveal, when a pulse carries a forfeit (CommitteeBook.withheld). */
+  readonly withheld?: (pulse: number) => readonly Buffer[] | undefined;
   /**
    * After each pulse replayed: the committee book records draws as pulses pass, and the pulse
    * service gives the verdicts of its transactions and drops them from its pool.
@@ -194,7 +196,8 @@ async function replay(d: ReplicaDeps, org: Buffer, r: PulseRecord, next: NextCom
     throw new ReplicaError(`the certificate of pulse ${r.pulse} does not hold: ${(err as Error).message}`);
   }
   // The committee too: a pulse's reward names it, and is accepted only against it.
-  const prepared = await d.ledger.prepare(r.pulse, [...r.txs], { proofs: false, committee });
+  const withheld = d.withheld?.(r.pulse);
+  const prepared = await d.ledger.prepare(r.pulse, [...r.txs], { proofs: false, committee, withheld });
   if (!leadsTo(prepared, cert.root)) {
     prepared.discard();
     throw new ReplicaError(`pulse ${r.pulse}'s transactions do not lead to its certified root`);

@@ -52,6 +52,8 @@ export interface OrgServiceDeps {
   >;
   /** The committee keeping the books at a pulse. */
   readonly committee?: (pulse: number) => readonly Buffer[];
+  /** Who withheld its reveal, when a pulse carries a forfeit: replayed pulses are applied with it. */
+  readonly withheld?: (pulse: number) => readonly Buffer[] | undefined;
   /** An organization this node keeps the books of with its committee, replayed from a bookkeeper first. */
   readonly keep?: Buffer;
   /** After each pulse replayed while catching up. */

@@ -66,6 +66,7 @@ export class OrgService {
         node: d.keys.node,
         ledger: d.ledger,
         committee: (p) => d.committee?.(p) ?? [],
+        ...(d.withheld === undefined ? {} : { withheld: d.withheld }),
         ...(d.replayed === undefined ? {} : { replayed: d.replayed }),
         log: d.log,
       },

@@ -136,11 +136,11 @@ export class Bookkeeper {
     if (this.slot.has(copy) || this.inFlight.has(copy) || this.proposed.has(copy))
       return { txId, state: "pending" };
     const org = this.opts.ledger.org;
-    // The pulse's proposer makes the reward (finality-round.ts); one submitted would only wait forever.
-    if (tx.body.kind === TxKind.Reward)
+    // The pulse's proposer makes the reward and the forfeit (finality-round.ts); one submitted would only wait forever.
+    if (tx.body.kind === TxKind.Reward || tx.body.kind === TxKind.Forfeit)
       throw new SubmitError(
         "DECODE",
-        "a reward transaction is made by the committee's proposer, not submitted",
+        "a reward or forfeit transaction is made by the committee's proposer, not submitted",
       );
     if (tx.body.kind === TxKind.Genesis) {
       if (org !== undefined)

@@ -6,7 +6,8 @@
  *
  * Two rules of the batch live here (docs/PROTOCOL.md §13.3). The reward: when the organization pays
  * a mining reward, the proposer puts the pulse's reward transaction first in its batch, and a value
- * without it is invalid. The deposit bound: the transfers of a batch this node builds add up to at
+ * without it is invalid; likewise the forfeit, in the pulse after a reveal window in which candidates
+ * withheld (§12). The deposit bound: the transfers of a batch this node builds add up to at
  * most its deposit at the snapshot of the draw that elected it (`deposits`), and a peer's fresh
  * proposal (valid round -1) over its proposer's bound is dropped on arrival, so it gets a nil prevote
  * when the propose timeout ends. The bound is checked on the proposal, not in `validate`: validity
@@ -19,7 +20,7 @@ import { hash } from "node:crypto";
 import type { PreparedPulse } from "../ledger/ledger.js";
 import { rewardTx } from "../ledger/tx-codec.js";
 import { encodeCertificate } from "./certificate.js";
-import { fillBatch, MAX_BATCH_BYTES, withoutFirst } from "./finality-batch.js";
+import { fillBatch, forfeitIn, MAX_BATCH_BYTES, withoutFirst } from "./finality-batch.js";
 import { engineInputs, NIL, type Raw } from "./finality-inputs.js";
 import { proposalIn, readLock, writeLock } from "./finality-lock.js";
 import type { FinalityValue, PulseRoundOptions } from "./finality-round-types.js";
@@ -49,6 +50,9 @@ export class PulseRound {
   private readonly me: string;
   /** The pulse's reward transaction, when the organization pays one: every valid batch carries it. */
   private readonly reward: Buffer | undefined;
+  /** Who withheld in the cycle whose forfeit is due in this pulse, and that forfeit: every valid batch carries it too. */
+  private readonly withheld: readonly Buffer[] | undefined;
+  private readonly forfeit: Buffer | undefined;
 
   constructor(private readonly o: PulseRoundOptions) {
     this.pulse = o.pulse;
@@ -59,6 +63,8 @@ export class PulseRound {
       (org.params.miningReward ?? 0n) > 0n && o.committee.length > 0
         ? rewardTx(org.id, o.pulse, o.committee)
         : undefined;
+    this.withheld = o.withheld?.(o.pulse);
+    this.forfeit = forfeitIn(org, o.pulse, this.withheld);
   }
 
   /** Where the engine is (undefined until started). */
@@ -182,7 +188,7 @@ export class PulseRound {
   }
 
   private async build(round: number): Promise<void> {
-    const reward = this.reward === undefined ? [] : [this.reward];
+    const reward = [this.reward, this.forfeit].filter((tx) => tx !== undefined);
     // A committee of one sends its proposal to no one: only the count bounds its batch.
     const pool = fillBatch(
       this.o.pool(),
@@ -194,8 +200,8 @@ export class PulseRound {
     const txs = [...reward, ...pool];
     const prepared = await this.prepare(txs);
     if (!prepared.changed) {
-      // The pool's own results: the reward was ours, not a transaction anyone waits for.
-      this.o.refuse(pool, reward.length === 0 ? prepared : withoutFirst(prepared));
+      // The pool's own results: the reward and forfeit were ours, not transactions anyone waits for.
+      this.o.refuse(pool, withoutFirst(prepared, reward.length));
       prepared.discard();
       return;
     }
@@ -290,6 +296,7 @@ export class PulseRound {
       proofs: false,
       skipUnchanged: true,
       committee: this.o.committee,
+      withheld: this.withheld,
     });
   }
 
@@ -298,6 +305,8 @@ export class PulseRound {
     if (v.txs.length > (this.o.maxBatch ?? 20_000)) why = "a proposal has too many transactions";
     else if (this.reward !== undefined && !v.txs.some((tx) => tx.equals(this.reward!)))
       why = "a proposal lacks the pulse's reward";
+    else if (this.forfeit !== undefined && !v.txs.some((tx) => tx.equals(this.forfeit!)))
+      why = "a proposal lacks the pulse's forfeit";
     else {
       const prepared = await this.prepare(v.txs);
       if (!prepared.changed || !leadsTo(prepared, v.root)) why = "a proposal does not re-apply to its root";

@@ -49,6 +49,11 @@ export interface FinalityOptions {
   readonly committee: (pulse: number) => readonly Buffer[];
   /** Each member's deposit bounding the transfers it proposes in a pulse (committee order); undefined: no bound. */
   readonly deposits?: (pulse: number) => readonly bigint[] | undefined;
+  /**
+   * The candidates whose withheld reveals the forfeit of `pulse` charges (ascending ids), or
+   * undefined when none is due in it (CommitteeBook.withheld). Without it no forfeit is made or required.
+   */
+  readonly withheld?: (pulse: number) => readonly Buffer[] | undefined;
   readonly transport: FinalityTransport;
   readonly log: Logger;
   /** Where this node's lock is kept across restarts. */

@@ -11,20 +11,28 @@ const PHASE = {
     "before-snapshot: the head is before the snapshot pulse; reveal-window: the snapshot is taken and the window's last pulse is not committed yet; drawn: the seed pulse is committed",
 } as const;
 
-const CANDIDATE = obj({
-  id: ACCOUNT,
-  deposit: U64,
-  votes: { ...U64, description: "the votes counted for it (each capped at its voter's amount)" },
-  weight: { ...U64, description: "deposit + votes" },
-  committed: {
-    type: "boolean",
-    description: "it held a commitment (at the pulse the candidates were read at)",
+const CANDIDATE = obj(
+  {
+    id: ACCOUNT,
+    deposit: U64,
+    votes: { ...U64, description: "the votes counted for it (each capped at its voter's amount)" },
+    weight: { ...U64, description: "deposit + votes" },
+    committed: {
+      type: "boolean",
+      description: "it held a commitment (at the pulse the candidates were read at)",
+    },
+    revealed: {
+      type: "boolean",
+      description: "it opened that commitment in this cycle's window: it takes part",
+    },
+    forfeits: {
+      type: "boolean",
+      description:
+        "once drawn: it stood with a commitment and did not open it, so the forfeit in forfeitPulse takes min(minDeposit, deposit) of its deposit",
+    },
   },
-  revealed: {
-    type: "boolean",
-    description: "it opened that commitment in this cycle's window: it takes part",
-  },
-});
+  ["id", "deposit", "votes", "weight", "committed", "revealed"],
+);
 
 const CERTIFICATE = obj({
   pulse: PULSE,
@@ -92,6 +100,10 @@ export const COMMITTEE_METHODS = {
           snapshotPulse: PULSE,
           revealWindow: obj({ from: PULSE, to: PULSE }),
           seedPulse: PULSE,
+          forfeitPulse: {
+            ...PULSE,
+            description: "the pulse whose forfeit charges the candidates that withheld their reveal",
+          },
           phase: PHASE,
           candidatesAt: { ...PULSE, description: "the pulse the candidates were read at" },
           candidates: { type: "array", items: CANDIDATE, description: "the standing candidates, by id" },
@@ -106,7 +118,16 @@ export const COMMITTEE_METHODS = {
             carried: { type: "boolean" },
           }),
         },
-        ["cycle", "snapshotPulse", "revealWindow", "seedPulse", "phase", "candidatesAt", "candidates"],
+        [
+          "cycle",
+          "snapshotPulse",
+          "revealWindow",
+          "seedPulse",
+          "forfeitPulse",
+          "phase",
+          "candidatesAt",
+          "candidates",
+        ],
       ),
     }),
   },
@@ -123,6 +144,8 @@ export interface CandidateJson {
   weight: string;
   committed: boolean;
   revealed: boolean;
+  /** Present once drawn: whether the cycle's forfeit charges it. */
+  forfeits?: boolean;
 }
 
 /** The result of committee_info. */
@@ -136,6 +159,7 @@ export interface CommitteeInfoJson {
     snapshotPulse: number;
     revealWindow: { from: number; to: number };
     seedPulse: number;
+    forfeitPulse: number;
     phase: CommitteePhase;
     candidatesAt: number;
     candidates: CandidateJson[];

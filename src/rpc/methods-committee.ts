@@ -157,6 +157,7 @@ function next(
     snapshotPulse: s.snapshot,
     revealWindow: { from: s.revealFirst, to: s.revealLast },
     seedPulse: s.revealLast,
+    forfeitPulse: s.revealLast + 1,
     phase,
   };
   // The candidates stand as at the snapshot; before it (or once it is pruned), as at the head.
@@ -167,6 +168,17 @@ function next(
   // Reveals as they stand at the seed pulse, or at the head while the window is open.
   const revealsAt = Math.min(head, s.revealLast);
   const revealsRead = atSnapshot && readable(revealsAt);
+  let drawn: CommitteeInfoJson["next"]["drawn"];
+  let unread: string | undefined;
+  let withheld: Set<string> | undefined;
+  if (phase === "drawn") {
+    const c = attempt(() => committeeFor(src, cycle));
+    if (failed(c)) unread = c.missing;
+    else {
+      drawn = { members: c.members.map(hex), seed: hex(c.seed), carried: c.carried };
+      withheld = new Set(c.withheld.map(hex));
+    }
+  }
   const candidates: CandidateJson[] = candidateWeights(accounts, p.minDeposit)
     .sort((a, b) => Buffer.compare(a.id, b.id))
     .map((w) => {
@@ -178,6 +190,7 @@ function next(
         weight: w.weight.toString(),
         committed: a.commitment !== null,
         revealed: revealsRead && opened(a, src.account(w.id, revealsAt), cycle),
+        ...(withheld === undefined ? {} : { forfeits: withheld.has(hex(w.id)) }),
       };
     });
   let note: string | undefined;
@@ -187,13 +200,8 @@ function next(
         ? `the snapshot (pulse ${s.snapshot}) is not reached: candidates as at the head, pulse ${head}`
         : `the snapshot (pulse ${s.snapshot}) is no longer retained: candidates as at the head, pulse ${head}, without reveals`;
   else if (!revealsRead) note = `the seed pulse ${s.revealLast} is no longer retained: reveals are not shown`;
-  let drawn: CommitteeInfoJson["next"]["drawn"];
-  if (phase === "drawn") {
-    const c = attempt(() => committeeFor(src, cycle));
-    if (failed(c))
-      note = `${note === undefined ? "" : `${note}; `}the draw cannot be read here: ${c.missing}`;
-    else drawn = { members: c.members.map(hex), seed: hex(c.seed), carried: c.carried };
-  }
+  if (unread !== undefined)
+    note = `${note === undefined ? "" : `${note}; `}the draw cannot be read here: ${unread}`;
   return {
     ...base,
     candidatesAt: at,

@@ -67,7 +67,8 @@ export interface RefAccount {
 
 /**
  * One draw from the accounts at the snapshot and the reveals after the seed pulse (both by hex id):
- * who took part, their weights, the seed and the members (empty if no one took part).
+ * who took part, their weights, the seed and the members (empty if no one took part), and who
+ * stood with a commitment and did not open it (what the cycle's forfeit charges), ascending.
  */
 export function refCommittee(o: {
   cycle: number;
@@ -76,8 +77,9 @@ export function refCommittee(o: {
   atSnapshot: ReadonlyMap<string, RefAccount>;
   revealAt: (id: string) => RefAccount["reveal"];
   rootHex: string;
-}): { weights: RefCandidate[]; seed: string; members: string[] } {
+}): { weights: RefCandidate[]; seed: string; members: string[]; withheld: string[] } {
   const weights: RefCandidate[] = [];
+  const withheld: string[] = [];
   for (const [id, a] of o.atSnapshot) {
     if (!a.candidate || a.role < 3 || a.deposit < o.minDeposit) continue;
     let w = a.deposit;
@@ -85,14 +87,17 @@ export function refCommittee(o: {
       if (v.vote !== null && v.vote.candidate.toString("hex") === id)
         // biome-ignore lint/complexity/useMathMinMax: bigints (Math.min takes numbers only)
         w += v.vote.weight < v.amount ? v.vote.weight : v.amount;
+    if (a.commitment === null) continue;
     const r = o.revealAt(id);
-    if (r === null || r.cycle !== o.cycle || a.commitment === null) continue;
-    if (!sha256("LEITHER\0commit", r.secret).equals(a.commitment)) continue;
+    if (r === null || r.cycle !== o.cycle || !sha256("LEITHER\0commit", r.secret).equals(a.commitment)) {
+      withheld.push(id);
+      continue;
+    }
     weights.push({ id, weight: w });
   }
   weights.sort((a, b) => (a.id < b.id ? -1 : 1));
   const parts: (string | Buffer)[] = ["LEITHER\0seed", Buffer.from(o.rootHex, "hex")];
   for (const w of weights) parts.push(Buffer.from(w.id, "hex"), o.revealAt(w.id)!.secret);
   const seed = sha256(...parts).toString("hex");
-  return { weights, seed, members: refDraw(weights, o.size, seed) };
+  return { weights, seed, members: refDraw(weights, o.size, seed), withheld: withheld.sort() };
 }

@@ -157,12 +157,13 @@ const draws = drawCases.map((c) => {
     weights: drawn.weights.map((w) => ({ id: hex(w.id), weight: w.weight.toString() })),
     seed: hex(drawn.seed),
     members: drawn.members.map(hex),
+    withheld: drawn.withheld.map(hex),
   };
 });
 
 const doc = {
   description:
-    "The committee draw of docs/PROTOCOL.md §12. cases: candidates (id, weight) in any order, a committee size and a 32-byte seed; the committee in drawn order (the first is round 0's proposer). schedules: each cycle's pulses for a cycle length. draws: the accounts at the snapshot and the last reveals at the seed pulse, the root after it; who took part, the seed and the members.",
+    "The committee draw of docs/PROTOCOL.md §12. cases: candidates (id, weight) in any order, a committee size and a 32-byte seed; the committee in drawn order (the first is round 0's proposer). schedules: each cycle's pulses for a cycle length. draws: the accounts at the snapshot and the last reveals at the seed pulse, the root after it; who took part, the seed and the members, and who withheld (stood with a commitment and did not open it: what the cycle's forfeit names).",
   stream: [0, 1, 2].map((i) => ({
     seed: hex(h("seed a")),
     i,

@@ -11,6 +11,8 @@
  */
 
 import { MESSAGE_FORMAT_V1, MessageKind, signingPayload } from "../../src/crypto/domain.js";
+import { draw } from "../../src/election/committee.js";
+import { forfeitCycle } from "../../src/election/cycle.js";
 import { commitment } from "../../src/election/draw.js";
 import {
   type AccountData,
@@ -215,6 +217,14 @@ const rewardBody = (pulse: number, recipients: readonly Buffer[] = scenarioCommi
   recipients,
 });
 
+/** A cycle's forfeit of `candidates` (sorted here: a forfeit names them ascending; no signature). */
+const forfeitBody = (cycle: number, candidates: readonly Buffer[]): TxBody => ({
+  kind: MessageKind.Forfeit,
+  org: org.id,
+  cycle,
+  candidates: [...candidates].sort(Buffer.compare),
+});
+
 /** One valid transaction of every kind (two transfers, candidacies, reveals and votes each). */
 function txVectors() {
   const cases: [string, TxBody, NamedKey[]][] = [
@@ -304,6 +314,11 @@ function txVectors() {
       [bob],
     ],
     ["reward: pulse 7's, to the committee in drawn order; no signature", rewardBody(7), []],
+    [
+      "forfeit: cycle 0's, two candidates ascending by id; no signature",
+      forfeitBody(0, [alice.id, dave.id]),
+      [],
+    ],
   ];
   const kinds = new Set(cases.map((c) => c[1].kind));
   for (const k of Object.values(MessageKind)) if (!kinds.has(k)) throw new Error(`no vector of kind ${k}`);
@@ -368,6 +383,13 @@ function genesisRaw(
 /** A reward body: pulse, then the count and the ids written raw. */
 function rewardRaw(pulse: bigint, count: number, ids: readonly Buffer[]): Buffer {
   const w = new Writer().u8(MESSAGE_FORMAT_V1).u8(MessageKind.Reward).bytes(org.id).u64(pulse).u16(count);
+  for (const id of ids) w.bytes(id);
+  return w.finish();
+}
+
+/** A forfeit body: cycle, then the count and the ids written raw. */
+function forfeitRaw(cycle: number, count: number, ids: readonly Buffer[]): Buffer {
+  const w = new Writer().u8(MESSAGE_FORMAT_V1).u8(MessageKind.Forfeit).bytes(org.id).u32(cycle).u16(count);
   for (const id of ids) w.bytes(id);
   return w.finish();
 }
@@ -470,6 +492,13 @@ function invalidVectors(validTx: { name: string; hex: string }[], validData: { h
     withSigs(rewardRaw(7n, 2, [alice.id]), sup, 0),
   );
   tx("reward for pulse 2^53 (above 2^53 - 1)", withSigs(rewardRaw(2n ** 53n, 1, [alice.id]), sup, 0));
+  const [lo, hi] = [alice.id, dave.id].sort(Buffer.compare) as [Buffer, Buffer];
+  const forfeitBytes = forfeitRaw(0, 2, [lo, hi]);
+  tx("forfeit with 1 signature (a forfeit has none)", withSigs(forfeitBytes, sup, 1));
+  tx("forfeit without its signature count", forfeitBytes);
+  tx("forfeit with no candidate", withSigs(forfeitRaw(0, 0, []), sup, 0));
+  tx("forfeit with its candidates in descending order", withSigs(forfeitRaw(0, 2, [hi, lo]), sup, 0));
+  tx("forfeit naming one candidate twice", withSigs(forfeitRaw(0, 2, [lo, lo]), sup, 0));
 
   tx(
     "note length 3 written as a non-minimal varint (83 00)",
@@ -971,6 +1000,11 @@ function scenarioPulses(): { pulse: number; txs: ScenarioTx[] }[] {
         ),
         rv("sup reveals for cycle 0 again, with cycle 1's secret", sup, 8n, 0, 1, "ALREADY_REVEALED"),
         t(
+          "sup releases 1: deposits are locked in a reveal window",
+          signed({ kind: MessageKind.Release, ...acting(sup, 8n), amount: 1n }, sup),
+          "DEPOSIT",
+        ),
+        t(
           "carol withdraws her vote",
           signed(
             { kind: MessageKind.Vote, ...acting(carol, 4n), candidate: Buffer.alloc(20), weight: 0n },
@@ -1012,6 +1046,16 @@ function scenarioPulses(): { pulse: number; txs: ScenarioTx[] }[] {
           "REWARD_RECIPIENTS",
         ),
         t("the reward of pulse 7 again", encodeTx({ body: rewardBody(7), signatures: [] }), "DUPLICATE"),
+        t(
+          "a forfeit of cycle 0 naming sup, who revealed: no one withheld",
+          encodeTx({ body: forfeitBody(0, [sup.id]), signatures: [] }),
+          "FORFEIT_CANDIDATES",
+        ),
+        t(
+          "a forfeit of cycle 1 in pulse 7: it is due in pulse 15",
+          encodeTx({ body: forfeitBody(1, [sup.id]), signatures: [] }),
+          "FORFEIT_PULSE",
+        ),
       ],
     },
   ];
@@ -1021,10 +1065,13 @@ async function scenario() {
   const ledger = await Ledger.open(new MemoryKV(), { sync: false });
   const pulses = [];
   for (const p of scenarioPulses()) {
+    // Who withheld, where a forfeit is due: read from the ledger by the draw's own code.
+    const c = forfeitCycle(p.pulse, genesisParams.electionCycle);
+    const withheld = c === undefined ? undefined : draw(ledger, c).withheld;
     const out = await ledger.applyPulse(
       p.pulse,
       p.txs.map((x) => x.bytes),
-      { proofs: false, committee: scenarioCommittee },
+      { proofs: false, committee: scenarioCommittee, withheld },
     );
     const results = out.results.map((r, i) => {
       const want = p.txs[i]!.expect;
@@ -1048,6 +1095,7 @@ async function scenario() {
     });
     pulses.push({
       pulse: p.pulse,
+      withheld: withheld === undefined ? null : withheld.map(hex),
       txs: p.txs.map((x) => ({ note: x.note, hex: hex(x.bytes) })),
       results,
       issued: out.issued.toString(),
@@ -1075,7 +1123,7 @@ async function main(): Promise<void> {
     transactions,
     scenario: {
       about:
-        "Each pulse's txs are submitted in this order to a fresh ledger, with `committee` as the pulse's committee (a reward names it); results are in the same order; accounts are every named key's leaf after the pulse (null: no leaf).",
+        "Each pulse's txs are submitted in this order to a fresh ledger, with `committee` as the pulse's committee (a reward names it) and, where a forfeit is due, `withheld` as the candidates that withheld (null: no forfeit due); results are in the same order; accounts are every named key's leaf after the pulse (null: no leaf).",
       committee: scenarioCommittee.map(hex),
       pulses: await scenario(),
     },

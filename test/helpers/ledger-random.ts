@@ -7,7 +7,7 @@ import fc from "fast-check";
 import type { Signer } from "../../src/crypto/ed25519.js";
 import { Policy, Role } from "../../src/ledger/account.js";
 import { type BatchItem, transition } from "../../src/ledger/state-machine.js";
-import { type RewardCategory, TxKind } from "../../src/ledger/tx.js";
+import { isActing, type RewardCategory, TxKind } from "../../src/ledger/tx.js";
 import { countersign, decodeTx, encodeTx } from "../../src/ledger/tx-codec.js";
 import { type Chain, society } from "./ledger-chain.js";
 import { type ActOpts, badSignature, type Cast, hex, makeCast, type Txs } from "./ledger-signers.js";
@@ -105,7 +105,7 @@ export function buildBatch(chain: Chain, cast: Cast, ops: readonly Op[]): Buffer
     let k = 0n;
     transition(chain.ledger, pulse, items).results.forEach((r, i) => {
       const b = items[i]!.tx.body;
-      if (r.ok && b.kind !== TxKind.Genesis && b.kind !== TxKind.Reward && b.actor.equals(actor)) k++;
+      if (r.ok && isActing(b) && b.actor.equals(actor)) k++;
     });
     return k;
   };

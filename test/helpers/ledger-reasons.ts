@@ -39,6 +39,9 @@ export const ALL_REASONS: Record<RejectReason, true> = {
   REWARD_PULSE: true,
   NO_COMMITTEE: true,
   REWARD_RECIPIENTS: true,
+  FORFEIT_PULSE: true,
+  NO_WITHHELD: true,
+  FORFEIT_CANDIDATES: true,
 };
 
 /** The reasons each rules file's tests give, exactly (test/ledger-rules-<key>.test.ts). */
@@ -96,6 +99,7 @@ export const REASONS_SEEN = {
     "INSUFFICIENT_FUNDS",
     "NOT_MEMBER",
   ],
+  forfeit: ["FORFEIT_PULSE", "NO_WITHHELD", "FORFEIT_CANDIDATES", "WRONG_ORG", "DUPLICATE", "DEPOSIT"],
 } as const satisfies Record<string, readonly RejectReason[]>;
 
 export type RulesFile = keyof typeof REASONS_SEEN;

@@ -30,7 +30,9 @@ export function expectedParties(b: TxBody, org: Buffer): Buffer[] {
               ? [b.actor, b.target]
               : b.kind === TxKind.Reward
                 ? [org, ...b.recipients]
-                : [b.actor];
+                : b.kind === TxKind.Forfeit
+                  ? [org, ...b.candidates]
+                  : [b.actor];
   return [...new Map(ids.map((id) => [hex(id), id])).values()];
 }
 
