@@ -309,7 +309,12 @@ describe("ledger vectors: scenario", () => {
 
   it("pruning with keepLast 1 leaves exactly the current data of each account", async () => {
     const kv = new MemoryKV();
-    const ledger = await Ledger.open(kv, { sync: false, retention: { keepLast: 1 } });
+    // The bare policy: no election snapshot held (the scenario's draw is still to come).
+    const ledger = await Ledger.open(kv, {
+      sync: false,
+      retention: { keepLast: 1 },
+      holdDrawSnapshot: false,
+    });
     await replay(kv, ledger);
     await ledger.pruneAll();
     const last = vectors.scenario.pulses.at(-1)!;

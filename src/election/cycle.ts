@@ -90,3 +90,18 @@ export function forfeitCycle(pulse: number, length: number): number | undefined 
   const c = cycleOf(pulse - 1, length);
   return schedule(c, length).revealLast === pulse - 1 ? c : undefined;
 }
+
+/**
+ * The oldest pulse a draw still to come will read, once `head` is committed: the snapshot of head's
+ * cycle from the snapshot until one pulse after the reveal window (the draw runs when its last
+ * pulse commits), else undefined. A ledger keeps it however few pulses it otherwise retains.
+ */
+export function drawHold(head: number, length: number): number | undefined {
+  // head − 1 too: the pulse after the window may open the next cycle (a cycle of 4).
+  for (const h of [head - 1, head]) {
+    if (h < 0) continue;
+    const s = schedule(cycleOf(h, length), length);
+    if (h >= s.snapshot && h <= s.revealLast) return s.snapshot;
+  }
+  return undefined;
+}

@@ -21,6 +21,12 @@ export interface LedgerOptions extends VersionedTreeOptions {
    * can be rebuilt after a restart (findTx) and a pulse replayed to a peer (batchAt). @default false
    */
   indexTxs?: boolean;
+  /**
+   * Keep the snapshot of the election draw still to come, however few pulses `retention` keeps
+   * (the draw reads it at the reveal window's end, a quarter cycle later). Off only where a test
+   * needs the bare policy. @default true
+   */
+  holdDrawSnapshot?: boolean;
 }
 
 /** Options of one pulse. */

@@ -4,6 +4,7 @@
  * the result in one atomic write. Every retained pulse's accounts and proofs stay readable.
  */
 import { type BatchVerifier, InlineVerifier } from "../crypto/verify-batch.js";
+import { drawHold } from "../election/cycle.js";
 import type { Summary } from "../smt/hash.js";
 import type { Proof } from "../smt/proof.js";
 import { TreeError } from "../smt/tree.js";
@@ -81,6 +82,7 @@ export class Ledger implements LedgerView {
     private orgInfo: OrgInfo | undefined,
     cacheBytes: number,
     private readonly indexTxs: boolean,
+    private readonly holdDrawSnapshot: boolean,
   ) {
     this.cache = new ClockCache(cacheBytes);
     this.cacheOn = cacheBytes > 0;
@@ -102,6 +104,7 @@ export class Ledger implements LedgerView {
       org,
       opts.accountCacheBytes ?? 32 * 1024 * 1024,
       opts.indexTxs ?? false,
+      opts.holdDrawSnapshot ?? true,
     );
   }
 
@@ -352,9 +355,19 @@ export class Ledger implements LedgerView {
     return outcomeOf(s, { result, receipts, finishMs: t5 - t4, receiptsMs: performance.now() - t5 });
   }
 
-  /** Deletes what the retention policy no longer keeps, in bounded steps. */
+  /**
+   * Deletes what the retention policy no longer keeps, in bounded steps; never the snapshot of an
+   * election draw still to come (its candidates and weights are read at the reveal window's end,
+   * which may be further back than the policy keeps: 450 pulses with the default cycle).
+   */
   pruneAll(): Promise<{ pulsesDropped: number; pagesDeleted: number }> {
-    return this.tree.pruneAll();
+    const { head } = this.tree;
+    const length = this.orgInfo?.params.electionCycle;
+    const hold =
+      head === undefined || length === undefined || !this.holdDrawSnapshot
+        ? undefined
+        : drawHold(head, length);
+    return this.tree.pruneAll(10_000, hold);
   }
 
   /** The pulses readable now, ascending. */

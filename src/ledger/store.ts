@@ -299,21 +299,23 @@ export class VersionedTree {
   /**
    * One bounded prune step: drops the root records the policy no longer keeps and deletes at most
    * `maxPages` pages that no retained pulse reaches. Call until `done`; each step is one atomic batch.
+   * `holdFrom`: every pulse from it on stays too, whatever the policy (a pending election draw reads
+   * its snapshot).
    */
-  prune(maxPages = 10_000): Promise<PruneResult> {
-    return this.exclusive(() => this.doPrune(maxPages));
+  prune(maxPages = 10_000, holdFrom?: number): Promise<PruneResult> {
+    return this.exclusive(() => this.doPrune(maxPages, holdFrom));
   }
 
-  private async doPrune(maxPages: number): Promise<PruneResult> {
+  private async doPrune(maxPages: number, holdFrom = Number.POSITIVE_INFINITY): Promise<PruneResult> {
     this.checkOpen();
     const head = this.head;
     if (head === undefined) return { pulsesDropped: 0, pagesDeleted: 0, done: true };
     const batch: KVOp[] = [];
-    const dropped = this.pulses.filter((p) => !isRetained(this.policy, head, p));
+    const dropped = this.pulses.filter((p) => p < holdFrom && !isRetained(this.policy, head, p));
     for (const p of dropped) batch.push({ type: "del", key: rootKey(p) });
     // A page stale from pulse s was visible in [version, s); decide it once all of those are outside
-    // the kept window, i.e. s <= head - keepLast + 1.
-    const until = head - this.policy.keepLast + 2;
+    // the kept window, i.e. s <= head - keepLast + 1, and before the held pulses, s <= holdFrom.
+    const until = Math.min(head - this.policy.keepLast + 2, holdFrom + 1);
     let entries = 0;
     let pagesDeleted = 0;
     if (until > 0) {
@@ -341,11 +343,14 @@ export class VersionedTree {
   }
 
   /** Prunes until nothing is left, in bounded steps. */
-  async pruneAll(maxPagesPerStep = 10_000): Promise<{ pulsesDropped: number; pagesDeleted: number }> {
+  async pruneAll(
+    maxPagesPerStep = 10_000,
+    holdFrom?: number,
+  ): Promise<{ pulsesDropped: number; pagesDeleted: number }> {
     let pulsesDropped = 0;
     let pagesDeleted = 0;
     for (;;) {
-      const r = await this.prune(maxPagesPerStep);
+      const r = await this.prune(maxPagesPerStep, holdFrom);
       pulsesDropped += r.pulsesDropped;
       pagesDeleted += r.pagesDeleted;
       if (r.done) return { pulsesDropped, pagesDeleted };
