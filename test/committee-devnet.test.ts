@@ -89,6 +89,20 @@ async function committeeOf4(
       30_000,
       "the fifth node is a member",
     );
+    // Keeping no books, it follows the committee's pulses by their certificates (3 of 4 signers,
+    // checked against the genesis committee): its latest pulse and root are the bookkeepers'.
+    const founder = { rpc: rpcA } as Keeper;
+    const member = { rpc } as Keeper;
+    await waitFor(
+      async () => {
+        const h = await head(founder);
+        return (
+          h >= 1 && (await head(member)) === h && (await rootAt(member, h)) === (await rootAt(founder, h))
+        );
+      },
+      30_000,
+      "the member follows the certified pulses",
+    );
     await stopDaemon(d);
     d = spawnDaemon(w.dir, { ...args(4), args: ["--no-found", "--bootstrap", bootstrap, "--keep", org] });
     keepers.push({ ...w, d, rpc: await waitReady(d, -1) });

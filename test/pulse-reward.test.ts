@@ -19,7 +19,6 @@ import type { OrgParams } from "../src/ledger/tx.js";
 import { decodeTx, rewardTx } from "../src/ledger/tx-codec.js";
 import { createLogger } from "../src/node/log.js";
 import { catchUp } from "../src/org/replica.js";
-import { committeeHash } from "../src/pulse/certificate.js";
 import { type Decided, Finality, type FinalityOptions } from "../src/pulse/finality.js";
 import { transfersOf } from "../src/pulse/finality-batch.js";
 import type { PulseRoundOptions } from "../src/pulse/finality-round.js";

@@ -56,7 +56,7 @@ export const NodeMessageKind = {
   MemberRecord: 0x42,
   /** A request from one node to another, signed by the asking account (src/dht/wire.ts). */
   NetRequest: 0x43,
-  /** A bookkeeper's statement that a pulse is final with a root (src/dht/wire.ts). */
+  /** Retired: a single bookkeeper's statement that a pulse was final; certificates (0x49) replace it. */
   PulseFinal: 0x44,
   /** A message to every member of an organization, on its group topic (src/dht/wire.ts). */
   GroupMessage: 0x45,

@@ -12,7 +12,6 @@
 import { accountId } from "../crypto/account-id.js";
 import { MESSAGE_FORMAT_V1, NodeMessageKind, signingPayload } from "../crypto/domain.js";
 import { type Signer, Verifier, weakKey } from "../crypto/ed25519.js";
-import type { Summary } from "../smt/hash.js";
 import { DecodeError, Reader, Writer } from "../util/bytes.js";
 import { readText, writeText } from "../util/text.js";
 
@@ -89,18 +88,6 @@ export interface NetRequest {
   readonly body: Buffer;
 }
 
-/** A decoded, signature-checked final pulse statement. */
-export interface PulseFinal {
-  readonly org: Buffer;
-  readonly slot: number;
-  readonly pulse: number;
-  readonly root: Summary;
-  /** The bookkeeper that signed it. */
-  readonly signer: Buffer;
-  /** The message as received, for forwarding. */
-  readonly bytes: Buffer;
-}
-
 /** A decoded, signature-checked group message. */
 export interface GroupMessage {
   readonly org: Buffer;
@@ -165,31 +152,6 @@ export function decodeRequest(bytes: Uint8Array): NetRequest {
   const signer = checkSignature(bytes, r, "request");
   if (!signer.equals(from)) throw new DecodeError("request: signed by another account than its sender");
   return { org, from, timeMs, op: op as Op, body };
-}
-
-/** Encodes and signs a final pulse statement. */
-export function signPulseFinal(
-  p: { org: Buffer; slot: number; pulse: number; root: Summary },
-  signer: Signer,
-): Buffer {
-  const w = new Writer(200);
-  w.u8(MESSAGE_FORMAT_V1).u8(NodeMessageKind.PulseFinal).exact(p.org, 20, "org");
-  w.u64n(p.slot).u64n(p.pulse).exact(p.root.hash, 32, "root hash").u64(p.root.sum).u64n(p.root.count);
-  return signed(w, signer);
-}
-
-/** Decodes a final pulse statement and checks its signature (not who signed it: the caller does). */
-export function decodePulseFinal(bytes: Uint8Array): PulseFinal {
-  if (bytes.length > 256) throw new DecodeError("a pulse statement is at most 256 bytes");
-  const r = new Reader(bytes);
-  const org = header(r, NodeMessageKind.PulseFinal, "pulse statement");
-  const slot = r.u64Number("slot");
-  const pulse = r.u64Number("pulse");
-  const hash = Buffer.from(r.bytes(32, "root hash"));
-  const sum = r.u64("sum");
-  const count = r.u64Number("count");
-  const signer = checkSignature(bytes, r, "pulse statement");
-  return { org, slot, pulse, root: { hash, sum, count }, signer, bytes: Buffer.from(bytes) };
 }
 
 /** Encodes and signs a group message. */

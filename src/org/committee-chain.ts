@@ -97,6 +97,8 @@ export function decodeCommittees(bytes: Uint8Array): CommitteeLink[] {
     const ids = decodeList(members, MAX_MEMBERS, "committee members");
     if (ids.length === 0) throw new DecodeError("a committee has at least one member");
     for (const id of ids) if (id.length !== 20) throw new DecodeError("a member id is 20 bytes");
+    if (new Set(ids.map((id) => id.toString("hex"))).size !== ids.length)
+      throw new DecodeError("a committee lists a member twice");
     return { cycle, members: ids, certificate };
   });
 }
@@ -107,7 +109,7 @@ export class CommitteeChain {
   /** The links learnt, by cycle: what this node answers Op.Committees with in turn. */
   private readonly learnt = new Map<number, CommitteeLink>();
   private top = 0;
-  private genesisRoot: { pulse: number; root: Promise<Summary> } | undefined;
+  private genesisRoot: Promise<Summary> | undefined;
 
   /**
    * @param org the organization's id
@@ -166,6 +168,9 @@ export class CommitteeChain {
       const r = new Reader(bytes);
       const pulse = r.u64Number("pulse");
       r.end("genesis pulse");
+      // The bookkeeper applies the genesis in the ledger's first pulse, 0. Any other number would let
+      // a peer claim an empty history up to a pulse of its choosing, hiding every later one.
+      if (pulse !== 0) throw new DecodeError(`the genesis pulse is pulse 0, not ${pulse}`);
       return { org: this.org, pulse, root: await this.rootOfGenesis(pulse), bytes: Buffer.from(bytes) };
     }
     const c = decodeCertificate(bytes);
@@ -202,6 +207,8 @@ export class CommitteeChain {
       if (c.pulse !== last)
         throw new CertificateError(`cycle ${l.cycle}'s link is certificate of pulse ${c.pulse}, not ${last}`);
       this.verify(c);
+      if (new Set(l.members.map((id) => id.toString("hex"))).size !== l.members.length)
+        throw new CertificateError(`cycle ${l.cycle}'s committee lists a member twice`);
       if (!committeeHash(l.members).equals(c.next))
         throw new CertificateError(`cycle ${l.cycle}'s members are not the committee the certificate binds`);
       this.byCycle.set(l.cycle, [...l.members]);
@@ -227,20 +234,17 @@ export class CommitteeChain {
 
   /** The root after the genesis pulse: the genesis applied alone to an empty ledger (computed once). */
   private rootOfGenesis(pulse: number): Promise<Summary> {
-    if (this.genesisRoot?.pulse !== pulse) {
-      const root = (async () => {
-        const ledger = await Ledger.open(new MemoryKV());
-        try {
-          const out = await ledger.applyPulse(pulse, [this.genesis]);
-          if (out.receipts.length !== 1) throw new DecodeError("the genesis does not apply");
-          return ledger.rootAt(pulse);
-        } finally {
-          await ledger.close();
-        }
-      })();
-      this.genesisRoot = { pulse, root };
-    }
-    return this.genesisRoot.root;
+    this.genesisRoot ??= (async () => {
+      const ledger = await Ledger.open(new MemoryKV());
+      try {
+        const out = await ledger.applyPulse(pulse, [this.genesis]);
+        if (out.receipts.length !== 1) throw new DecodeError("the genesis does not apply");
+        return ledger.rootAt(pulse);
+      } finally {
+        await ledger.close();
+      }
+    })();
+    return this.genesisRoot;
   }
 }
 

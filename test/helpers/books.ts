@@ -9,11 +9,7 @@ import { booksOf, finalPulses } from "../../src/org/bookkeeping.js";
 import type { Books } from "../../src/org/server.js";
 
 /** Books over `ledger`; `proof` gives a pulse's proof of finality (helpers/certify.ts); submissions are pushed to `submitted`. */
-export function testBooks(
-  ledger: Ledger,
-  proof: (pulse: number) => Buffer,
-  submitted: Buffer[] = [],
-): Books {
+export function testBooks(ledger: Ledger, proof: (pulse: number) => Buffer, submitted: Buffer[] = []): Books {
   const books = booksOf(
     ledger,
     {

@@ -8,10 +8,15 @@
  * ed25519 signs deterministically, so a rerun gives the same file byte for byte.
  *
  * A small organization is built on a fresh ledger (genesis, two applications, two approvals, one
- * countersigned transfer), then the real request server (src/org/server.ts) answers one signed request
- * per op, as the bookkeeper's node and as a member's node (bob's, which answers the payee's and the
- * addressee's ops and forwards applications only). Each request is recorded with the response the server gave, so the file shows
- * what each op answers and to whom. test/net-wire.test.ts checks the file against the code.
+ * countersigned transfer). Its genesis names no committee, so its committee is the supervisor alone
+ * (docs/PROTOCOL.md §12), which certifies every pulse after the genesis pulse: real finality
+ * certificates (helpers/certify.ts), stored with the pulses as a bookkeeper stores them. Then the real
+ * request server (src/org/server.ts) answers one signed request per op, as the bookkeeper's node and
+ * as a member's node (bob's, which answers from the committee chain it checked, the payee's and the
+ * addressee's ops, and forwards applications only). Each request is recorded with the response the
+ * server gave, so the file shows what each op answers and to whom, and each answer's proof of finality
+ * (a certificate, or the genesis pulse's number) with its fields. test/net-wire.test.ts checks the
+ * file against the code.
  */
 
 import { NodeMessageKind, signingPayload } from "../../src/crypto/domain.js";
@@ -19,7 +24,6 @@ import type { Signer } from "../../src/crypto/ed25519.js";
 import { memberRecordKey, signMemberRecord } from "../../src/dht/records.js";
 import {
   decodeGroupMessage,
-  decodePulseFinal,
   decodeRequest,
   decodeResponse,
   encodeList,
@@ -29,9 +33,7 @@ import {
   type NetErrorCode,
   Op,
   okResponse,
-  type PulseFinal,
   signGroupMessage,
-  signPulseFinal,
   signRequest,
 } from "../../src/dht/wire.js";
 import { type Account, encodeAccountData, Role } from "../../src/ledger/account.js";
@@ -39,6 +41,15 @@ import { Ledger } from "../../src/ledger/ledger.js";
 import { MemoryKV } from "../../src/ledger/memory-kv.js";
 import { type OrgParams, TxKind } from "../../src/ledger/tx.js";
 import { decodeTx, signTx } from "../../src/ledger/tx-codec.js";
+import {
+  type CertifiedPulse,
+  CommitteeChain,
+  type CommitteeLink,
+  decodeCommittees,
+  encodeCommittees,
+  encodeCommitteesRequest,
+  genesisProof,
+} from "../../src/org/committee-chain.js";
 import { groupTopic, pulseTopic, txTopic } from "../../src/org/discovery.js";
 import {
   checkProven,
@@ -50,11 +61,15 @@ import {
 } from "../../src/org/protocol.js";
 import { type Joined, orgServer } from "../../src/org/server.js";
 import type { TxStatus } from "../../src/pulse/bookkeeper.js";
+import { committeeHash, decodeCertificate, encodeCertificate } from "../../src/pulse/certificate.js";
 import { signHeartbeat } from "../../src/pulse/heartbeat.js";
+import { batchHashOf, valueIdOf } from "../../src/pulse/proposal.js";
+import { Step, signVote } from "../../src/pulse/votes.js";
 import { encodeProof } from "../../src/smt/proof.js";
 import { Writer } from "../../src/util/bytes.js";
 import { writeText } from "../../src/util/text.js";
 import { testBooks } from "./books.js";
+import { certificateOf, proofsBy } from "./certify.js";
 import { type NamedKey, namedKey } from "./named-keys.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -117,9 +132,9 @@ const act = (who: NamedKey, nonce: bigint, fields: object, cosign?: NamedKey) =>
 const genesis = signTx({ kind: TxKind.Genesis, org, params }, [orgKey.signer]).bytes;
 const transfer = act(alice, 2n, { kind: TxKind.Transfer, to: bob.id, amount: 25n }, bob);
 const pulses: { pulse: number; note: string; txs: Buffer[] }[] = [
-  { pulse: 1, note: "genesis", txs: [genesis] },
+  { pulse: 0, note: "genesis", txs: [genesis] },
   {
-    pulse: 2,
+    pulse: 1,
     note: "alice and bob apply",
     txs: [
       act(alice, 1n, { kind: TxKind.Apply, note: "alice" }).bytes,
@@ -127,14 +142,14 @@ const pulses: { pulse: number; note: string; txs: Buffer[] }[] = [
     ],
   },
   {
-    pulse: 3,
+    pulse: 2,
     note: "the supervisor approves both as members",
     txs: [
       act(sup, 1n, { kind: TxKind.Approve, applicant: alice.id, role: Role.Member }).bytes,
       act(sup, 2n, { kind: TxKind.Approve, applicant: bob.id, role: Role.Member }).bytes,
     ],
   },
-  { pulse: 4, note: "alice pays bob 25, countersigned", txs: [transfer.bytes] },
+  { pulse: 3, note: "alice pays bob 25, countersigned", txs: [transfer.bytes] },
 ];
 
 /** Signs a message made by hand (for vectors the encoders refuse to make). */
@@ -144,27 +159,28 @@ function signRaw(message: Buffer, s: Signer): Buffer {
 
 // ---- the world: a ledger, the bookkeeper's server, bob's server ---------------------------------
 
+/** The pulse of the genesis: it has no certificate, its proof of finality is its number. */
+const GENESIS_PULSE = 0;
+/** The committee of every pulse here: the genesis names none, so the supervisor alone (§12). */
+const committee = [sup.signer];
+
 async function world() {
   const ledger = await Ledger.open(new MemoryKV(), { indexTxs: true });
   const roots = [];
   for (const p of pulses) {
-    // Certificates are opaque to the server (Pulses hands them out as kept): a stand-in per pulse.
-    const certificate = p.pulse === 0 ? undefined : Buffer.from(`certificate of pulse ${p.pulse}`);
-    const out = await ledger.applyPulse(p.pulse, p.txs, certificate === undefined ? {} : { certificate });
+    const out = await ledger.applyPulse(p.pulse, p.txs);
     for (const r of out.results) if (!r.ok) throw new Error(`pulse ${p.pulse}: ${r.reason}`);
+    // Stored as a bookkeeper stores it (Pulses hands it out as kept); the genesis pulse has none.
+    if (p.pulse !== GENESIS_PULSE)
+      await ledger.putCertificate(p.pulse, certificateOf(ledger, p.pulse, committee));
     roots.push({ pulse: p.pulse, root: out.root });
   }
   const head = ledger.head!;
-  const headStatement = signPulseFinal(
-    { org, slot: HEAD_SLOT, pulse: head, root: ledger.rootAt(head) },
-    sup.signer,
-  );
-  // As src/org/bookkeeping.ts: the head's statement as announced, older ones signed on demand with slot 0.
-  const books = testBooks(ledger, (pulse) =>
-    pulse === head
-      ? headStatement
-      : signPulseFinal({ org, slot: 0, pulse, root: ledger.rootAt(pulse) }, sup.signer),
-  );
+  const proof = proofsBy(ledger, committee, GENESIS_PULSE);
+  const books = testBooks(ledger, proof);
+  // Bob's node: the organization as it checked it (Info), and the committee links it learnt (none yet).
+  const chain = new CommitteeChain(org, params, books.genesis());
+  const latest = await chain.check(books.final());
   const never = () => undefined;
   const bookkeeper = orgServer({
     books: () => books,
@@ -177,7 +193,8 @@ async function world() {
   });
   const joined: Joined = {
     org,
-    info: () => [books.genesis(), headStatement],
+    info: () => [books.genesis(), latest.bytes],
+    committees: (from, count) => chain.links(from, count),
     role: async (id) => ledger.account(id)?.role ?? Role.None,
     forward: (request, signal) => bookkeeper(request, signal),
     countersigned: never,
@@ -191,7 +208,7 @@ async function world() {
     received: never,
     now: () => NOW,
   });
-  return { ledger, roots, head, headStatement, servers: { bookkeeper, bob: bobNode } };
+  return { ledger, roots, head, proof, chain, latest, servers: { bookkeeper, bob: bobNode } };
 }
 
 // ---- vectors -------------------------------------------------------------------------------------
@@ -201,7 +218,7 @@ const OP_NAMES = Object.fromEntries(Object.entries(Op).map(([k, v]) => [v, k])) 
 const accountJson = (a: Account | undefined) => (a === undefined ? null : json(a));
 
 /** The fields of an account entry, checked against `final` as a member checks them. */
-function entryJson(entry: Buffer, id: Buffer, final: PulseFinal) {
+function entryJson(entry: Buffer, id: Buffer, final: CertifiedPulse) {
   const p = checkProven(entry, id, final);
   return {
     id: hex(id),
@@ -210,11 +227,85 @@ function entryJson(entry: Buffer, id: Buffer, final: PulseFinal) {
   };
 }
 
+/** The fields of a proof of finality: the genesis pulse's number, or a certificate's. */
+function finalJson(bytes: Buffer) {
+  if (bytes.length === 8) return { kind: "genesis", pulse: Number(bytes.readBigUInt64BE(0)) };
+  const c = decodeCertificate(bytes);
+  return {
+    kind: "certificate",
+    org: hex(c.org),
+    pulse: c.pulse,
+    round: c.round,
+    valueId: hex(c.valueId),
+    root: json(c.root),
+    batchHash: hex(c.batchHash),
+    next: hex(c.next),
+    signers: c.signers.map(hex),
+  };
+}
+
+/** A certificate made by hand: `signers` precommit round 0's value of these fields. */
+function makeCertificate(o: {
+  org?: Buffer;
+  pulse: number;
+  root: { hash: Buffer; sum: bigint; count: number };
+  next: Buffer;
+  signers: readonly NamedKey[];
+}): Buffer {
+  const c = {
+    org: o.org ?? org,
+    pulse: o.pulse,
+    round: 0,
+    root: o.root,
+    batchHash: batchHashOf([]),
+    next: o.next,
+  };
+  const value = valueIdOf(c.org, c.pulse, c.root, c.batchHash, c.next);
+  const precommits = o.signers.map((s) =>
+    signVote({ org: c.org, pulse: c.pulse, round: 0, step: Step.Precommit, value }, s.signer),
+  );
+  return encodeCertificate({ ...c, precommits });
+}
+
+/**
+ * A committee chain made by hand, past this organization's pulses: cycle 1 kept by bob and alice (in
+ * that drawn order), bound by a certificate of cycle 0's last pulse (9) by the supervisor; cycle 2 by
+ * bob alone, bound by a certificate of pulse 19 by both of cycle 1's members (quorum 2 of 2).
+ */
+function handLinks(): CommitteeLink[] {
+  const root = (fill: number) => ({ hash: Buffer.alloc(32, fill), sum: params.supply, count: 3 });
+  const one = [bob, alice];
+  const two = [bob];
+  return [
+    {
+      cycle: 1,
+      members: one.map((k) => k.id),
+      certificate: makeCertificate({
+        pulse: 9,
+        root: root(0x91),
+        next: committeeHash(one.map((k) => k.id)),
+        signers: [sup],
+      }),
+    },
+    {
+      cycle: 2,
+      members: two.map((k) => k.id),
+      certificate: makeCertificate({
+        pulse: 19,
+        root: root(0x92),
+        next: committeeHash(two.map((k) => k.id)),
+        signers: one,
+      }),
+    },
+  ];
+}
+
 async function main(): Promise<void> {
   const w = await world();
-  const { ledger, head, headStatement } = w;
-  const final = decodePulseFinal(headStatement);
+  const { ledger, head, chain } = w;
+  const final = w.latest;
   const signal = AbortSignal.timeout(10_000);
+  const certified = (b: Uint8Array) => chain.check(b);
 
   // Carol's application: her Apply transaction and her member record.
   const carolApply = act(carol, 1n, { kind: TxKind.Apply, note: "" });
@@ -231,6 +322,7 @@ async function main(): Promise<void> {
   // Alice's second payment to bob: signed by her alone (Countersign), then by both (Submit).
   const payOnly = act(alice, 3n, { kind: TxKind.Transfer, to: bob.id, amount: 10n });
   const payBoth = act(alice, 3n, { kind: TxKind.Transfer, to: bob.id, amount: 10n }, bob);
+  const genesisId = decodeTx(genesis).id;
   const messageBody = (to: Buffer, text: string) => {
     const mw = new Writer(64).exact(to, 20, "to");
     writeText(mw, text, MAX_TEXT_BYTES, "text");
@@ -324,6 +416,15 @@ async function main(): Promise<void> {
       answer: (b) => receiptJson(b, bob.id),
     },
     {
+      name: "Receipt: alice's receipt of the genesis, whose pulse has no certificate (its number proves it)",
+      op: Op.Receipt,
+      signer: alice,
+      node: "bookkeeper",
+      body: genesisId,
+      bodyFields: { txId: hex(genesisId) },
+      answer: (b) => receiptJson(b, alice.id),
+    },
+    {
       name: "Countersign: the payer asks the payee's node",
       op: Op.Countersign,
       signer: alice,
@@ -373,7 +474,33 @@ async function main(): Promise<void> {
           txs: p.txs.map(hex),
         })),
     },
+    {
+      name: "Committees: a newcomer asks the bookkeeper for the chain from cycle 1 (none: still in cycle 0)",
+      op: Op.Committees,
+      signer: carol,
+      node: "bookkeeper",
+      body: encodeCommitteesRequest(1, 64),
+      bodyFields: { from: 1, count: 64 },
+      answer: committeesJson,
+    },
+    {
+      name: "Committees: a member's node answers with the links it checked (none)",
+      op: Op.Committees,
+      signer: carol,
+      node: "bob",
+      body: encodeCommitteesRequest(1, 1),
+      bodyFields: { from: 1, count: 1 },
+      answer: committeesJson,
+    },
     // Refusals, as the server answers them.
+    {
+      name: "refused: Committees from cycle 0 (its committee is in the genesis)",
+      op: Op.Committees,
+      signer: carol,
+      node: "bookkeeper",
+      body: encodeCommitteesRequest(0, 1),
+      bodyFields: { from: 0, count: 1 },
+    },
     {
       name: "refused: Pulses asked by an account that is not a member",
       op: Op.Pulses,
@@ -469,31 +596,30 @@ async function main(): Promise<void> {
   function infoJson(b: Buffer) {
     const [g, f] = decodeListLocal(b);
     const tx = decodeTx(g!);
-    return {
-      genesis: hex(g!),
-      genesisTxId: hex(tx.id),
-      statement: hex(f!),
-      statementFields: finalJson(decodePulseFinal(f!)),
-    };
+    return { genesis: hex(g!), genesisTxId: hex(tx.id), final: hex(f!), finalFields: finalJson(f!) };
   }
-  function accountsJson(b: Buffer, ids: Buffer[]) {
+  async function accountsJson(b: Buffer, ids: Buffer[]) {
     const [f, ...entries] = decodeListLocal(b);
-    const fin = decodePulseFinal(f!);
+    const fin = await certified(f!);
     return {
-      statement: hex(f!),
+      final: hex(f!),
+      finalFields: finalJson(f!),
       entries: entries.map((e, i) => ({ entry: hex(e), ...entryJson(e, ids[i]!, fin) })),
     };
   }
-  function receiptJson(b: Buffer, party: Buffer) {
+  async function receiptJson(b: Buffer, party: Buffer) {
     const [f, txb, e] = decodeListLocal(b);
-    const fin = decodePulseFinal(f!);
+    const fin = await certified(f!);
     return {
-      statement: hex(f!),
-      statementFields: finalJson(fin),
+      final: hex(f!),
+      finalFields: finalJson(f!),
       tx: hex(txb!),
       txId: hex(decodeTx(txb!).id),
       entries: [{ entry: hex(e!), ...entryJson(e!, party, fin) }],
     };
+  }
+  function committeesJson(b: Buffer) {
+    return { links: linksJson(decodeCommittees(b)) };
   }
 
   const requests = [];
@@ -507,7 +633,7 @@ async function main(): Promise<void> {
     try {
       const body = decodeResponse(res);
       if (c.answer === undefined) throw new Error(`${c.name}: answered, not refused`);
-      response = { hex: hex(res), ok: true, body: hex(body), fields: c.answer(body) };
+      response = { hex: hex(res), ok: true, body: hex(body), fields: await c.answer(body) };
     } catch (err) {
       if (!(err instanceof NetError)) throw err;
       if (c.answer !== undefined) throw new Error(`${c.name}: refused: ${err.message}`);
@@ -531,17 +657,36 @@ async function main(): Promise<void> {
     });
   }
 
-  // Pulse statements: the head's as announced, and an older pulse's as signed on demand.
-  const older = signPulseFinal({ org, slot: 0, pulse: 3, root: ledger.rootAt(3) }, sup.signer);
-  const pulseStatements = [
-    { name: "the head, as announced on the pulse topic", signer: "sup", bytes: headStatement },
-    { name: "an older pulse, signed on demand (slot 0)", signer: "sup", bytes: older },
-  ].map((s) => ({
-    name: s.name,
-    signer: s.signer,
-    fields: finalJson(decodePulseFinal(s.bytes)),
-    hex: hex(s.bytes),
-  }));
+  // The proofs of finality: each certified pulse's certificate as stored, and the genesis pulse's number.
+  const certificates = pulses
+    .filter((p) => p.pulse !== GENESIS_PULSE)
+    .map((p) => {
+      const bytes = ledger.certificateAt(p.pulse)!;
+      if (!bytes.equals(w.proof(p.pulse))) throw new Error(`pulse ${p.pulse}: served another certificate`);
+      return { pulse: p.pulse, signers: ["sup"], fields: finalJson(bytes), hex: hex(bytes) };
+    });
+  const genesisBytes = genesisProof(GENESIS_PULSE);
+  const genesisFinal = await certified(genesisBytes);
+  const genesisPulse = {
+    pulse: GENESIS_PULSE,
+    hex: hex(genesisBytes),
+    root: json(genesisFinal.root),
+    entries: [alice, carol].map((k) => {
+      const a = ledger.account(k.id, GENESIS_PULSE);
+      const entry = encodeProven(
+        a === undefined ? undefined : encodeAccountData(a),
+        encodeProof(ledger.prove(k.id, GENESIS_PULSE)),
+      );
+      return { name: k.name, hex: hex(entry), ...entryJson(entry, k.id, genesisFinal) };
+    }),
+  };
+
+  // Committee links made by hand, as a Committees answer carries them, checked by a chain.
+  const links = handLinks();
+  const linksBytes = encodeCommittees(links);
+  const handChain = new CommitteeChain(org, params, genesis);
+  handChain.extend(decodeCommittees(linksBytes));
+  if (handChain.known !== 2) throw new Error("the hand-made links do not hold");
 
   const heartbeat = signHeartbeat(
     { org, slot: HEAD_SLOT + 1, pulse: head, rootHash: Buffer.from(ledger.rootAt(head).hash) },
@@ -572,7 +717,7 @@ async function main(): Promise<void> {
   const statuses = (
     [
       { txId: someId, state: "pending" },
-      { txId: hex(transfer.tx.id), state: "accepted", pulse: 4 },
+      { txId: hex(transfer.tx.id), state: "accepted", pulse: 3 },
       {
         txId: someId,
         state: "rejected",
@@ -619,7 +764,7 @@ async function main(): Promise<void> {
     };
   });
 
-  const invalid = invalidVectors(carolApply.bytes);
+  const invalid = invalidVectors(ledger, carolApply.bytes);
 
   const doc = {
     about:
@@ -636,17 +781,31 @@ async function main(): Promise<void> {
     memberRecordKey: Buffer.from(memberRecordKey(org, carol.id)).toString(),
     scenario: {
       about:
-        "Applied to a fresh ledger (indexTxs on); every transaction is accepted. The bookkeeper's node keeps these books and holds sup's key; bob's node has joined, holds bob's key and forwards to the bookkeeper.",
+        "Applied to a fresh ledger (indexTxs on); every transaction is accepted. The genesis names no committee, so the supervisor alone keeps and certifies every pulse after the genesis pulse (`final`: its certificate, stored with the pulse; the genesis pulse's proof is its number). The bookkeeper's node keeps these books and holds sup's key; bob's node has joined (it checked the head's certificate), holds bob's key and forwards to the bookkeeper.",
       params: json(params),
+      genesisPulse: GENESIS_PULSE,
+      committee: { members: [hex(sup.id)], hash: hex(committeeHash([sup.id])) },
       pulses: pulses.map((p, i) => ({
         pulse: p.pulse,
         note: p.note,
         txs: p.txs.map(hex),
         root: json(w.roots[i]!.root),
+        final: hex(w.proof(p.pulse)),
       })),
     },
     requests,
-    pulseStatements,
+    finality: {
+      about:
+        "Proofs of finality (docs/PROTOCOL.md §11.4): each certified pulse's certificate by the committee of one, checked by CommitteeChain against the genesis committee; and the genesis pulse's 8-byte number, checked by applying the genesis alone, with entries proven against the root that gives.",
+      certificates,
+      genesisPulse,
+    },
+    committeeLinks: {
+      about:
+        "A Committees answer made by hand (this organization is still in cycle 0): cycle 1's committee bob, alice (drawn order) bound by sup's certificate of pulse 9; cycle 2's, bob, bound by bob's and alice's certificate of pulse 19. A chain that knows cycle 0 (sup) learns both.",
+      links: linksJson(links),
+      hex: hex(linksBytes),
+    },
     heartbeat: {
       signer: "sup",
       fields: { org: hex(org), slot: HEAD_SLOT + 1, pulse: head, rootHash: hex(ledger.rootAt(head).hash) },
@@ -664,8 +823,13 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
 }
 
-function finalJson(f: PulseFinal) {
-  return { org: hex(f.org), slot: f.slot, pulse: f.pulse, root: json(f.root), signer: hex(f.signer) };
+function linksJson(links: readonly CommitteeLink[]) {
+  return links.map((l) => ({
+    cycle: l.cycle,
+    members: l.members.map(hex),
+    certificate: hex(l.certificate),
+    certificateFields: finalJson(l.certificate),
+  }));
 }
 
 // Small local readers, so the file records what the bytes say, not only what the code under test says.
@@ -693,9 +857,13 @@ function decodeStatusLocal(b: Buffer): unknown {
 
 // ---- invalid inputs -------------------------------------------------------------------------------
 
-function invalidVectors(applyTx: Buffer) {
-  const out: { decoder: string; reason: string; hex: string }[] = [];
-  const add = (decoder: string, reason: string, b: Uint8Array) => out.push({ decoder, reason, hex: hex(b) });
+/** What a refusal throws. */
+type Refusal = "DecodeError" | "CertificateError" | "UnknownCommittee";
+
+function invalidVectors(ledger: Ledger, applyTx: Buffer) {
+  const out: { decoder: string; reason: string; error: Refusal; hex: string }[] = [];
+  const add = (decoder: string, reason: string, b: Uint8Array, error: Refusal = "DecodeError") =>
+    out.push({ decoder, reason, error, hex: hex(b) });
   const k = (n: string) => byName.get(n)!.signer;
   const req = (o: {
     kind?: number;
@@ -720,11 +888,11 @@ function invalidVectors(applyTx: Buffer) {
   const good = signRequest({ org, op: Op.Info, body: Buffer.alloc(0), timeMs: NOW }, alice.signer);
   add("request", "signed by another account than its sender", signRaw(req({ from: bob.id }), k("alice")));
   add("request", "unknown op 0", signRaw(req({ op: 0 }), k("alice")));
-  add("request", "unknown op 11", signRaw(req({ op: 11 }), k("alice")));
+  add("request", "unknown op 12", signRaw(req({ op: 12 }), k("alice")));
   add("request", "format 2", signRaw(req({ format: 2 }), k("alice")));
   add(
     "request",
-    "kind 0x44 (a pulse statement's)",
+    "kind 0x44 (the retired pulse statement's)",
     signRaw(req({ kind: NodeMessageKind.PulseFinal }), k("alice")),
   );
   add("request", "body length past the end", signRaw(req({ body: Buffer.of(1, 2), len: 200 }), k("alice")));
@@ -738,21 +906,69 @@ function invalidVectors(applyTx: Buffer) {
   weak[good.length - 96] = 1; // y = 1: a point of small order
   add("request", "weak public key", weak);
 
-  const fin = (o: { kind?: number; pulse?: bigint }) =>
-    new Writer(96)
-      .u8(1)
-      .u8(o.kind ?? NodeMessageKind.PulseFinal)
-      .exact(org, 20, "org")
-      .u64n(HEAD_SLOT)
-      .u64(o.pulse ?? 4n)
-      .exact(Buffer.alloc(32, 0xab), 32, "root hash")
-      .u64(1500n)
-      .u64n(2)
-      .finish();
-  add("pulseFinal", "pulse above 2^53 - 1", signRaw(fin({ pulse: 1n << 53n }), k("sup")));
-  add("pulseFinal", "kind 0x40 (a heartbeat's)", signRaw(fin({ kind: NodeMessageKind.Heartbeat }), k("sup")));
-  add("pulseFinal", "over 256 bytes", Buffer.concat([signRaw(fin({}), k("sup")), Buffer.alloc(80)]));
-  add("checkedFinal", "signed by an account that is not the bookkeeper", signRaw(fin({}), k("alice")));
+  // Proofs of finality, checked by a CommitteeChain that knows cycle 0's committee (the supervisor).
+  const headRoot = ledger.rootAt(3);
+  const rootHead = { hash: Buffer.from(headRoot.hash), sum: headRoot.sum, count: headRoot.count };
+  const ours = committeeHash([sup.id]);
+  // Kind 0x44, the retired pulse statement: u8 1 | u8 0x44 | org | u64 slot | u64 pulse | root | key | signature.
+  const statement = new Writer(96)
+    .u8(1)
+    .u8(NodeMessageKind.PulseFinal)
+    .exact(org, 20, "org")
+    .u64n(HEAD_SLOT)
+    .u64n(3)
+    .exact(rootHead.hash, 32, "root hash")
+    .u64(rootHead.sum)
+    .u64n(rootHead.count)
+    .finish();
+  add(
+    "final",
+    "a pulse statement (kind 0x44, retired) signed by the supervisor",
+    signRaw(statement, k("sup")),
+  );
+  const badSignature = certificateOf(ledger, 3, committee);
+  badSignature[badSignature.length - 1]! ^= 1;
+  add("final", "a certificate whose signature does not verify", badSignature);
+  const outsider = certificateOf(ledger, 3, [alice.signer], ours);
+  add("final", "a certificate signed by an account outside the committee", outsider, "CertificateError");
+  const otherOrg = makeCertificate({ org: other.id, pulse: 3, root: rootHead, next: ours, signers: [sup] });
+  add("final", "the certificate of another organization", otherOrg, "CertificateError");
+  add(
+    "final",
+    "a certificate of cycle 1, whose committee is not known yet",
+    makeCertificate({ pulse: 10, root: rootHead, next: ours, signers: [sup] }),
+    "UnknownCommittee",
+  );
+  add("final", "a genesis pulse above 2^53 - 1", Buffer.from("0020000000000000", "hex"));
+  add("final", "a genesis proof of pulse 1: the genesis pulse is pulse 0", genesisProof(1));
+  add("final", "7 bytes", Buffer.alloc(7));
+
+  // Committees requests and answers.
+  const link = (cycle: Buffer, members: Buffer, certificate: Buffer) =>
+    encodeList([cycle, members, certificate]);
+  const cycle1 = new Writer(4).u32(1).finish();
+  const someCertificate = handLinks()[0]!.certificate;
+  add("committeesRequest", "from cycle 0", encodeCommitteesRequest(0, 1));
+  add("committeesRequest", "count 0", encodeCommitteesRequest(1, 0));
+  add("committeesRequest", "count 65", encodeCommitteesRequest(1, 65));
+  add("committeesRequest", "a trailing byte", Buffer.concat([encodeCommitteesRequest(1, 1), Buffer.of(0)]));
+  add("committees", "a link with 2 parts", encodeList([encodeList([cycle1, encodeList([bob.id])])]));
+  add(
+    "committees",
+    "a member id of 21 bytes",
+    encodeList([link(cycle1, encodeList([Buffer.concat([bob.id, Buffer.of(0)])]), someCertificate)]),
+  );
+  add("committees", "a link with no members", encodeList([link(cycle1, encodeList([]), someCertificate)]));
+  add(
+    "committees",
+    "a cycle of 3 bytes",
+    encodeList([link(Buffer.of(0, 0, 1), encodeList([bob.id]), someCertificate)]),
+  );
+  add(
+    "committees",
+    "65 links",
+    encodeList(Array.from({ length: 65 }, () => link(cycle1, encodeList([bob.id]), someCertificate))),
+  );
 
   const grp = (o: { from?: Buffer; text?: Buffer }) => {
     const text = o.text ?? Buffer.from("hi");
@@ -822,11 +1038,17 @@ function invalidVectors(applyTx: Buffer) {
 
   add("info", "one part only", encodeList([genesis]));
   add("info", "the genesis is another transaction", encodeList([applyTx, Buffer.alloc(0)]));
-  add("info", "the statement is not the supervisor's", encodeList([genesis, signRaw(fin({}), k("alice"))]));
   add(
     "info",
-    "the statement is another organization's",
-    encodeList([genesis, signRaw(fin({}).fill(0x22, 2, 22), k("sup"))]),
+    "the proof is a certificate signed outside the committee",
+    encodeList([genesis, outsider]),
+    "CertificateError",
+  );
+  add(
+    "info",
+    "the proof is another organization's certificate",
+    encodeList([genesis, otherOrg]),
+    "CertificateError",
   );
   return out;
 }
