@@ -7,6 +7,7 @@
  * each draw. Cycles of 4 pulses (the draw runs over the pulse being certified) and of 8.
  */
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { encodeList } from "../src/dht/wire.js";
@@ -30,58 +31,16 @@ import {
   CertificateError,
   committeeHash,
   decodeCertificate,
-  encodeCertificate,
   verifyCertificate,
 } from "../src/pulse/certificate.js";
-import { NextCommittee } from "../src/pulse/next-committee.js";
-import { batchHashOf, valueIdOf } from "../src/pulse/proposal.js";
-import { Step, signVote } from "../src/pulse/votes.js";
-import { cast, keepers, Script, scriptParams } from "./helpers/committee-script.js";
-import { allOk, Chain } from "./helpers/ledger-chain.js";
-import { genesisTx, hex } from "./helpers/ledger-signers.js";
+import { certifiedChain, certify } from "./helpers/certified-chain.js";
+import { cast, keepers } from "./helpers/committee-script.js";
+import { hex } from "./helpers/ledger-signers.js";
 import { pulsesPort } from "./helpers/pulses-port.js";
 import { tmpDir } from "./helpers/tmp.js";
 
 const ORG = cast.orgKey.id;
 const log = createLogger({ level: "silent" }).root;
-const signerOf = (id: Buffer) => cast.users.find((u) => u.id.equals(id))!;
-
-/** A certificate of pulse `pulse` signed by all of `members`, for the given root, batch hash and next. */
-function certify(
-  pulse: number,
-  members: readonly Buffer[],
-  root: { hash: Uint8Array; sum: bigint; count: number },
-  batchHash: Buffer,
-  next: Buffer,
-): Buffer {
-  const r = { hash: Buffer.from(root.hash), sum: root.sum, count: root.count };
-  const value = valueIdOf(ORG, pulse, r, batchHash, next);
-  const precommits = members.map((id) =>
-    signVote({ org: ORG, pulse, round: 0, step: Step.Precommit, value }, signerOf(id)),
-  );
-  return encodeCertificate({ org: ORG, pulse, round: 0, root: r, batchHash, next, precommits });
-}
-
-/** The script's organization through cycle 3's first pulse, each pulse certified; `nexts[p]` is what next-committee.ts gave. */
-async function certifiedChain(L: number) {
-  const chain = await Chain.open(ORG, { indexTxs: true });
-  const genesis = genesisTx(cast.orgKey, scriptParams(L));
-  allOk(await chain.pulse([genesis]));
-  const ledger = chain.ledger;
-  const book = await CommitteeBook.open(join(tmpDir("leither-chain-"), "committees.json"), ledger);
-  const next = new NextCommittee(ledger, (p) => book.of(p));
-  const script = new Script(chain.txs, L);
-  const nexts: Buffer[] = [];
-  for (let p = 1; p <= 3 * L; p++) {
-    const txs = script.at(p);
-    const prepared = await ledger.prepare(p, txs, { proofs: false });
-    nexts[p] = next.hashAfter(prepared);
-    const certificate = certify(p, book.of(p), prepared.root, batchHashOf(txs), nexts[p]!);
-    await prepared.commit({ certificate });
-    await book.committed(p);
-  }
-  return { ledger, book, genesis, nexts };
-}
 
 for (const L of [4, 8]) {
   describe(`the committee chain, cycles of ${L} pulses`, () => {
@@ -165,6 +124,21 @@ for (const L of [4, 8]) {
       }
       // A certificate of a cycle not learnt yet is neither taken nor refused: it waits for the chain.
       assert.throws(() => fresh().certified(ledger.certificateAt(ledger.head!)!), UnknownCommittee);
+      await ledger.close();
+    });
+
+    it("a committee drawn on demand is written at the next commit (a restart needs no snapshot)", async () => {
+      const { ledger, book } = await certifiedChain(L);
+      const path = join(tmpDir("leither-book-"), "committees.json");
+      const fresh = await CommitteeBook.open(path, ledger);
+      // Asked before any commit (a node restarted after a crash): drawn from the ledger, in memory.
+      assert.deepEqual(fresh.of(ledger.head!), book.of(ledger.head!));
+      await fresh.committed(ledger.head!);
+      const reread = JSON.parse(await readFile(path, "utf8")) as { cycles: Record<string, string[]> };
+      assert.deepEqual(
+        reread.cycles[String(cycleOf(ledger.head!, L))],
+        book.of(ledger.head!).map((id) => hex(id)),
+      );
       await ledger.close();
     });
 

@@ -38,6 +38,8 @@ interface Entry {
 /** Known committees of one organization. */
 export class CommitteeBook {
   private readonly byCycle = new Map<number, Entry>();
+  /** Something learnt since the file was last written. */
+  private dirty = false;
   /** Who withheld its reveal, by the cycle of the draw. */
   private readonly withheldBy = new Map<number, readonly Buffer[]>();
 
@@ -122,6 +124,7 @@ export class CommitteeBook {
     if (w === undefined) {
       w = draw(this.src, c).withheld;
       this.withheldBy.set(c, w);
+      this.dirty = true;
     }
     return w;
   }
@@ -149,20 +152,42 @@ export class CommitteeBook {
           }
         : this.entry(cycle - 1);
     this.byCycle.set(cycle, e);
+    this.dirty = true;
     return e;
   }
 
-  /** After `pulse` is committed: at a draw's seed pulse, draws the next committee and records it. */
+  /**
+   * After `pulse` is committed (and at start, with the head): from the draw's seed pulse on, draws
+   * the next committee; writes whatever the book learnt since it was last written (a draw made
+   * lazily, or one whose write failed, is not lost when the snapshot is pruned).
+   */
   async committed(pulse: number): Promise<void> {
     const org = this.src.org;
     if (org === undefined) return;
     const c = cycleOf(pulse, org.params.electionCycle);
-    if (pulse !== schedule(c, org.params.electionCycle).revealLast || this.byCycle.has(c + 1)) return;
-    this.entry(c + 1);
-    await this.save();
+    if (pulse >= schedule(c, org.params.electionCycle).revealLast) this.entry(c + 1);
+    if (this.dirty) await this.save();
   }
 
-  private async save(): Promise<void> {
+  private save(): Promise<void> {
+    // One write at a time (they share the temporary file); cleared first: what is learnt while it
+    // writes marks the book again, for the next write.
+    const run = this.saving.then(async () => {
+      this.dirty = false;
+      try {
+        await this.write();
+      } catch (err) {
+        this.dirty = true;
+        throw err;
+      }
+    });
+    this.saving = run.catch(() => undefined);
+    return run;
+  }
+
+  private saving: Promise<void> = Promise.resolve();
+
+  private async write(): Promise<void> {
     const cycles: Record<string, string[]> = {};
     const deposits: Record<string, string[]> = {};
     for (const [c, e] of this.byCycle) {

@@ -361,12 +361,11 @@ export class Ledger implements LedgerView {
    * which may be further back than the policy keeps: 450 pulses with the default cycle).
    */
   pruneAll(): Promise<{ pulsesDropped: number; pagesDeleted: number }> {
-    const { head } = this.tree;
-    const length = this.orgInfo?.params.electionCycle;
-    const hold =
-      head === undefined || length === undefined || !this.holdDrawSnapshot
-        ? undefined
-        : drawHold(head, length);
+    // Asked at each step: a prune that runs on while pulses commit holds what the head then needs.
+    const hold = (head: number) => {
+      const length = this.orgInfo?.params.electionCycle;
+      return length === undefined || !this.holdDrawSnapshot ? undefined : drawHold(head, length);
+    };
     return this.tree.pruneAll(10_000, hold);
   }
 

@@ -265,6 +265,9 @@ export function paramsProblem(org: Buffer, p: OrgParams): string | undefined {
   if (p.electionCycle < MIN_ELECTION_CYCLE)
     return `the election cycle is below ${MIN_ELECTION_CYCLE} pulses (its reveal window would be empty)`;
   if (p.committeeSize < 1) return "the committee size is 0";
+  // A certificate holds at most this many signatures, and binds the next committee by its hash.
+  if (p.committeeSize > MAX_COMMITTEE_SIZE)
+    return `the committee size is ${p.committeeSize}, above ${MAX_COMMITTEE_SIZE}`;
   if (p.supervisor.equals(org)) return "the supervisor is the organization's own account";
   const seen = new Set<string>();
   let total = 0n;
@@ -279,6 +282,9 @@ export function paramsProblem(org: Buffer, p: OrgParams): string | undefined {
   if (total > p.supply) return `the distribution (${total}) exceeds the supply (${p.supply})`;
   return committeeProblem(p.committee, p.committeeSize);
 }
+
+/** Most bookkeepers a committee has: a certificate's most signers (src/pulse/certificate.ts). */
+export const MAX_COMMITTEE_SIZE = 1024;
 
 /** Why a genesis committee is not acceptable (more than `size` ids, a duplicate, a zero id), or undefined. */
 export function committeeProblem(committee: readonly Buffer[], size: number): string | undefined {

@@ -299,17 +299,21 @@ export class VersionedTree {
   /**
    * One bounded prune step: drops the root records the policy no longer keeps and deletes at most
    * `maxPages` pages that no retained pulse reaches. Call until `done`; each step is one atomic batch.
-   * `holdFrom`: every pulse from it on stays too, whatever the policy (a pending election draw reads
-   * its snapshot).
+   * `hold(head)`: every pulse from it on stays too, whatever the policy (a pending election draw
+   * reads its snapshot); asked at each step, from the head then.
    */
-  prune(maxPages = 10_000, holdFrom?: number): Promise<PruneResult> {
-    return this.exclusive(() => this.doPrune(maxPages, holdFrom));
+  prune(maxPages = 10_000, hold?: (head: number) => number | undefined): Promise<PruneResult> {
+    return this.exclusive(() => this.doPrune(maxPages, hold));
   }
 
-  private async doPrune(maxPages: number, holdFrom = Number.POSITIVE_INFINITY): Promise<PruneResult> {
+  private async doPrune(
+    maxPages: number,
+    hold: ((head: number) => number | undefined) | undefined,
+  ): Promise<PruneResult> {
     this.checkOpen();
     const head = this.head;
     if (head === undefined) return { pulsesDropped: 0, pagesDeleted: 0, done: true };
+    const holdFrom = hold?.(head) ?? Number.POSITIVE_INFINITY;
     const batch: KVOp[] = [];
     const dropped = this.pulses.filter((p) => p < holdFrom && !isRetained(this.policy, head, p));
     for (const p of dropped) batch.push({ type: "del", key: rootKey(p) });
@@ -345,12 +349,12 @@ export class VersionedTree {
   /** Prunes until nothing is left, in bounded steps. */
   async pruneAll(
     maxPagesPerStep = 10_000,
-    holdFrom?: number,
+    hold?: (head: number) => number | undefined,
   ): Promise<{ pulsesDropped: number; pagesDeleted: number }> {
     let pulsesDropped = 0;
     let pagesDeleted = 0;
     for (;;) {
-      const r = await this.prune(maxPagesPerStep, holdFrom);
+      const r = await this.prune(maxPagesPerStep, hold);
       pulsesDropped += r.pulsesDropped;
       pagesDeleted += r.pagesDeleted;
       if (r.done) return { pulsesDropped, pagesDeleted };

@@ -134,6 +134,11 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   );
   const pulseLog = log.module("pulse");
   const committees = await CommitteeBook.open(join(paths.root, COMMITTEES_FILE), ledgerSource(ledger));
+  // A draw due before a crash and not yet written: made and written now, while its snapshot is held.
+  if (ledger.head !== undefined)
+    await committees
+      .committed(ledger.head)
+      .catch((err) => log.root.warn({ err }, "could not record the committee due at the head"));
   // The network, once up, carries the committee's messages and relays transactions; until then (or
   // with --no-net) they go nowhere, which a committee of one does not need.
   const wire = { send: (_b: Buffer) => {}, relay: (_tx: Buffer) => {} };

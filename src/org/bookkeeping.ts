@@ -92,8 +92,8 @@ export function booksOf(
   };
 }
 
-/** Most bytes of final pulses in one answer (a response is at most 2 MiB). */
-const PULSES_ANSWER_BYTES = 1536 * 1024;
+/** Most bytes of final pulses, or of committee links, in one answer (a response is at most 2 MiB). */
+const ANSWER_BYTES = 1536 * 1024;
 
 /** Final pulses from `from` on, with their certificates, as many as fit an answer (one at least). */
 export function finalPulses(
@@ -110,7 +110,7 @@ export function finalPulses(
     // A pulse kept without them (made before certificates) ends what can be shown.
     if (txs === undefined || certificate === undefined) break;
     const size = certificate.length + txs.reduce((n, t) => n + t.length + 4, 16);
-    if (out.length > 0 && bytes + size > PULSES_ANSWER_BYTES) break;
+    if (out.length > 0 && bytes + size > ANSWER_BYTES) break;
     bytes += size;
     out.push({ pulse: p, certificate, txs });
   }
@@ -131,11 +131,21 @@ export function committeeLinks(
   const length = ledger.org?.params.electionCycle;
   const out: CommitteeLink[] = [];
   if (length === undefined || ledger.head === undefined) return out;
+  let bytes = 0;
   for (let c = Math.max(from, 1); c < from + count; c++) {
     const last = schedule(c - 1, length).last;
     const certificate = last <= ledger.head ? ledger.certificateAt(last) : undefined;
     if (certificate === undefined) break;
-    out.push({ cycle: c, members: committee(schedule(c, length).first), certificate });
+    let members: readonly Buffer[];
+    try {
+      members = committee(schedule(c, length).first);
+    } catch {
+      break; // a committee this node cannot tell (its draw no longer readable): the chain stops here
+    }
+    // As an answer of final pulses: one link at least, then no further than fits.
+    bytes += certificate.length + 24 * members.length + 16;
+    if (out.length > 0 && bytes > ANSWER_BYTES) break;
+    out.push({ cycle: c, members, certificate });
   }
   return out;
 }

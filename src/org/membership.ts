@@ -8,10 +8,12 @@
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import type { Signer } from "../crypto/ed25519.js";
 import { decodeList, decodeResponse, NetError, Op, signRequest } from "../dht/wire.js";
+import { schedule } from "../election/cycle.js";
 import { Role } from "../ledger/account.js";
 import type { OrgParams, Tx } from "../ledger/tx.js";
 import type { TxStatus } from "../pulse/bookkeeper.js";
 import { DecodeError, Reader } from "../util/bytes.js";
+import { BookkeeperLink } from "./bookkeeper-link.js";
 import {
   type CertifiedPulse,
   type CommitteeLink,
@@ -46,19 +48,6 @@ export interface MembershipDeps {
   onVerdict?(s: TxStatus): void;
 }
 
-/** True if a response says the node does not keep the books. */
-function notTheBookkeeper(res: Uint8Array): boolean {
-  try {
-    decodeResponse(res);
-    return false;
-  } catch (err) {
-    return err instanceof NetError && err.code === "UNAVAILABLE";
-  }
-}
-
-/** Addresses of the bookkeeper kept (the newest first). */
-const MAX_TARGETS = 16;
-
 /** Membership of one organization. */
 export class Membership implements Joined {
   private view: OrgView;
@@ -67,12 +56,15 @@ export class Membership implements Joined {
   private readonly closed = new AbortController();
   private readonly followed: Followed;
 
+  private readonly link: BookkeeperLink;
+
   private constructor(
     private readonly d: MembershipDeps,
     view: OrgView,
-    private targets: string[],
+    targets: string[],
   ) {
     this.view = view;
+    this.link = new BookkeeperLink(d.net, view.org, targets, () => this.save());
     this.followed = new Followed({
       ask: (op, body, signal, signer) => this.ask(op, body, signal, signer),
       key: d.key,
@@ -154,7 +146,7 @@ export class Membership implements Joined {
   }
 
   private async save(): Promise<void> {
-    const doc = { org: this.org.toString("hex"), targets: this.targets.slice(0, 16) };
+    const doc = { org: this.org.toString("hex"), targets: this.link.targets.slice(0, 16) };
     // A name of its own per write: two writes at once must not rename each other's file.
     const tmp = `${this.d.file}.${process.pid}.${++this.saves}.tmp`;
     await writeFile(tmp, `${JSON.stringify(doc)}\n`, { mode: 0o600 });
@@ -209,38 +201,9 @@ export class Membership implements Joined {
     return decodeResponse(await this.forward(signRequest({ org: this.org, op, body }, signer), signal));
   }
 
-  /**
-   * Sends a request to the bookkeeper and returns the response's bytes: to the known addresses in
-   * turn, then, if none is reached, to those the DHT knows now (an address that answers goes first
-   * from then on).
-   */
-  async forward(request: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
-    let last: unknown;
-    const attempt = async (t: string): Promise<Uint8Array | undefined> => {
-      try {
-        const res = await this.d.net.request(t, request, signal);
-        // A node that does not keep the books (a member) counts as not reached.
-        if (!notTheBookkeeper(res)) return res;
-        last = new NetError("UNAVAILABLE", "the node reached does not keep the books");
-      } catch (err) {
-        if (signal.aborted) throw err;
-        last = err;
-      }
-      return undefined;
-    };
-    for (const t of this.targets) {
-      const res = await attempt(t);
-      if (res !== undefined) return res;
-    }
-    const fresh = await findBookkeeper(this.d.net, this.org, signal).catch(() => []);
-    for (const t of fresh.filter((x) => !this.targets.includes(x))) {
-      const res = await attempt(t);
-      if (res === undefined) continue;
-      this.targets = [t, ...this.targets.filter((x) => x !== t)].slice(0, MAX_TARGETS);
-      await this.save();
-      return res;
-    }
-    throw last ?? new NetError("UNAVAILABLE", "the bookkeeper cannot be reached");
+  /** Sends a request to the bookkeeper and returns the response's bytes (bookkeeper-link.ts). */
+  forward(request: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
+    return this.link.forward(request, signal);
   }
 
   /** State sync: the accounts (local keys) at the latest pulse, proven against its certificate. */
@@ -256,6 +219,12 @@ export class Membership implements Joined {
     if (finalBytes === undefined || entry === undefined)
       throw new DecodeError("accounts: a pulse and one entry");
     const final = await this.certified(finalBytes);
+    // Genuine but old (a bookkeeper behind the others): not the account as it is now.
+    if (final.pulse < this.view.latest.pulse)
+      throw new NetError(
+        "UNAVAILABLE",
+        `the bookkeeper answered at pulse ${final.pulse}, behind pulse ${this.view.latest.pulse}; ask again`,
+      );
     this.accept(final);
     return { ...checkProven(entry, id, final), final };
   }
@@ -301,9 +270,17 @@ export class Membership implements Joined {
   lastHeard = Date.now();
   private lastSlot = -1;
 
-  /** A heartbeat (checked): true if it is news (a later slot), which also counts as hearing from it. */
-  heartbeat(slot: number, pulse: number): boolean {
-    if (slot <= this.lastSlot || pulse < this.view.latest.pulse) return false;
+  /**
+   * A heartbeat whose signature and organization were checked: true if it is news (a later slot, not
+   * ahead of the clock, from the committee keeping the next pulse), which also counts as hearing
+   * from it. Others are ignored, not refused: after a committee change the member may not know the
+   * new committee yet (it is learning it).
+   */
+  heartbeat(signer: Buffer, slot: number, pulse: number): boolean {
+    // A slot ahead of the clock would make every honest heartbeat after it look old.
+    const now = Math.floor(Date.now() / this.params.pulsePeriodMs);
+    if (slot <= this.lastSlot || slot > now + 1 || pulse < this.view.latest.pulse) return false;
+    if (!this.keeps(signer)) return false;
     this.lastSlot = slot;
     this.lastHeard = Date.now();
     return true;
@@ -324,34 +301,60 @@ export class Membership implements Joined {
     if (final.pulse <= this.view.latest.pulse) return false;
     this.view = { ...this.view, latest: final };
     this.d.onPulse?.(final);
+    // The cycle's last pulse binds the next committee: learn it now, so that its heartbeats and its
+    // first certificate are taken as they come.
+    const { chain } = this.view;
+    const cycle = chain.cycleOf(final.pulse);
+    if (final.pulse === schedule(cycle, this.params.electionCycle).last) this.learnAhead(cycle + 1);
     return true;
   }
 
   /**
-   * Checks a gossiped certificate: throws unless a quorum of its pulse's committee signed it for this
-   * organization. Undefined when that committee is not known yet: the chain is then learnt in the
-   * background, and the watchdog's next sync brings the pulse.
+   * Checks a gossiped certificate: throws unless it is this organization's and a quorum of its
+   * pulse's committee signed it. Undefined when it is not news (a pulse this node has; no signature is
+   * checked then) or its committee is not known yet: the chain is then learnt in the background, and
+   * the certificate taken once it holds.
    */
   checkCertificate(bytes: Uint8Array): CertifiedPulse | undefined {
+    const { chain } = this.view;
+    if (chain.header(bytes).pulse <= this.view.latest.pulse) return undefined;
     // The topic's validator and its handler both ask: the signatures are checked once.
     if (this.lastChecked?.bytes.equals(bytes)) return this.lastChecked;
     try {
-      this.lastChecked = this.view.chain.certified(bytes);
+      this.lastChecked = chain.certified(bytes);
       return this.lastChecked;
     } catch (err) {
       if (!(err instanceof UnknownCommittee)) throw err;
-      if (this.learning === undefined)
-        this.learning = this.view.chain
-          .catchUp(err.cycle, (from, count) => this.learn(from, count))
-          .catch(() => undefined)
-          .finally(() => {
-            this.learning = undefined;
-          });
+      // One cycle ahead at most: a far cycle is the watchdog's (an Accounts answer learns the chain).
+      this.waiting = Buffer.from(bytes);
+      this.learnAhead(Math.min(err.cycle, chain.known + 1));
       return undefined;
     }
   }
 
+  /** Learns the committees up to `cycle` in the background, one at a time and at most once a second. */
+  private learnAhead(cycle: number): void {
+    const { chain } = this.view;
+    if (this.learning !== undefined || chain.known >= cycle || Date.now() - this.learntAt < 1000) return;
+    this.learntAt = Date.now();
+    this.learning = chain
+      .catchUp(cycle, (from, count) => this.learn(from, count))
+      .then(() => {
+        // The certificate that waited for this committee, if it holds now.
+        const w = this.waiting;
+        this.waiting = undefined;
+        const c = w === undefined ? undefined : this.checkCertificate(w);
+        if (c !== undefined) this.onCertified(c);
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.learning = undefined;
+      });
+  }
+
   private learning: Promise<void> | undefined;
+  private learntAt = 0;
+  private waiting: Buffer | undefined;
   private lastChecked: CertifiedPulse | undefined;
 
   /** A transaction's status as the bookkeeper sees it. */

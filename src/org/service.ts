@@ -234,10 +234,10 @@ export class OrgService {
       (data) => {
         if (data[1] === NodeMessageKind.Heartbeat) {
           const h = decodeHeartbeat(data);
-          if (!verifyHeartbeat(data) || !h.org.equals(m.org) || !m.keeps(h.signer))
-            throw new Error("not a heartbeat of the committee keeping the books");
-          // Only a later slot is news: a replayed heartbeat is not forwarded again.
-          return m.heartbeat(h.slot, h.pulse);
+          if (!verifyHeartbeat(data) || !h.org.equals(m.org))
+            throw new Error("not this organization's heartbeat");
+          // Only a later slot from the committee is news: a replayed heartbeat is not forwarded again.
+          return m.heartbeat(h.signer, h.slot, h.pulse);
         }
         if (data[1] !== NodeMessageKind.Certificate) throw new Error("not a certificate or a heartbeat");
         // An older pulse is genuine but not news, and one of an unknown committee waits for its
