@@ -9,6 +9,7 @@ import * as ed from "@noble/ed25519";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { ClockCache } from "../util/clock-cache.js";
 import { accountId } from "./account-id.js";
+import { verifiedSignatures } from "./verified.js";
 
 // noble's synchronous API needs a SHA-512; hand it the audited one from the same family.
 ed.hashes.sha512 = sha512;
@@ -89,18 +90,28 @@ export function verifyNoble(signature: Uint8Array, message: Uint8Array, publicKe
 export class Verifier {
   private readonly cache: ClockCache<KeyObject | null>;
 
-  /** @param maxKeys KeyObjects kept (the least used dropped first). @default 65536 */
-  constructor(maxKeys = 65_536) {
+  /**
+   * @param maxKeys KeyObjects kept (the least used dropped first). @default 65536
+   * @param remember share results with the process's verified signatures (verified.ts); off only
+   *   to measure verification itself. @default true
+   */
+  constructor(
+    maxKeys = 65_536,
+    private readonly remember = true,
+  ) {
     this.cache = new ClockCache(maxKeys);
   }
 
   /** True when `signature` is `publicKey`'s signature of `message`. */
   verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
     if (signature.length !== SIGNATURE_BYTES || publicKey.length !== 32) return false;
+    if (this.remember && verifiedSignatures.has(publicKey, signature, message)) return true;
     const key = this.keyObject(publicKey);
     if (key === null) return false;
     try {
-      return verify(null, message, key, signature);
+      const ok = verify(null, message, key, signature);
+      if (ok && this.remember) verifiedSignatures.add(publicKey, signature, message);
+      return ok;
     } catch {
       return false;
     }

@@ -16,7 +16,8 @@ export interface BatchVerifier {
 
 /** Verifies on the calling thread. */
 export class InlineVerifier implements BatchVerifier {
-  private readonly v = new Verifier();
+  // Its callers (checked.ts) consult and fill the verified cache: not again per signature here.
+  private readonly v = new Verifier(65_536, false);
 
   verifyBatch(items: readonly SigItem[]): Promise<Uint8Array> {
     return Promise.resolve(this.verifySync(items));

@@ -4,6 +4,7 @@
  * current pulse commits, and hands the result to Ledger.applyPulse or Ledger.prepare.
  */
 import { signingPayload } from "../crypto/domain.js";
+import { verifiedSignatures } from "../crypto/verified.js";
 import type { BatchVerifier, SigItem } from "../crypto/verify-batch.js";
 import { DecodeError } from "../util/bytes.js";
 import { keysMatch } from "./rules.js";
@@ -73,11 +74,17 @@ async function checkStatic(verifier: BatchVerifier, txs: readonly Tx[]): Promise
     if (checks[i] !== "OK") return;
     const message = signingPayload(tx.bodyBytes);
     for (const s of tx.signatures) {
+      // Verified here already (on arrival, or in a proposal of an earlier round): not again.
+      if (verifiedSignatures.has(s.publicKey, s.signature, message)) continue;
       sigs.push({ publicKey: s.publicKey, message, signature: s.signature });
       owner.push(i);
     }
   });
   const ok = await verifier.verifyBatch(sigs);
-  for (let j = 0; j < sigs.length; j++) if (ok[j] !== 1) checks[owner[j]!] = "BAD_SIGNATURE";
+  for (let j = 0; j < sigs.length; j++) {
+    const s = sigs[j]!;
+    if (ok[j] === 1) verifiedSignatures.add(s.publicKey, s.signature, s.message);
+    else checks[owner[j]!] = "BAD_SIGNATURE";
+  }
   return txs.map((tx, i) => ({ tx, check: checks[i]! }));
 }

@@ -88,10 +88,14 @@ const FUTURE_MAX = 4096;
 const FUTURE_MAX_BYTES = 16 * 1024 * 1024;
 /** Transactions of the pool prepared at a slot's end to tell whether a round should start. */
 const PRECHECK_TXS = 64;
-/** Slots a pooled transaction waits before it is gossiped to the other bookkeepers again (at 4, 8, 16... slots). */
-const RELAY_AFTER_TICKS = 4;
-/** Transactions gossiped again per slot at most. */
-const RELAY_PER_TICK = 256;
+/**
+ * Final pulses a pooled transaction waits out before it is gossiped to the other bookkeepers again
+ * (after 4, 8, 16... of them): pulses that keep leaving it out suggest the proposers lack it. Counted
+ * in pulses, not slots: under a backlog pulses are slow, and copies must not add to the load.
+ */
+const RELAY_AFTER_PULSES = 4;
+/** Transactions gossiped again per final pulse at most. */
+const RELAY_PER_PULSE = 256;
 /** Final pulses after its own during which evidence is gossiped again with each pulse. */
 const EVIDENCE_REGOSSIP_PULSES = 10;
 /** Final pulses whose proposal and certificate are kept to help a lagging bookkeeper (a proposal is at most 1 MiB). */
@@ -153,19 +157,21 @@ export class Finality {
   /**
    * A pulse slot ended: start the next pulse's rounds if the pool would change the state. A pool that
    * would not (every transaction refused now) is refused here, so that no round starts for nothing.
-   * Transactions that waited a while are gossiped again: the proposer may not have them.
    */
   tick(): void {
     if (this.stopped || this.ticking) return;
+    this.startIfReady();
+  }
+
+  /** After a final pulse: what it left out ages, and what waited long is gossiped again. */
+  private age(): void {
     let relayed = 0;
-    // Again after RELAY_AFTER_TICKS slots, then each time the wait doubles: a pool that waits because
-    // the committee is busy must not flood the network with copies.
+    // Again after RELAY_AFTER_PULSES, then each time the wait doubles.
     for (const e of this.pool.values()) {
       e.age++;
-      if (e.age >= RELAY_AFTER_TICKS && (e.age & (e.age - 1)) === 0 && relayed++ < RELAY_PER_TICK)
+      if (e.age >= RELAY_AFTER_PULSES && (e.age & (e.age - 1)) === 0 && relayed++ < RELAY_PER_PULSE)
         this.opts.relay?.(e.tx);
     }
-    this.startIfReady();
   }
 
   /** Starts the next pulse's rounds if none runs and the pool would change the state. */
@@ -292,6 +298,7 @@ export class Finality {
 
   private finish(d: Decided, proposalBytes: Buffer): void {
     for (const tx of d.proposal.txs) this.pool.delete(PulseRound.txKey(tx));
+    this.age();
     this.recent.set(d.pulse, { proposal: proposalBytes, certificate: d.certificate });
     this.regossipEvidence(d.pulse);
     for (const k of this.recent.keys()) if (k <= d.pulse - RECENT_PULSES) this.recent.delete(k);
