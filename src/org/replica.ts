@@ -14,7 +14,7 @@ import { decodeList, decodeResponse, NetError, Op, signRequest } from "../dht/wi
 import type { Ledger, PulseOutcome } from "../ledger/ledger.js";
 import { TxKind } from "../ledger/tx.js";
 import { decodeCertificate, verifyCertificate } from "../pulse/certificate.js";
-import { leadsTo } from "../pulse/finality-round.js";
+import { leadsTo } from "../pulse/finality-batch.js";
 import { NextCommittee } from "../pulse/next-committee.js";
 import { DecodeError } from "../util/bytes.js";
 import { findBookkeeper, type NetPort } from "./discovery.js";

@@ -6,7 +6,7 @@ import { forfeitCycle } from "../election/cycle.js";
 import type { PreparedPulse } from "../ledger/ledger.js";
 import type { OrgInfo } from "../ledger/transition-types.js";
 import { isActing, TxKind } from "../ledger/tx.js";
-import { decodeTx, forfeitTx } from "../ledger/tx-codec.js";
+import { decodeTx, forfeitTx, rewardTx } from "../ledger/tx-codec.js";
 import { DecodeError } from "../util/bytes.js";
 
 /** Bytes of transactions in one proposal at most: with its other fields it stays under a gossip frame (1 MiB). */
@@ -65,6 +65,21 @@ function peek(tx: Buffer): { actor: string; transfer: bigint } | undefined {
   const b = decoded.body;
   if (!isActing(b)) return undefined;
   return { actor: b.actor.toString("hex"), transfer: b.kind === TxKind.Transfer ? b.amount : 0n };
+}
+
+/** The reward the batch of `pulse` must carry (encoded): when the organization pays one; else undefined. */
+export function rewardIn(org: OrgInfo, pulse: number, committee: readonly Buffer[]): Buffer | undefined {
+  return (org.params.miningReward ?? 0n) > 0n && committee.length > 0
+    ? rewardTx(org.id, pulse, committee)
+    : undefined;
+}
+
+/** Whether a prepared pulse leads to `root` (hash, sum and count). */
+export function leadsTo(
+  p: PreparedPulse,
+  root: { readonly hash: Uint8Array; readonly sum: bigint; readonly count: number },
+): boolean {
+  return Buffer.from(p.root.hash).equals(root.hash) && p.root.sum === root.sum && p.root.count === root.count;
 }
 
 /**

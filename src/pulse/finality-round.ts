@@ -18,9 +18,8 @@
  */
 import { hash } from "node:crypto";
 import type { PreparedPulse } from "../ledger/ledger.js";
-import { rewardTx } from "../ledger/tx-codec.js";
 import { encodeCertificate } from "./certificate.js";
-import { fillBatch, forfeitIn, MAX_BATCH_BYTES, withoutFirst } from "./finality-batch.js";
+import { fillBatch, forfeitIn, leadsTo, MAX_BATCH_BYTES, rewardIn, withoutFirst } from "./finality-batch.js";
 import { engineInputs, NIL, type Raw } from "./finality-inputs.js";
 import { proposalIn, readLock, writeLock } from "./finality-lock.js";
 import type { FinalityValue, PulseRoundOptions } from "./finality-round-types.js";
@@ -59,10 +58,7 @@ export class PulseRound {
     const org = o.ledger.org!;
     this.org = org.id;
     this.me = o.signer.id.toString("hex");
-    this.reward =
-      (org.params.miningReward ?? 0n) > 0n && o.committee.length > 0
-        ? rewardTx(org.id, o.pulse, o.committee)
-        : undefined;
+    this.reward = rewardIn(org, o.pulse, o.committee);
     this.withheld = o.withheld?.(o.pulse);
     this.forfeit = forfeitIn(org, o.pulse, this.withheld);
   }
@@ -392,14 +388,6 @@ export class PulseRound {
     for (const v of r.votes) send(v.raw);
     for (const m of this.mine) send(m);
   }
-}
-
-/** Whether a prepared pulse leads to `root` (hash, sum and count). */
-export function leadsTo(
-  p: PreparedPulse,
-  root: { readonly hash: Uint8Array; readonly sum: bigint; readonly count: number },
-): boolean {
-  return Buffer.from(p.root.hash).equals(root.hash) && p.root.sum === root.sum && p.root.count === root.count;
 }
 
 /** The signed vote inside a vote's or proposal's bytes. */
