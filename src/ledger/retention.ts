@@ -33,3 +33,11 @@ export function heldByCheckpoint(policy: RetentionPolicy, from: number, until: n
   const first = Math.ceil(from / policy.keepEvery) * policy.keepEvery;
   return first < until;
 }
+
+/** The policy in words, for errors: "keep the last 100 pulses" (and "every 1000th"). */
+export function describeRetention(policy: RetentionPolicy): string {
+  const { keepLast, keepEvery } = policy;
+  return keepEvery > 0
+    ? `keep the last ${keepLast} pulses and every ${keepEvery}th`
+    : `keep the last ${keepLast} pulses`;
+}

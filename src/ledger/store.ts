@@ -11,6 +11,7 @@ import { decodePage, decodeRootNode } from "../smt/page.js";
 import type { Proof } from "../smt/proof.js";
 import { type LeafOp, lookup, prove, summaryOf, TreeError } from "../smt/tree.js";
 import { DecodeError, Reader } from "../util/bytes.js";
+import { indexOfSorted } from "../util/sorted.js";
 import {
   Bucket,
   bucketRange,
@@ -24,7 +25,13 @@ import {
 import type { KV, KVOp } from "./kv.js";
 import { PageStore } from "./page-store.js";
 import { corruptGuard, type Staged, stageCommit } from "./prepared-commit.js";
-import { heldByCheckpoint, isRetained, type RetentionPolicy, retentionPolicy } from "./retention.js";
+import {
+  describeRetention,
+  heldByCheckpoint,
+  isRetained,
+  type RetentionPolicy,
+  retentionPolicy,
+} from "./retention.js";
 import {
   type CommitExtras,
   type CommitPut,
@@ -204,11 +211,7 @@ export class VersionedTree {
 
   private readRootRecord(pulse: number): TreeNode | null {
     const rec = this.kv.getSync(rootKey(pulse));
-    if (rec === undefined)
-      throw new PulseError(
-        "PRUNED",
-        `pulse ${pulse} was pruned by the retention policy (${this.describePolicy()})`,
-      );
+    if (rec === undefined) throw this.pruned(pulse);
     try {
       const r = new Reader(rec);
       const v = r.u8("root record version");
@@ -233,18 +236,14 @@ export class VersionedTree {
         "BEFORE_FIRST",
         `pulse ${pulse} is before this ledger's first pulse ${this.firstPulse}`,
       );
-    if (bsearch(this.pulses, pulse) < 0)
-      throw new PulseError(
-        "PRUNED",
-        `pulse ${pulse} was pruned by the retention policy (${this.describePolicy()})`,
-      );
+    if (indexOfSorted(this.pulses, pulse) < 0) throw this.pruned(pulse);
   }
 
-  private describePolicy(): string {
-    const { keepLast, keepEvery } = this.policy;
-    return keepEvery > 0
-      ? `keep the last ${keepLast} pulses and every ${keepEvery}th`
-      : `keep the last ${keepLast} pulses`;
+  private pruned(pulse: number): PulseError {
+    return new PulseError(
+      "PRUNED",
+      `pulse ${pulse} was pruned by the retention policy (${describeRetention(this.policy)})`,
+    );
   }
 
   /** A synchronous read of any key of the store's KV (for state kept beside the tree). */
@@ -390,17 +389,4 @@ export class VersionedTree {
 
 function putOps(puts: readonly CommitPut[]): KVOp[] {
   return puts.map((p) => ({ type: "put", key: p.key, value: p.value }));
-}
-
-function bsearch(a: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = a[mid]!;
-    if (v === x) return mid;
-    if (v < x) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
 }

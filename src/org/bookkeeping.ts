@@ -152,9 +152,6 @@ export function committeeLinks(
 
 /** The bookkeeper's announcements and the books as peers read them. */
 export class Bookkeeping {
-  /** The genesis pulse's number, once looked up (its proof is its number: it has no certificate). */
-  private genesisPulse: number | undefined;
-
   private budget = { second: 0, used: 0 };
 
   constructor(private readonly d: BookkeepingDeps) {}
@@ -316,16 +313,11 @@ export class Bookkeeping {
     });
   }
 
-  /** A final pulse's proof: its certificate, or the genesis pulse's number (NOT_FOUND for neither). */
+  /** A final pulse's proof: its certificate, or for pulse 0, the genesis pulse, its number (NOT_FOUND for neither). */
   private proof(pulse: number): Buffer {
-    const { ledger } = this.d;
-    const certificate = ledger.certificateAt(pulse);
+    const certificate = this.d.ledger.certificateAt(pulse);
     if (certificate !== undefined) return certificate;
-    if (this.genesisPulse === undefined) {
-      const genesis = ledger.genesisBytes();
-      this.genesisPulse = genesis === undefined ? undefined : ledger.findTx(decodeTx(genesis).id)?.pulse;
-    }
-    if (pulse === this.genesisPulse) return genesisProof(pulse);
+    if (pulse === 0) return genesisProof(0);
     throw new NetError("NOT_FOUND", `pulse ${pulse} has no certificate here`);
   }
 }

@@ -9,8 +9,6 @@
  *
  * The genesis pulse has no certificate: a member checks its root by applying the genesis itself.
  */
-import { accountId } from "../crypto/account-id.js";
-import { NodeMessageKind } from "../crypto/domain.js";
 import { decodeList, encodeList } from "../dht/wire.js";
 import { genesisCommittee } from "../election/committee.js";
 import { cycleOf, schedule } from "../election/cycle.js";
@@ -18,12 +16,12 @@ import { Ledger } from "../ledger/ledger.js";
 import { MemoryKV } from "../ledger/memory-kv.js";
 import type { OrgParams } from "../ledger/tx.js";
 import {
-  CERTIFICATE_COUNT_OFFSET,
   type Certificate,
   CertificateError,
-  certificateQuorum,
+  certificateHeader,
   committeeHash,
   decodeCertificate,
+  precheckSigners,
   verifyCertificate,
 } from "../pulse/certificate.js";
 import type { Summary } from "../smt/hash.js";
@@ -156,13 +154,13 @@ export class CommitteeChain {
   certified(bytes: Uint8Array): CertifiedPulse {
     // The cheap checks first: a forged certificate of many signers costs a hash per signer, not a
     // signature check, and one of an unknown committee costs nothing more.
-    const { pulse } = this.header(bytes);
-    const committee = this.byCycle.get(this.cycleOf(pulse));
-    if (committee === undefined) throw new UnknownCommittee(this.cycleOf(pulse));
-    this.signersIn(bytes, committee);
+    const cycle = this.cycleOf(this.header(bytes).pulse);
+    const committee = this.byCycle.get(cycle);
+    if (committee === undefined) throw new UnknownCommittee(cycle);
+    precheckSigners(bytes, committee);
     const c = decodeCertificate(bytes);
     this.verify(c);
-    return { org: c.org, pulse: c.pulse, root: rootOf(c), bytes: c.bytes };
+    return { org: c.org, pulse: c.pulse, root: c.root, bytes: c.bytes };
   }
 
   /**
@@ -171,30 +169,9 @@ export class CommitteeChain {
    * CertificateError for bytes that are no certificate of this organization.
    */
   header(bytes: Uint8Array): { pulse: number } {
-    const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (b.length < CERTIFICATE_COUNT_OFFSET + 2 || b[0] !== 1 || b[1] !== NodeMessageKind.Certificate)
-      throw new DecodeError("not a certificate");
-    if (!b.subarray(2, 22).equals(this.org))
-      throw new CertificateError("the certificate is for another organization");
-    const pulse = b.readBigUInt64BE(22);
-    if (pulse > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError("a pulse above 2^53 - 1");
-    return { pulse: Number(pulse) };
-  }
-
-  /** Every signer a member, as many as a quorum, none beyond the committee: before any signature. */
-  private signersIn(bytes: Uint8Array, committee: readonly Buffer[]): void {
-    const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const count = b.readUInt16BE(CERTIFICATE_COUNT_OFFSET);
-    if (count > committee.length || count < certificateQuorum(committee.length))
-      throw new CertificateError(`${count} signers for a committee of ${committee.length}`);
-    if (b.length !== CERTIFICATE_COUNT_OFFSET + 2 + count * 96)
-      throw new DecodeError("a certificate's length does not match its signers");
-    for (let i = 0; i < count; i++) {
-      const at = CERTIFICATE_COUNT_OFFSET + 2 + i * 96;
-      const id = accountId(b.subarray(at, at + 32));
-      if (!committee.some((m) => m.equals(id)))
-        throw new CertificateError(`signer ${id.toString("hex")} is not in the committee`);
-    }
+    const h = certificateHeader(bytes);
+    if (!h.org.equals(this.org)) throw new CertificateError("the certificate is for another organization");
+    return { pulse: h.pulse };
   }
 
   /**
@@ -213,7 +190,7 @@ export class CommitteeChain {
       // The bookkeeper applies the genesis in the ledger's first pulse, 0. Any other number would let
       // a peer claim an empty history up to a pulse of its choosing, hiding every later one.
       if (pulse !== 0) throw new DecodeError(`the genesis pulse is pulse 0, not ${pulse}`);
-      return { org: this.org, pulse, root: await this.rootOfGenesis(pulse), bytes: Buffer.from(bytes) };
+      return { org: this.org, pulse, root: await this.rootOfGenesis(), bytes: Buffer.from(bytes) };
     }
     const { pulse } = this.header(bytes);
     if (learn !== undefined) await this.catchUp(this.cycleOf(pulse), learn);
@@ -274,21 +251,17 @@ export class CommitteeChain {
   }
 
   /** The root after the genesis pulse: the genesis applied alone to an empty ledger (computed once). */
-  private rootOfGenesis(pulse: number): Promise<Summary> {
+  private rootOfGenesis(): Promise<Summary> {
     this.genesisRoot ??= (async () => {
       const ledger = await Ledger.open(new MemoryKV());
       try {
-        const out = await ledger.applyPulse(pulse, [this.genesis]);
+        const out = await ledger.applyPulse(0, [this.genesis]);
         if (out.receipts.length !== 1) throw new DecodeError("the genesis does not apply");
-        return ledger.rootAt(pulse);
+        return ledger.rootAt(0);
       } finally {
         await ledger.close();
       }
     })();
     return this.genesisRoot;
   }
-}
-
-function rootOf(c: Certificate): Summary {
-  return { hash: c.root.hash, sum: c.root.sum, count: c.root.count };
 }

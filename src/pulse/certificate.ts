@@ -123,6 +123,46 @@ export function encodeCertificate(
 }
 
 /**
+ * A certificate's organization and pulse from its header alone, nothing verified: what a node reads
+ * to drop a certificate before it spends anything on it. Throws DecodeError for bytes too short to
+ * be a certificate, of another kind, or a pulse above 2^53 - 1.
+ */
+export function certificateHeader(bytes: Uint8Array): { org: Buffer; pulse: number } {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (b.length < HEADER_BYTES || b[0] !== MESSAGE_FORMAT_V1 || b[1] !== NodeMessageKind.Certificate)
+    throw new DecodeError("not a certificate");
+  const pulse = b.readBigUInt64BE(22);
+  if (pulse > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError("certificate: a pulse above 2^53 - 1");
+  return { org: b.subarray(2, 22), pulse: Number(pulse) };
+}
+
+/**
+ * What can be known of a certificate's signers before any signature is checked: as many as a quorum
+ * of `committee` and no more than it has, each a member, and the length they take. Throws
+ * CertificateError (or DecodeError for a length that does not match); a hash per signer, so a
+ * forged certificate of many signers costs little.
+ */
+export function precheckSigners(bytes: Uint8Array, committee: readonly Buffer[]): void {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = b.readUInt16BE(CERTIFICATE_COUNT_OFFSET);
+  const n = committee.length;
+  if (count > n)
+    throw new CertificateError(
+      `${count} signers for a committee of ${n}: more signers than the committee has`,
+    );
+  if (count < quorum(n))
+    throw new CertificateError(`${count} signers for a committee of ${n}, quorum ${quorum(n)}`);
+  if (b.length !== HEADER_BYTES + count * ENTRY_BYTES)
+    throw new DecodeError(`certificate: ${b.length} bytes for ${count} signers`);
+  for (let i = 0; i < count; i++) {
+    const at = HEADER_BYTES + i * ENTRY_BYTES;
+    const id = accountId(b.subarray(at, at + 32));
+    if (!committee.some((m) => m.equals(id)))
+      throw new CertificateError(`signer ${id.toString("hex")} is not in the committee`);
+  }
+}
+
+/**
  * Decodes a certificate and checks what needs no committee: the value id is the hash of its fields,
  * 1 to 1024 signers in strictly ascending order, every signature valid. Throws DecodeError otherwise.
  * Whether the signers are a quorum of the committee is verifyCertificate's check.

@@ -82,3 +82,11 @@ export function engineInputs(b: Buffer, c: InputContext): EngineInput[] {
   }
   return [];
 }
+
+/** The signed vote inside a vote's or proposal's bytes. */
+export function voteOf(raw: unknown): Buffer | undefined {
+  if (!Buffer.isBuffer(raw)) return undefined;
+  if (raw[1] === 0x46) return raw;
+  if (raw[1] === 0x48) return raw.subarray(2, 2 + 163);
+  return undefined;
+}

@@ -20,7 +20,7 @@ import { hash } from "node:crypto";
 import type { PreparedPulse } from "../ledger/ledger.js";
 import { encodeCertificate } from "./certificate.js";
 import { fillBatch, forfeitIn, leadsTo, MAX_BATCH_BYTES, rewardIn, withoutFirst } from "./finality-batch.js";
-import { engineInputs, NIL, type Raw } from "./finality-inputs.js";
+import { engineInputs, NIL, type Raw, voteOf } from "./finality-inputs.js";
 import { proposalIn, readLock, writeLock } from "./finality-lock.js";
 import type { FinalityValue, PulseRoundOptions } from "./finality-round-types.js";
 import { batchHashOf, decodeProposal, encodeProposal, valueIdOf } from "./proposal.js";
@@ -388,14 +388,6 @@ export class PulseRound {
     for (const v of r.votes) send(v.raw);
     for (const m of this.mine) send(m);
   }
-}
-
-/** The signed vote inside a vote's or proposal's bytes. */
-function voteOf(raw: unknown): Buffer | undefined {
-  if (!Buffer.isBuffer(raw)) return undefined;
-  if (raw[1] === 0x46) return raw;
-  if (raw[1] === 0x48) return raw.subarray(2, 2 + 163);
-  return undefined;
 }
 
 export type { VoteIn };
